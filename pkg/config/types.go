@@ -1,0 +1,163 @@
+// Package config reads a project's paude.json or devcontainer.json (JSONC),
+// fills in defaults and validates every value, reporting errors with the
+// file, line and column of the offending value.
+package config
+
+import "time"
+
+// File names, in detection order (first found wins), relative to the
+// workspace root.
+var DetectionOrder = []string{
+	".devcontainer/devcontainer.json",
+	".devcontainer.json",
+	"paude.json",
+}
+
+// Kind says which schema a file follows.
+type Kind string
+
+// Config file kinds.
+const (
+	KindNone         Kind = ""             // no file: defaults only
+	KindPaude        Kind = "paude"        // paude.json
+	KindDevcontainer Kind = "devcontainer" // devcontainer.json
+)
+
+// Config is a project's resolved configuration: parsed, validated, with
+// defaults filled in. Backends and the image generator take it as is.
+type Config struct {
+	// Path is the absolute path of the file read, "" when none was found.
+	Path string
+	// Kind is the schema of Path.
+	Kind Kind
+	// Workspace is the absolute path of the project root.
+	Workspace string
+
+	// Base is the base image for the generated Containerfile
+	// ("base" in paude.json; "image" in devcontainer.json).
+	Base string
+	// Build, when set, is a user Dockerfile built first; paude's layer
+	// goes on top of its result.
+	Build *Build
+	// Packages are Debian packages added to the image.
+	Packages []string
+	// Setup runs once per workspace ("setup" / "postCreateCommand").
+	Setup string
+	// Venv lists directories (relative to the workspace) shadowed with an
+	// empty volume; VenvAuto means detect ".venv" and "venv".
+	Venv Venv
+	// PipInstall installs requirements.txt / pyproject into the image.
+	PipInstall bool
+	// Env is set in the agent's environment ("env" / "containerEnv").
+	Env map[string]string
+
+	// Agent says which agent runs and how it is installed.
+	Agent Agent
+	// Network is the egress allowlist.
+	Network Network
+	// Backend holds per-backend settings.
+	Backend BackendSettings
+	// Session holds the idle and lifetime limits.
+	Session Session
+	// Sync holds workspace synchronisation settings.
+	Sync Sync
+
+	// Warnings are non-fatal findings (ignored devcontainer keys, ...),
+	// each already prefixed with file:line:col.
+	Warnings []string
+}
+
+// Build is a user Dockerfile build (devcontainer "build" or paude "build").
+type Build struct {
+	// Dockerfile is the absolute path of the Dockerfile.
+	Dockerfile string
+	// Context is the absolute path of the build context directory.
+	Context string
+	// Args are build arguments.
+	Args map[string]string
+}
+
+// Venv is the venv shadowing setting.
+type Venv struct {
+	// Mode is "auto", "none" or "list".
+	Mode string
+	// Dirs are workspace-relative directories, used when Mode is "list".
+	Dirs []string
+}
+
+// Venv modes.
+const (
+	VenvAuto = "auto"
+	VenvNone = "none"
+	VenvList = "list"
+)
+
+// Agent describes the coding agent run inside tmux.
+type Agent struct {
+	// Name is a short label ("claude").
+	Name string
+	// Command is the program started in the tmux session.
+	Command string
+	// Args are always passed to Command, before user args.
+	Args []string
+	// YoloArgs are added for --yolo.
+	YoloArgs []string
+	// Install is a shell snippet run as root in its own image layer to
+	// install the agent; "" installs nothing (the base must provide it).
+	Install string
+}
+
+// Network is the egress policy.
+type Network struct {
+	// AllowedDomains are hostnames ("api.example.com") or suffixes
+	// (".example.com") the proxy lets through.
+	AllowedDomains []string
+	// ClusterDNS allows the agent to query cluster DNS (OpenShift only).
+	ClusterDNS bool
+}
+
+// BackendSettings are the "backend" object.
+type BackendSettings struct {
+	Resources Resources
+	Workspace WorkspaceVolume
+	// Namespace is the Kubernetes namespace, "" = from kubeconfig.
+	Namespace string
+	// Registry is the registry images are pushed to, "" = detect.
+	Registry string
+	// StartTimeout bounds the wait for a session's pod to become ready.
+	StartTimeout time.Duration
+}
+
+// Resources are Kubernetes-style quantities, validated by
+// k8s.io/apimachinery/pkg/api/resource.
+type Resources struct {
+	Requests ResourceList
+	Limits   ResourceList
+}
+
+// ResourceList is a CPU and memory pair, as quantity strings ("1", "4Gi").
+type ResourceList struct {
+	CPU    string
+	Memory string
+}
+
+// WorkspaceVolume is the session's workspace volume (a PVC on OpenShift).
+type WorkspaceVolume struct {
+	Size         string
+	StorageClass string
+	KeepOnStop   bool
+}
+
+// Session holds the session limits. Zero means never.
+type Session struct {
+	IdleTimeout time.Duration
+	MaxLifetime time.Duration
+}
+
+// Sync holds the workspace sync settings.
+type Sync struct {
+	// Method is "auto", "devspace" or "native".
+	Method string
+	// Exclude are gitignore-style patterns never synced.
+	Exclude []string
+}

@@ -65,6 +65,25 @@ type Config struct {
 	// Warnings are non-fatal findings (ignored devcontainer keys, ...),
 	// each already prefixed with file:line:col.
 	Warnings []string
+
+	// origins says where each setting read from the file came from, keyed
+	// by its paude.json path ("packages[2]", "backend.resources.limits.cpu"),
+	// so that Validate can name the file, line and column of a bad value.
+	origins map[string]origin
+	// srcPath is Path as the caller spelled it, used in messages.
+	srcPath string
+	// envTemplates keeps the unexpanded form of env values that took
+	// ${localEnv:...}, so Describe never prints a host secret.
+	envTemplates map[string]string
+}
+
+// origin is the place of one value in a configuration file.
+type origin struct {
+	// name is the key path the user wrote ("customizations.paude.env.FOO",
+	// "hostRequirements.cpus").
+	name      string
+	line, col int
+	offset    int
 }
 
 // Build is a user Dockerfile build (devcontainer "build" or paude "build").

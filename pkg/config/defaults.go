@@ -1,0 +1,85 @@
+package config
+
+import "time"
+
+// Default settings, used for every key a file leaves out.
+const (
+	// DefaultBase is the base image when neither base, image nor build is set.
+	DefaultBase = "docker.io/library/debian:bookworm-slim"
+	// DefaultAgent is the agent's name, and its command.
+	DefaultAgent = "claude"
+	// DefaultAgentInstall installs Claude Code: Node.js and npm from the
+	// distribution when the base image has no npm, then the npm package.
+	DefaultAgentInstall = `set -eu
+if ! command -v npm >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates nodejs npm
+  rm -rf /var/lib/apt/lists/*
+fi
+npm install -g @anthropic-ai/claude-code
+npm cache clean --force
+`
+	DefaultRequestCPU    = "1"
+	DefaultRequestMemory = "4Gi"
+	DefaultLimitCPU      = "4"
+	DefaultLimitMemory   = "8Gi"
+	DefaultWorkspaceSize = "10Gi"
+	DefaultIdleTimeout   = 4 * time.Hour
+	DefaultMaxLifetime   = 24 * time.Hour
+	DefaultStartTimeout  = 5 * time.Minute
+	DefaultSyncMethod    = SyncAuto
+)
+
+// Sync methods.
+const (
+	SyncAuto     = "auto"
+	SyncDevSpace = "devspace"
+	SyncNative   = "native"
+)
+
+// DefaultYoloArgs returns the arguments --yolo adds to Claude Code.
+func DefaultYoloArgs() []string {
+	return []string{"--dangerously-skip-permissions"}
+}
+
+// DefaultAllowedDomains returns the egress allowlist used when
+// network.allowedDomains is not set: what Claude Code needs to reach
+// Vertex AI and to sign in with Google.
+func DefaultAllowedDomains() []string {
+	return []string{".googleapis.com", ".google.com", "accounts.google.com", ".gstatic.com"}
+}
+
+// DefaultSyncExclude returns the patterns never synced when sync.exclude
+// is not set.
+func DefaultSyncExclude() []string {
+	return []string{".git/objects", "node_modules"}
+}
+
+// Defaults returns the configuration used when a workspace has no file,
+// and the starting point every file is applied to. workspace should be
+// absolute.
+func Defaults(workspace string) *Config {
+	return &Config{
+		Kind:      KindNone,
+		Workspace: workspace,
+		Base:      DefaultBase,
+		Venv:      Venv{Mode: VenvAuto},
+		Agent: Agent{
+			Name:     DefaultAgent,
+			Command:  DefaultAgent,
+			YoloArgs: DefaultYoloArgs(),
+			Install:  DefaultAgentInstall,
+		},
+		Network: Network{AllowedDomains: DefaultAllowedDomains()},
+		Backend: BackendSettings{
+			Resources: Resources{
+				Requests: ResourceList{CPU: DefaultRequestCPU, Memory: DefaultRequestMemory},
+				Limits:   ResourceList{CPU: DefaultLimitCPU, Memory: DefaultLimitMemory},
+			},
+			Workspace:    WorkspaceVolume{Size: DefaultWorkspaceSize, KeepOnStop: true},
+			StartTimeout: DefaultStartTimeout,
+		},
+		Session: Session{IdleTimeout: DefaultIdleTimeout, MaxLifetime: DefaultMaxLifetime},
+		Sync:    Sync{Method: DefaultSyncMethod, Exclude: DefaultSyncExclude()},
+	}
+}

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	yaml "go.yaml.in/yaml/v2"
+)
+
+// The describe* types give the resolved configuration the shape and key
+// names of paude.json, in a fixed order, for --dry-run output.
+type describeView struct {
+	File       string            `yaml:"file,omitempty"`
+	Kind       string            `yaml:"kind"`
+	Workspace  string            `yaml:"workspace"`
+	Base       string            `yaml:"base,omitempty"`
+	Build      *describeBuild    `yaml:"build,omitempty"`
+	Packages   []string          `yaml:"packages"`
+	Setup      string            `yaml:"setup"`
+	Venv       any               `yaml:"venv"`
+	PipInstall bool              `yaml:"pip_install"`
+	Env        map[string]string `yaml:"env"`
+	Agent      describeAgent     `yaml:"agent"`
+	Network    describeNetwork   `yaml:"network"`
+	Backend    describeBackend   `yaml:"backend"`
+	Session    describeSession   `yaml:"session"`
+	Sync       describeSync      `yaml:"sync"`
+	Warnings   []string          `yaml:"warnings,omitempty"`
+}
+
+type describeBuild struct {
+	Dockerfile string            `yaml:"dockerfile"`
+	Context    string            `yaml:"context"`
+	Args       map[string]string `yaml:"args,omitempty"`
+}
+
+type describeAgent struct {
+	Name     string   `yaml:"name"`
+	Command  string   `yaml:"command"`
+	Args     []string `yaml:"args"`
+	YoloArgs []string `yaml:"yoloArgs"`
+	Install  string   `yaml:"install"`
+}
+
+type describeNetwork struct {
+	AllowedDomains []string `yaml:"allowedDomains"`
+	ClusterDNS     bool     `yaml:"clusterDNS"`
+}
+
+type describeResources struct {
+	Requests describeList `yaml:"requests"`
+	Limits   describeList `yaml:"limits"`
+}
+
+type describeList struct {
+	CPU    string `yaml:"cpu"`
+	Memory string `yaml:"memory"`
+}
+
+type describeWorkspace struct {
+	Size         string `yaml:"size"`
+	StorageClass string `yaml:"storageClass"`
+	KeepOnStop   bool   `yaml:"keepOnStop"`
+}
+
+type describeBackend struct {
+	Resources    describeResources `yaml:"resources"`
+	Workspace    describeWorkspace `yaml:"workspace"`
+	Namespace    string            `yaml:"namespace"`
+	Registry     string            `yaml:"registry"`
+	StartTimeout string            `yaml:"startTimeout"`
+}
+
+type describeSession struct {
+	IdleTimeout string `yaml:"idleTimeout"`
+	MaxLifetime string `yaml:"maxLifetime"`
+}
+
+type describeSync struct {
+	Method  string   `yaml:"method"`
+	Exclude []string `yaml:"exclude"`
+}
+
+// Resolved returns the resolved settings as YAML, with paude.json's key
+// names in a fixed order and every default filled in. Env values taken
+// from the host with ${localEnv:...} are shown as written, not expanded,
+// so that the output never carries a host secret.
+func (c *Config) Resolved() ([]byte, error) {
+	v := describeView{
+		File:       c.Path,
+		Kind:       string(c.Kind),
+		Workspace:  c.Workspace,
+		Base:       c.Base,
+		Packages:   c.Packages,
+		Setup:      c.Setup,
+		Venv:       c.Venv.Mode,
+		PipInstall: c.PipInstall,
+		Env:        map[string]string{},
+		Agent: describeAgent{
+			Name: c.Agent.Name, Command: c.Agent.Command, Args: c.Agent.Args,
+			YoloArgs: c.Agent.YoloArgs, Install: c.Agent.Install,
+		},
+		Network: describeNetwork{AllowedDomains: c.Network.AllowedDomains, ClusterDNS: c.Network.ClusterDNS},
+		Backend: describeBackend{
+			Resources: describeResources{
+				Requests: describeList(c.Backend.Resources.Requests),
+				Limits:   describeList(c.Backend.Resources.Limits),
+			},
+			Workspace:    describeWorkspace(c.Backend.Workspace),
+			Namespace:    c.Backend.Namespace,
+			Registry:     c.Backend.Registry,
+			StartTimeout: FormatDuration(c.Backend.StartTimeout),
+		},
+		Session:  describeSession{IdleTimeout: FormatDuration(c.Session.IdleTimeout), MaxLifetime: FormatDuration(c.Session.MaxLifetime)},
+		Sync:     describeSync{Method: c.Sync.Method, Exclude: c.Sync.Exclude},
+		Warnings: c.Warnings,
+	}
+	if c.Kind == KindNone {
+		v.Kind = "none (defaults only)"
+	}
+	if c.Venv.Mode == VenvList {
+		v.Venv = c.Venv.Dirs
+	}
+	for k, val := range c.Env {
+		if t, ok := c.envTemplates[k]; ok {
+			val = t
+		}
+		v.Env[k] = val
+	}
+	if b := c.Build; b != nil {
+		v.Build = &describeBuild{Dockerfile: c.relative(b.Dockerfile), Context: c.relative(b.Context), Args: b.Args}
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("failed to format the configuration: %w", err)
+	}
+	return out, nil
+}
+
+// Describe writes Resolved's YAML to w.
+func (c *Config) Describe(w io.Writer) error {
+	out, err := c.Resolved()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("failed to write the configuration: %w", err)
+	}
+	return nil
+}
+
+// relative shows a path inside the workspace relative to it.
+func (c *Config) relative(p string) string {
+	if rel, err := filepath.Rel(c.Workspace, p); err == nil && within(c.Workspace, p) {
+		return rel
+	}
+	return p
+}

@@ -1,11 +1,12 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"path/filepath"
 
-	yaml "go.yaml.in/yaml/v2"
+	"go.yaml.in/yaml/v3"
 )
 
 // The describe* types give the resolved configuration the shape and key
@@ -26,7 +27,6 @@ type describeView struct {
 	Backend    describeBackend   `yaml:"backend"`
 	Session    describeSession   `yaml:"session"`
 	Sync       describeSync      `yaml:"sync"`
-	Warnings   []string          `yaml:"warnings,omitempty"`
 }
 
 type describeBuild struct {
@@ -85,7 +85,8 @@ type describeSync struct {
 // Resolved returns the resolved settings as YAML, with paude.json's key
 // names in a fixed order and every default filled in. Env values taken
 // from the host with ${localEnv:...} are shown as written, not expanded,
-// so that the output never carries a host secret.
+// so that the output never carries a host secret. Warnings are not part of
+// it: callers print them as diagnostics.
 func (c *Config) Resolved() ([]byte, error) {
 	v := describeView{
 		File:       c.Path,
@@ -112,9 +113,8 @@ func (c *Config) Resolved() ([]byte, error) {
 			Registry:     c.Backend.Registry,
 			StartTimeout: FormatDuration(c.Backend.StartTimeout),
 		},
-		Session:  describeSession{IdleTimeout: FormatDuration(c.Session.IdleTimeout), MaxLifetime: FormatDuration(c.Session.MaxLifetime)},
-		Sync:     describeSync{Method: c.Sync.Method, Exclude: c.Sync.Exclude},
-		Warnings: c.Warnings,
+		Session: describeSession{IdleTimeout: FormatDuration(c.Session.IdleTimeout), MaxLifetime: FormatDuration(c.Session.MaxLifetime)},
+		Sync:    describeSync{Method: c.Sync.Method, Exclude: c.Sync.Exclude},
 	}
 	if c.Kind == KindNone {
 		v.Kind = "none (defaults only)"
@@ -131,11 +131,16 @@ func (c *Config) Resolved() ([]byte, error) {
 	if b := c.Build; b != nil {
 		v.Build = &describeBuild{Dockerfile: c.relative(b.Dockerfile), Context: c.relative(b.Context), Args: b.Args}
 	}
-	out, err := yaml.Marshal(v)
-	if err != nil {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("failed to format the configuration: %w", err)
 	}
-	return out, nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("failed to format the configuration: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // Describe writes Resolved's YAML to w.

@@ -97,7 +97,6 @@ func (c *Config) Resolved() ([]byte, error) {
 		Setup:      c.Setup,
 		Venv:       c.Venv.Mode,
 		PipInstall: c.PipInstall,
-		Env:        map[string]string{},
 		Agent: describeAgent{
 			Name: c.Agent.Name, Command: c.Agent.Command, Args: c.Agent.Args,
 			YoloArgs: c.Agent.YoloArgs, Install: c.Agent.Install,
@@ -122,14 +121,12 @@ func (c *Config) Resolved() ([]byte, error) {
 	if c.Venv.Mode == VenvList {
 		v.Venv = c.Venv.Dirs
 	}
-	for k, val := range c.Env {
-		if t, ok := c.envTemplates[k]; ok {
-			val = t
-		}
-		v.Env[k] = val
-	}
+	v.Env = c.unexpanded("env", c.Env)
 	if b := c.Build; b != nil {
-		v.Build = &describeBuild{Dockerfile: c.relative(b.Dockerfile), Context: c.relative(b.Context), Args: b.Args}
+		v.Build = &describeBuild{Dockerfile: c.relative(b.Dockerfile), Context: c.relative(b.Context)}
+		if len(b.Args) > 0 {
+			v.Build.Args = c.unexpanded("build.args", b.Args)
+		}
 	}
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
@@ -153,6 +150,19 @@ func (c *Config) Describe(w io.Writer) error {
 		return fmt.Errorf("failed to write the configuration: %w", err)
 	}
 	return nil
+}
+
+// unexpanded returns m with each value that took ${localEnv:...} shown
+// as written; key names m's place in c.templates.
+func (c *Config) unexpanded(key string, m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, val := range m {
+		if t, ok := c.templates[join(key, k)]; ok {
+			val = t
+		}
+		out[k] = val
+	}
+	return out
 }
 
 // relative shows a path inside the workspace relative to it.

@@ -19,7 +19,7 @@ func fakeEnv(name string) (string, bool) {
 // public returns c without its unexported bookkeeping, for comparisons.
 func public(c *Config) Config {
 	out := *c
-	out.origins, out.srcPath, out.envTemplates = nil, "", nil
+	out.origins, out.srcPath, out.templates = nil, "", nil
 	return out
 }
 

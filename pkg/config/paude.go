@@ -183,15 +183,23 @@ func (d *decoder) env(key string, v *hujson.Value) {
 		if c.Env == nil {
 			c.Env = map[string]string{}
 		}
-		c.Env[k] = expandLocalEnv(raw, d.lookupEnv)
-		delete(c.envTemplates, k)
-		if c.Env[k] != raw || hasLocalEnv(raw) {
-			if c.envTemplates == nil {
-				c.envTemplates = map[string]string{}
-			}
-			c.envTemplates[k] = raw
-		}
+		c.Env[k] = d.expand(join("env", k), raw)
 	}
+}
+
+// expand resolves ${localEnv:...} in raw, remembering raw under key when
+// it takes anything from the host.
+func (d *decoder) expand(key, raw string) string {
+	c := d.cfg
+	delete(c.templates, key)
+	if !hasLocalEnv(raw) {
+		return raw
+	}
+	if c.templates == nil {
+		c.templates = map[string]string{}
+	}
+	c.templates[key] = raw
+	return expandLocalEnv(raw, d.lookupEnv)
 }
 
 // build decodes a build object; paths are relative to the file's folder.
@@ -210,7 +218,7 @@ func (d *decoder) build(key string, v *hujson.Value, strict bool) *Build {
 				ok = false
 			}
 			for k, a := range args {
-				args[k] = expandLocalEnv(a, d.lookupEnv)
+				args[k] = d.expand(join("build.args", k), a)
 			}
 		},
 	}, strict)

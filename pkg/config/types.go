@@ -72,9 +72,10 @@ type Config struct {
 	origins map[string]origin
 	// srcPath is Path as the caller spelled it, used in messages.
 	srcPath string
-	// envTemplates keeps the unexpanded form of env values that took
-	// ${localEnv:...}, so Describe never prints a host secret.
-	envTemplates map[string]string
+	// templates keeps the unexpanded form of the env values and build args
+	// that took ${localEnv:...}, keyed "env.NAME" and "build.args.NAME", so
+	// that Describe never prints a host secret.
+	templates map[string]string
 }
 
 // origin is the place of one value in a configuration file.

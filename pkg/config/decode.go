@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -66,8 +67,16 @@ func (d *decoder) mark(key, name string, v *hujson.Value) {
 	}
 }
 
-// join appends a key to a key path.
+// plainKey matches keys that read unambiguously after a dot in a path.
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
+
+// join appends a key to a key path. A key of any other form (a user's
+// variable name with a dot, a space or a newline) is quoted in brackets,
+// so that messages stay on one line and cannot be misread.
 func join(path, key string) string {
+	if !plainKey.MatchString(key) {
+		return fmt.Sprintf("%s[%q]", path, key)
+	}
 	if path == "" {
 		return key
 	}

@@ -137,7 +137,7 @@ func (l Loader) parse(display, abs, ws string, kind Kind, data []byte) (*Config,
 }
 
 // hujsonPosition matches the position hujson puts in its syntax errors.
-var hujsonPosition = regexp.MustCompile(`^hujson: line (\d+), column (\d+): (.*)$`)
+var hujsonPosition = regexp.MustCompile(`(?s)^hujson: line (\d+), column (\d+): (.*)$`)
 
 // syntaxError turns a hujson syntax error into an Error with a character
 // column (hujson counts bytes).
@@ -148,10 +148,41 @@ func (s *source) syntaxError(err error) *Error {
 		col, _ := strconv.Atoi(m[2])
 		off, reason = s.offsetOf(line, col), m[3]
 	}
+	if lit, ok := strings.CutPrefix(reason, "invalid literal: "); ok {
+		// hujson prints the literal raw; it may hold control characters.
+		reason = "invalid value " + quoteShort(lit) + ": check quotes and escapes (control characters in strings must be escaped, e.g. \\n)"
+	}
 	if strings.Contains(reason, "expecting ','") {
 		reason += ": is a comma missing?"
 	}
-	return s.errorAt(off, "syntax error: %s", reason)
+	return s.errorAt(off, "syntax error: %s", escapeControl(reason))
+}
+
+// escapeControl writes control characters in s as Go escapes, so that a
+// message stays on one line whatever the input held.
+func escapeControl(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// quoteShort quotes s for a message, cut to a readable length.
+func quoteShort(s string) string {
+	const maxRunes = 40
+	if r := []rune(s); len(r) > maxRunes {
+		return strconv.Quote(string(r[:maxRunes])) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // normalize puts valid values in their canonical form: domains in lower

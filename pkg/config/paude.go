@@ -61,21 +61,21 @@ func (d *decoder) paude(v *hujson.Value) {
 		},
 	}, true)
 
-	d.image(v, base, image, build)
+	d.image(base, image, build)
 	d.agent(agent)
 	if d.seen["network.allowedDomains"] {
 		// The user's list replaces the default one unless extendDefaults
 		// is true. User entries stay first so their positions still match
 		// the indices recorded in origins.
-		c.Network.AllowedDomains = domains
 		if extend {
-			c.Network.AllowedDomains = append(domains, DefaultAllowedDomains()...)
+			domains = append(domains, DefaultAllowedDomains()...)
 		}
+		c.Network.AllowedDomains = domains
 	}
 }
 
 // image applies the mutually exclusive base, image and build keys.
-func (d *decoder) image(v *hujson.Value, base, image string, build *Build) {
+func (d *decoder) image(base, image string, build *Build) {
 	var set []string
 	for _, k := range []string{"base", "image", "build"} {
 		if d.seen[k] {

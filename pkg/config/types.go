@@ -5,8 +5,8 @@ package config
 
 import "time"
 
-// File names, in detection order (first found wins), relative to the
-// workspace root.
+// DetectionOrder lists the configuration file names Load looks for, in
+// order (first found wins), relative to the workspace root.
 var DetectionOrder = []string{
 	".devcontainer/devcontainer.json",
 	".devcontainer.json",

@@ -77,6 +77,15 @@ func TestLoadFileErrors(t *testing.T) {
 			`paths.json:3:47: sync.exclude[2]: must not be empty`}},
 		{"base-and-build.json", []string{
 			`base-and-build.json:3:12: build: "base" and "build" are alternatives: set only one of base, image and build`}},
+		{"build-no-dockerfile.json", []string{
+			`build-no-dockerfile.json:2:12: build: dockerfile is required: name the Dockerfile, relative to build-no-dockerfile.json`}},
+		{"alternatives.json", []string{
+			`alternatives.json:3:12: image: "base" and "image" are alternatives: set only one of base, image and build`,
+			`alternatives.json:4:21: agent.name: "Aider Chat" is not a valid name: use lowercase letters, digits and '-'`,
+			`alternatives.json:5:68: unknown key "target" in build (valid keys: args, context, dockerfile)`}},
+		{"build-args.json", []string{
+			`build-args.json:2:50: build.args.BAD-NAME: "BAD-NAME" is not a variable name: use letters, digits and '_', not starting with a digit`,
+			`build-args.json:2:73: build.args.ok: expected a string, got a number`}},
 		{"build-outside.json", []string{
 			`build-outside.json:2:27: build.dockerfile: "` + filepath.Join(abs, "../../Dockerfile") + `" is outside the workspace: keep build files inside the project`,
 			`build-outside.json:2:58: build.context: "/" is outside the workspace: keep build files inside the project`}},

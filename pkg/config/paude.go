@@ -208,21 +208,19 @@ func (d *decoder) expand(key, raw string) string {
 func (d *decoder) build(key string, v *hujson.Value, strict bool) *Build {
 	dockerfile, context := "", "."
 	var args map[string]string
-	ok := true
 	d.object(v, key, fields{
 		"dockerfile": d.setStr(&dockerfile),
 		"context":    d.setStr(&context),
 		"args": func(key string, v *hujson.Value) {
-			var good bool
-			if args, good = d.strMap(key, v); !good {
-				ok = false
-			}
+			// Arguments of the wrong type are reported by strMap and left
+			// out; the rest are still checked by Validate.
+			args, _ = d.strMap(key, v)
 			for k, a := range args {
 				args[k] = d.expand(join("build.args", k), a)
 			}
 		},
 	}, strict)
-	if _, isObj := v.Value.(*hujson.Object); !isObj || !ok {
+	if _, isObj := v.Value.(*hujson.Object); !isObj {
 		return nil
 	}
 	if !d.seen[join(key, "dockerfile")] {

@@ -151,10 +151,14 @@ func within(root, p string) bool {
 
 func (v *validator) agent() {
 	a := v.c.Agent
-	if errs := validation.IsDNS1123Label(a.Name); len(errs) > 0 {
+	nameOK := len(validation.IsDNS1123Label(a.Name)) == 0
+	if !nameOK {
 		v.fail("agent.name", "%q is not a valid name: use lowercase letters, digits and '-'", a.Name)
 	}
-	v.check("agent.command", checkCommand(a.Command))
+	// A command taken from a bad name would only repeat the name's error.
+	if nameOK || a.Command != a.Name {
+		v.check("agent.command", checkCommand(a.Command))
+	}
 	for i, s := range a.Args {
 		v.checkNoNUL(index("agent.args", i), s)
 	}

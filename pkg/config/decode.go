@@ -208,26 +208,25 @@ func (d *decoder) strList(key string, v *hujson.Value) ([]string, bool) {
 }
 
 // strMap returns an object of strings, marking each member's position
-// under "key.NAME".
-func (d *decoder) strMap(key string, v *hujson.Value) (map[string]string, bool) {
+// under "key.NAME". Members of another type are reported and left out.
+func (d *decoder) strMap(key string, v *hujson.Value) map[string]string {
 	obj, ok := v.Value.(*hujson.Object)
 	if !ok {
 		d.typeError(key, v, "an object of strings")
-		return nil, false
+		return nil
 	}
 	out := map[string]string{}
-	good := true
+	seen := map[string]bool{}
 	for i := range obj.Members {
 		m := &obj.Members[i]
 		k := m.Name.Value.(hujson.Literal).String()
-		if _, dup := out[k]; dup {
+		if seen[k] {
 			d.fail(m.Name.StartOffset, "duplicate key %q in %s: remove one of them", k, d.objectName(key))
-			good = false
 			continue
 		}
+		seen[k] = true
 		s, ok := d.str(join(key, k), &m.Value)
 		if !ok {
-			good = false
 			continue
 		}
 		// The name's own position is where a bad name is reported.
@@ -235,7 +234,7 @@ func (d *decoder) strMap(key string, v *hujson.Value) (map[string]string, bool) 
 		d.mark(join(key, k), d.name(join(key, k)), &m.Value)
 		out[k] = s
 	}
-	return out, good
+	return out
 }
 
 // setStr returns a handler storing a string in dst.

@@ -34,7 +34,10 @@ func TestLoadFileErrors(t *testing.T) {
 			`unknown-nested.json:4:20: unknown key "cpus" in backend.resources.requests (valid keys: cpu, memory)`}},
 		// Columns count characters: "café ☕" is 8 characters but 11 bytes.
 		{"wide-chars.json", []string{`wide-chars.json:1:21: unknown key "x" in the top level ` + topKeys}},
-		{"duplicate-key.json", []string{`duplicate-key.json:3:3: duplicate key "setup" in the top level: remove one of them`}},
+		{"duplicate-key.json", []string{
+			`duplicate-key.json:3:3: duplicate key "setup" in the top level: remove one of them`,
+			`duplicate-key.json:4:16: env.A: expected a string, got a number`,
+			`duplicate-key.json:4:19: duplicate key "A" in env: remove one of them`}},
 		{"bad-quantity.json", []string{
 			`bad-quantity.json:2:50: backend.resources.limits.memory: "8 GB" is not a quantity: write e.g. "500m" or "2" for CPU, "512Mi" or "8Gi" for memory and storage`}},
 		{"requests-over-limits.json", []string{

@@ -207,9 +207,10 @@ func (d *decoder) strList(key string, v *hujson.Value) ([]string, bool) {
 	return out, good
 }
 
-// strMap returns an object of strings, marking each member's position
-// under "key.NAME". Members of another type are reported and left out.
-func (d *decoder) strMap(key string, v *hujson.Value) map[string]string {
+// strMap returns an object of strings. Members of another type are
+// reported and left out. Each member's position is recorded under
+// "base.NAME", base being its paude.json path ("env" for containerEnv).
+func (d *decoder) strMap(key, base string, v *hujson.Value) map[string]string {
 	obj, ok := v.Value.(*hujson.Object)
 	if !ok {
 		d.typeError(key, v, "an object of strings")
@@ -230,8 +231,8 @@ func (d *decoder) strMap(key string, v *hujson.Value) map[string]string {
 			continue
 		}
 		// The name's own position is where a bad name is reported.
-		d.mark(join(key, k)+"#name", d.name(join(key, k)), &m.Name)
-		d.mark(join(key, k), d.name(join(key, k)), &m.Value)
+		d.mark(join(base, k)+"#name", d.name(join(key, k)), &m.Name)
+		d.mark(join(base, k), d.name(join(key, k)), &m.Value)
 		out[k] = s
 	}
 	return out

@@ -87,6 +87,7 @@ func TestLoadDevcontainerErrors(t *testing.T) {
 			`:2:32: hostRequirements.cpus: 1.5 is not a CPU count: use a whole number of at least 1`,
 			`:2:47: hostRequirements.memory: "8 GB" is not a memory size: use a positive whole number with an optional tb, gb, mb or kb unit, e.g. "8gb"`,
 			`:3:24: postCreateCommand: expected a string, an array of strings or an object, got a number`,
+			`:4:20: containerEnv.1BAD: "1BAD" is not a variable name: use letters, digits and '_', not starting with a digit`,
 		}},
 		// customizations.paude comes last and wins; the check then finds
 		// hostRequirements' request above the lowered limit.

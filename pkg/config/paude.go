@@ -177,7 +177,7 @@ func (d *decoder) venv(key string, v *hujson.Value) {
 // env merges an object of environment variables into Env, expanding
 // ${localEnv:NAME} from the host.
 func (d *decoder) env(key string, v *hujson.Value) {
-	m := d.strMap(key, v)
+	m := d.strMap(key, "env", v)
 	c := d.cfg
 	for k, raw := range m {
 		if c.Env == nil {
@@ -214,7 +214,7 @@ func (d *decoder) build(key string, v *hujson.Value, strict bool) *Build {
 		"args": func(key string, v *hujson.Value) {
 			// Arguments of the wrong type are reported by strMap and left
 			// out; the rest are still checked by Validate.
-			args = d.strMap(key, v)
+			args = d.strMap(key, "build.args", v)
 			for k, a := range args {
 				args[k] = d.expand(join("build.args", k), a)
 			}

@@ -1,0 +1,161 @@
+package podman
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Every podman command the backend runs is built here by a pure function
+// of its inputs, so unit tests can assert the exact argv.
+
+// infoArgs asks podman whether it works, whether it is rootless and how
+// many CPUs its machine has (--cpus above that is refused).
+func infoArgs() []string {
+	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
+}
+
+// imageExistsArgs exits 0 when ref is in local storage, 1 when not.
+func imageExistsArgs(ref string) []string { return []string{"image", "exists", ref} }
+
+// buildSpec is one podman build.
+type buildSpec struct {
+	Tag        string
+	Dockerfile string
+	Context    string
+	Args       map[string]string
+	PullPolicy string
+	NoCache    bool
+}
+
+// buildArgs builds an image. --force-rm leaves no build container behind
+// when a step fails.
+func buildArgs(s buildSpec) []string {
+	args := []string{"build"}
+	if s.PullPolicy != "" {
+		args = append(args, "--pull="+s.PullPolicy)
+	}
+	if s.NoCache {
+		args = append(args, "--no-cache")
+	}
+	args = append(args, "--force-rm", "--label", LabelApp+"="+appName, "-t", s.Tag, "-f", s.Dockerfile)
+	for _, k := range sortedKeys(s.Args) {
+		args = append(args, "--build-arg", k+"="+s.Args[k])
+	}
+	return append(args, s.Context)
+}
+
+func networkExistsArgs(name string) []string { return []string{"network", "exists", name} }
+
+// networkCreateArgs creates the agents' network: --internal gives it no
+// route out; --disable-dns keeps aardvark-dns off it, since aardvark-dns
+// before 1.11 forwards internal networks' queries to the host's resolvers
+// (a DNS tunnel out).
+func networkCreateArgs(name string) []string {
+	return []string{"network", "create", "--internal", "--disable-dns",
+		"--label", LabelApp + "=" + appName, "--label", LabelRole + "=" + roleNetwork, name}
+}
+
+func networkRemoveArgs(name string) []string { return []string{"network", "rm", name} }
+
+func inspectArgs(name string) []string {
+	return []string{"container", "inspect", "--format", "json", name}
+}
+
+// listArgs lists containers with the given role, stopped ones included.
+func listArgs(role string) []string {
+	return []string{"ps", "-a", "--filter", "label=" + LabelApp + "=" + appName,
+		"--filter", "label=" + LabelRole + "=" + role, "--format", "json"}
+}
+
+// removeArgs removes containers and their anonymous volumes; a container
+// that is already gone is not an error.
+func removeArgs(names ...string) []string {
+	return append([]string{"rm", "--force", "--ignore", "--volumes",
+		"--time", strconv.Itoa(stopTimeoutSeconds)}, names...)
+}
+
+func volumeExistsArgs(name string) []string { return []string{"volume", "exists", name} }
+
+func volumeCreateArgs(name, role, workspace string) []string {
+	return []string{"volume", "create", "--label", LabelApp + "=" + appName,
+		"--label", LabelRole + "=" + role, "--label", LabelWorkspace + "=" + workspace, name}
+}
+
+func volumeRemoveArgs(name string) []string { return []string{"volume", "rm", "--force", name} }
+
+// copyArgs copies a host path into a created container. podman cp chowns
+// what it copies to the container's user.
+func copyArgs(src, container, dst string) []string {
+	return []string{"cp", src, container + ":" + dst}
+}
+
+func startArgs(name string) []string { return []string{"start", name} }
+
+// statusArgs asks the entrypoint whether the agent's tmux session runs.
+func statusArgs(name string) []string { return []string{"exec", name, entrypoint, "status"} }
+
+// attachArgs attaches the caller's terminal to the session's tmux, with
+// `tmux attach -d` inside so a stale client of a killed terminal is
+// detached first.
+func attachArgs(name, term string) []string {
+	args := []string{"exec", "-it"}
+	if term != "" {
+		args = append(args, "-e", "TERM="+term)
+	}
+	return append(args, name, entrypoint, "attach")
+}
+
+// captureArgs prints the session's current screen, for a caller without
+// a terminal.
+func captureArgs(name string) []string {
+	return []string{"exec", name, "tmux", "capture-pane", "-p", "-t", "=" + tmuxSession}
+}
+
+func logsArgs(name string) []string { return []string{"logs", "--tail", "20", name} }
+
+// proxyProbeArgs succeeds when squid accepts connections.
+func proxyProbeArgs() []string {
+	return []string{"exec", ProxyContainer, "bash", "-c",
+		fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", proxyPort)}
+}
+
+// labelArgs renders labels as --label flags in key order.
+func labelArgs(labels map[string]string) []string {
+	var args []string
+	for _, k := range sortedKeys(labels) {
+		args = append(args, "--label", k+"="+labels[k])
+	}
+	return args
+}
+
+// envArgs renders the environment as -e flags in key order.
+func envArgs(env map[string]string) []string {
+	var args []string
+	for _, k := range sortedKeys(env) {
+		args = append(args, "-e", k+"="+env[k])
+	}
+	return args
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// agentLabels are the labels of a session's agent container.
+func agentLabels(id, workspace string, created time.Time, networkMode string) map[string]string {
+	return map[string]string{
+		LabelApp:         appName,
+		LabelRole:        roleAgent,
+		LabelSessionID:   id,
+		LabelWorkspace:   workspace,
+		LabelCreatedAt:   created.UTC().Format(time.RFC3339),
+		LabelNetworkMode: networkMode,
+	}
+}

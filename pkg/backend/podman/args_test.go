@@ -1,0 +1,137 @@
+package podman
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestArgs(t *testing.T) {
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name string
+		got  []string
+		want string
+	}{
+		{"info", infoArgs(), "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"},
+		{"image exists", imageExistsArgs("paude-proxy:abc"), "image exists paude-proxy:abc"},
+		{"build minimal", buildArgs(buildSpec{Tag: "t:1", Dockerfile: "/c/Containerfile", Context: "/c"}),
+			"build --force-rm --label app=paude -t t:1 -f /c/Containerfile /c"},
+		{"build rebuild with args and pull policy", buildArgs(buildSpec{Tag: "u:2", Dockerfile: "/p/Dockerfile", Context: "/p",
+			Args: map[string]string{"B": "2", "A": "x y"}, PullPolicy: "never", NoCache: true}),
+			"build --pull=never --no-cache --force-rm --label app=paude -t u:2 -f /p/Dockerfile --build-arg A=x y --build-arg B=2 /p"},
+		{"network exists", networkExistsArgs("paude-internal"), "network exists paude-internal"},
+		{"network create", networkCreateArgs("paude-internal"),
+			"network create --internal --disable-dns --label app=paude --label paude.io/role=network paude-internal"},
+		{"network rm", networkRemoveArgs("paude-internal"), "network rm paude-internal"},
+		{"inspect", inspectArgs("paude-1-a"), "container inspect --format json paude-1-a"},
+		{"list agents", listArgs(roleAgent),
+			"ps -a --filter label=app=paude --filter label=paude.io/role=agent --format json"},
+		{"remove", removeArgs("a", "b"), "rm --force --ignore --volumes --time 10 a b"},
+		{"volume create", volumeCreateArgs("paude-state-x", roleState, "/w"),
+			"volume create --label app=paude --label paude.io/role=state --label paude.io/workspace=/w paude-state-x"},
+		{"cp", copyArgs("/h/.claude/.", "paude-1-a", "/home/paude/.claude"), "cp /h/.claude/. paude-1-a:/home/paude/.claude"},
+		{"status", statusArgs("paude-1-a"), "exec paude-1-a /usr/local/bin/paude-entrypoint status"},
+		{"attach", attachArgs("paude-1-a", "screen-256color"),
+			"exec -it -e TERM=screen-256color paude-1-a /usr/local/bin/paude-entrypoint attach"},
+		{"attach without TERM", attachArgs("paude-1-a", ""), "exec -it paude-1-a /usr/local/bin/paude-entrypoint attach"},
+		{"capture", captureArgs("paude-1-a"), "exec paude-1-a tmux capture-pane -p -t =claude"},
+		{"proxy probe", proxyProbeArgs(), "exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128"},
+		{"agent proxied", createAgentArgs(agentSpec{
+			ID: "1767323045-deadbeef", Workspace: "/src/p", Image: "paude-workspace:abc", CreatedAt: created,
+			User: "1000:0", Network: InternalNetwork, ProxyIP: "203.0.113.66",
+			Env:        map[string]string{"B": "2", "A": "1"},
+			Mounts:     []mount{{Source: "/src/p", Target: "/src/p"}, {Source: "v", Target: "/s", Volume: true}, {Source: "/h/.gitconfig", Target: "/home/paude/.gitconfig", ReadOnly: true}},
+			Limits:     limits{Pids: 4096, MemoryBytes: 8 << 30, MemoryReservation: 4 << 30, CPUs: "2", CPUShares: 1024},
+			PullPolicy: "never", AgentArgs: []string{"--model", "opus"},
+		}), "create --name paude-1767323045-deadbeef --hostname paude-1767323045-deadbeef" +
+			" --label app=paude --label paude.io/created-at=2026-01-02T03:04:05Z --label paude.io/network=proxy" +
+			" --label paude.io/role=agent --label paude.io/session-id=1767323045-deadbeef --label paude.io/workspace=/src/p" +
+			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10 --user 1000:0" +
+			" --pids-limit 4096 --memory 8589934592 --memory-reservation 4294967296 --cpus 2 --cpu-shares 1024" +
+			" --pull never --network paude-internal --dns none --add-host paude-proxy:203.0.113.66" +
+			" -e A=1 -e B=2 -v /src/p:/src/p -v v:/s:U -v /h/.gitconfig:/home/paude/.gitconfig:ro" +
+			" -w /src/p paude-workspace:abc -- --model opus"},
+		{"agent open network rootless", createAgentArgs(agentSpec{
+			ID: "1-a", Workspace: "/w", Image: "img", CreatedAt: created, User: "501:0", KeepID: true, Network: "podman",
+		}), "create --name paude-1-a --hostname paude-1-a" +
+			" --label app=paude --label paude.io/created-at=2026-01-02T03:04:05Z --label paude.io/network=open" +
+			" --label paude.io/role=agent --label paude.io/session-id=1-a --label paude.io/workspace=/w" +
+			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10 --userns keep-id --user 501:0" +
+			" --network podman -w /w img --"},
+		{"proxy", runProxyArgs(proxySpec{Image: "paude-proxy:abc", ConfFile: "/st/proxy/squid-h.conf", ConfigHash: "h",
+			ExternalNetwork: "podman", Hosts: map[string]string{"b.test": "198.51.100.2", "a.test": "198.51.100.3"},
+			DNS: []string{"127.0.0.1"}, PullPolicy: "never"}),
+			"run --detach --name paude-proxy --hostname paude-proxy --label app=paude --label paude.io/proxy-config=h" +
+				" --label paude.io/role=proxy --cap-drop ALL --security-opt no-new-privileges --pids-limit 1024 --stop-timeout 5" +
+				" --pull never --network paude-internal --network podman --add-host a.test:198.51.100.3 --add-host b.test:198.51.100.2" +
+				" --dns 127.0.0.1 -v /st/proxy/squid-h.conf:/etc/paude-proxy/squid.conf:ro paude-proxy:abc"},
+		{"proxy keeps its address", runProxyArgs(proxySpec{Image: "p:1", ConfFile: "/c", ConfigHash: "h",
+			InternalIP: "203.0.113.66", ExternalNetwork: "podman"}),
+			"run --detach --name paude-proxy --hostname paude-proxy --label app=paude --label paude.io/proxy-config=h" +
+				" --label paude.io/role=proxy --cap-drop ALL --security-opt no-new-privileges --pids-limit 1024 --stop-timeout 5" +
+				" --network paude-internal:ip=203.0.113.66 --network podman -v /c:/etc/paude-proxy/squid.conf:ro p:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(tt.got, " "); got != tt.want {
+				t.Errorf("argv mismatch\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestArgsKeepValuesWhole checks that values with spaces stay one argv
+// element: nothing is split or quoted by a shell.
+func TestArgsKeepValuesWhole(t *testing.T) {
+	got := createAgentArgs(agentSpec{ID: "1-a", Workspace: "/w", Image: "img", Network: "podman",
+		Env: map[string]string{"PAUDE_SETUP": "npm ci && make"}, AgentArgs: []string{"fix the bug"}})
+	wantEnv, wantArg := "PAUDE_SETUP=npm ci && make", "fix the bug"
+	var env, arg bool
+	for i, a := range got {
+		if a == wantEnv && got[i-1] == "-e" {
+			env = true
+		}
+		if a == wantArg && i == len(got)-1 {
+			arg = true
+		}
+	}
+	if !env || !arg {
+		t.Errorf("values were split: %q", got)
+	}
+}
+
+func TestFirstArgs(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "--name", "x"}, "create"},
+		{[]string{"network", "create", "--internal", "n"}, "network create"},
+		{[]string{"container", "inspect", "x", "y"}, "container inspect"},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := firstArgs(tt.args); got != tt.want {
+			t.Errorf("firstArgs(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	if got := containerName("1-a"); got != "paude-1-a" {
+		t.Errorf("containerName = %q", got)
+	}
+	a, b := stateVolume("/src/p"), stateVolume("/src/p/")
+	if a != b || !strings.HasPrefix(a, "paude-state-") || len(a) != len("paude-state-")+12 {
+		t.Errorf("stateVolume: %q vs %q", a, b)
+	}
+	if stateVolume("/src/q") == a {
+		t.Error("two workspaces share a state volume")
+	}
+	v1, v2 := venvVolume("/src/p", ".venv"), venvVolume("/src/p", "venv")
+	if v1 == v2 || !reflect.DeepEqual(v1, venvVolume("/src/p", "./.venv")) {
+		t.Errorf("venvVolume: %q %q", v1, v2)
+	}
+}

@@ -1,0 +1,120 @@
+package podman
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+// AttachSession implements backend.Backend. It connects the terminal to
+// the session's tmux through `podman exec -it`, which puts the terminal in
+// raw mode, forwards resizes and restores it on exit; inside,
+// `tmux attach -d` first detaches a stale client left by a killed
+// terminal. It returns the agent's exit code when the agent ended while
+// attached, 0 when the user detached (C-b d).
+//
+// A stopped session is started again first (its container, workspace and
+// copied credentials are still there). An empty id means the most recent
+// session. Without a terminal on In there is nothing to attach: the
+// session's current screen is printed instead.
+func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.IOStreams) (int, error) {
+	if _, err := b.host(ctx); err != nil {
+		return 1, err
+	}
+	if id == "" {
+		latest, err := b.latest(ctx)
+		if err != nil {
+			return 1, err
+		}
+		id = latest
+	}
+	c, err := b.session(ctx, id)
+	if err != nil {
+		return 1, err
+	}
+	name := containerName(id)
+	if !c.State.Running {
+		if err := b.restart(ctx, id, c); err != nil {
+			return 1, err
+		}
+	}
+	if !isTerminal(streams.In) {
+		return b.printScreen(ctx, name, streams)
+	}
+	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")),
+		Streams{In: streams.In, Out: streams.Out, ErrOut: streams.ErrOut})
+	if err == nil {
+		return 0, nil
+	}
+	if code, ok := exitCode(err); ok {
+		return code, nil
+	}
+	return 1, fmt.Errorf("failed to attach to session %s: %w", id, err)
+}
+
+// latest is the most recent session's ID.
+func (b *Backend) latest(ctx context.Context) (string, error) {
+	sessions, err := b.ListSessions(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(sessions) == 0 {
+		return "", &backend.NotFoundError{}
+	}
+	return sessions[0].ID, nil
+}
+
+// restart starts a stopped session's container again, and the proxy it
+// depends on when that was stopped too (after a reboot, say).
+func (b *Backend) restart(ctx context.Context, id string, c *containerInfo) error {
+	fmt.Fprintf(b.opts.Progress, "Session %s is %s; starting it again\n", id, c.State.Status)
+	if c.Config.Labels[LabelNetworkMode] == "proxy" {
+		p, err := b.inspect(ctx, ProxyContainer)
+		if err != nil {
+			return err
+		}
+		switch {
+		case p == nil:
+			return fmt.Errorf("session %s needs the proxy, which was removed: start a new session with 'paude' (and remove this one with 'paude stop %s')", id, id)
+		case !p.State.Running:
+			if _, err := b.runner.Run(ctx, startArgs(ProxyContainer)); err != nil {
+				return fmt.Errorf("failed to start the proxy again: %w", err)
+			}
+			if err := b.waitProxy(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	name := containerName(id)
+	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
+		return fmt.Errorf("failed to start session %s again: %w", id, err)
+	}
+	return b.waitAgent(ctx, name)
+}
+
+// printScreen is attach without a terminal: the current screen on Out.
+func (b *Backend) printScreen(ctx context.Context, name string, streams backend.IOStreams) (int, error) {
+	out, err := b.runner.Run(ctx, captureArgs(name))
+	if err != nil {
+		return 1, fmt.Errorf("failed to read the session's screen: %w", err)
+	}
+	if streams.ErrOut != nil {
+		fmt.Fprintf(streams.ErrOut, "Not a terminal: printing the screen of %s; run 'paude attach' in a terminal to interact\n", name)
+	}
+	if streams.Out != nil {
+		if _, err := streams.Out.Write(out); err != nil {
+			return 1, fmt.Errorf("failed to print the session's screen: %w", err)
+		}
+	}
+	return 0, nil
+}
+
+// isTerminal reports whether r is a terminal device.
+func isTerminal(r any) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,226 @@
+// Package podman is paude's local backend: each session is a detached,
+// hardened podman container running the agent in tmux, on an internal
+// network whose only way out is a shared squid proxy container. Every
+// podman call goes through a Runner, and every argv is built by a pure
+// function (args.go, agent.go, proxy.go), so tests assert exact commands.
+package podman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+// Options configure a Backend. Zero values pick the real implementation.
+type Options struct {
+	// Runner runs podman; nil means ExecRunner{} (podman on PATH, with the
+	// caller's CONTAINERS_CONF).
+	Runner Runner
+	// Progress receives progress lines and warnings when a StartOptions
+	// carries none, and for attach and stop; nil discards them.
+	Progress io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Random feeds session IDs; nil means crypto/rand.
+	Random io.Reader
+	// HomeDir is the user's home, where ~/.claude, ~/.claude.json,
+	// ~/.gitconfig and ~/.config/gcloud are looked up; "" means
+	// os.UserHomeDir (and no credentials when that fails).
+	HomeDir string
+	// Getenv reads the host environment (Vertex AI pass-through, TERM);
+	// nil means os.Getenv.
+	Getenv func(string) string
+	// StateDir keeps the rendered squid.conf files the proxy mounts; ""
+	// means $XDG_STATE_HOME/paude/podman or ~/.local/state/paude/podman.
+	StateDir string
+	// PullPolicy is podman's --pull for builds and containers ("always",
+	// "missing", "never", "newer"); "" leaves podman's default (missing).
+	PullPolicy string
+	// User is the agent's --user ("uid:gid"); "" picks one: the owner of
+	// the workspace with group 0, or DefaultUser when root owns it.
+	// Rootless podman uses --userns keep-id with the same user.
+	User string
+	// ExternalNetwork is the network the proxy, and an --allow-network
+	// agent, reach the internet through; "" means "podman".
+	ExternalNetwork string
+	// ProxyHosts are extra name → address entries in the proxy's
+	// /etc/hosts, which squid then uses before DNS.
+	ProxyHosts map[string]string
+	// ProxyDNS, when set, are the proxy's DNS servers (podman --dns).
+	ProxyDNS []string
+	// ReadyTimeout bounds the wait for the agent's tmux session and the
+	// proxy's port after a start; 0 means 60 seconds.
+	ReadyTimeout time.Duration
+}
+
+// DefaultUser runs the agent when root owns the workspace: a non-root
+// UID in group 0, the group the image makes HOME writable for.
+const DefaultUser = "1000:0"
+
+// Backend is the Podman backend. Create it with New.
+type Backend struct {
+	opts   Options
+	runner Runner
+
+	mu      sync.Mutex
+	checked *hostInfo
+}
+
+// hostInfo is what `podman info` told us.
+type hostInfo struct {
+	Rootless bool
+	CPUs     int
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns a Podman backend. It runs nothing: podman is checked at the
+// first operation, so commands that never reach podman stay fast.
+func New(opts Options) *Backend {
+	if opts.Runner == nil {
+		opts.Runner = ExecRunner{}
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.HomeDir == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			opts.HomeDir = h
+		}
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = defaultStateDir(opts.Getenv, opts.HomeDir)
+	}
+	if opts.ExternalNetwork == "" {
+		opts.ExternalNetwork = DefaultExternalNetwork
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 60 * time.Second
+	}
+	return &Backend{opts: opts, runner: opts.Runner}
+}
+
+// defaultStateDir follows the XDG base directory rules.
+func defaultStateDir(getenv func(string) string, home string) string {
+	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "paude", "podman")
+	}
+	if home == "" {
+		return filepath.Join(os.TempDir(), "paude-podman")
+	}
+	return filepath.Join(home, ".local", "state", "paude", "podman")
+}
+
+// Type implements backend.Backend.
+func (b *Backend) Type() backend.Type { return backend.Podman }
+
+// SyncWorkspace implements backend.Backend. The workspace is bind-mounted,
+// so there is nothing to copy.
+func (b *Backend) SyncWorkspace(ctx context.Context, id string, _ backend.Direction) error {
+	if err := backend.ValidateSessionID(id); err != nil {
+		return err
+	}
+	_, err := b.host(ctx)
+	return err
+}
+
+// host checks once that podman is installed and works, and remembers
+// what it reported.
+func (b *Backend) host(ctx context.Context) (*hostInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.checked != nil {
+		return b.checked, nil
+	}
+	out, err := b.runner.Run(ctx, infoArgs())
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	info, perr := parseInfo(string(out))
+	if perr != nil {
+		return nil, &backend.UnavailableError{Backend: backend.Podman,
+			Reason: fmt.Sprintf("podman info printed %q: %v", strings.TrimSpace(string(out)), perr),
+			Hint:   "check that 'podman' on PATH is Podman 4 or later"}
+	}
+	b.checked = info
+	return info, nil
+}
+
+func parseInfo(out string) (*hostInfo, error) {
+	f := strings.Fields(out)
+	if len(f) != 2 {
+		return nil, errors.New("expected \"<rootless> <cpus>\"")
+	}
+	rootless, err := strconv.ParseBool(f[0])
+	if err != nil {
+		return nil, fmt.Errorf("rootless: %w", err)
+	}
+	cpus, err := strconv.Atoi(f[1])
+	if err != nil {
+		return nil, fmt.Errorf("cpus: %w", err)
+	}
+	return &hostInfo{Rootless: rootless, CPUs: cpus}, nil
+}
+
+// unavailable words a failed `podman info` as an UnavailableError, with
+// podman's own message and the fix that usually helps.
+func unavailable(err error) error {
+	if errors.Is(err, ErrPodmanNotFound) {
+		return &backend.UnavailableError{Backend: backend.Podman,
+			Reason: "podman is not installed (no 'podman' on PATH)",
+			Hint:   "install Podman 4 or later (apt-get install podman, dnf install podman, brew install podman) or use --backend=openshift"}
+	}
+	var ee *ExitError
+	if !errors.As(err, &ee) {
+		return &backend.UnavailableError{Backend: backend.Podman, Reason: err.Error(),
+			Hint: "run 'podman info' to see what is wrong"}
+	}
+	stderr := ee.Stderr
+	if stderr == "" {
+		stderr = fmt.Sprintf("exit code %d", ee.Code)
+	}
+	return &backend.UnavailableError{Backend: backend.Podman,
+		Reason: "podman does not work: " + stderr, Hint: podmanHint(stderr)}
+}
+
+// podmanHint maps podman's well-known failures to their usual fix.
+func podmanHint(stderr string) string {
+	s := strings.ToLower(stderr)
+	switch {
+	case strings.Contains(s, "rlimit"):
+		return "podman cannot set its default resource limits here: set default_ulimits in a containers.conf and point CONTAINERS_CONF at it (see docs/PODMAN.md)"
+	case strings.Contains(s, "crun") && strings.Contains(s, "cgroup"):
+		return "crun does not support this cgroup setup: set runtime = \"runc\" in the [engine] section of containers.conf"
+	case strings.Contains(s, "podman machine") || strings.Contains(s, "unable to connect to podman") || strings.Contains(s, "cannot connect to podman"):
+		return "start the Podman virtual machine with 'podman machine start'"
+	case strings.Contains(s, "newuidmap") || strings.Contains(s, "subuid") || strings.Contains(s, "subgid"):
+		return "rootless podman needs subordinate IDs: add your user to /etc/subuid and /etc/subgid, then run 'podman system migrate'"
+	case strings.Contains(s, "permission denied"):
+		return "check that your user may run podman (rootless needs subordinate IDs; rootful needs root)"
+	default:
+		return "run 'podman info' to see the full error"
+	}
+}
+
+// progress is where a start reports: its own writer, else the backend's.
+func (b *Backend) progress(w io.Writer) io.Writer {
+	if w != nil {
+		return w
+	}
+	return b.opts.Progress
+}

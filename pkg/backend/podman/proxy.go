@@ -1,0 +1,189 @@
+package podman
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// proxyPort is squid's port in the proxy image.
+const proxyPort = image.ProxyPort
+
+// proxySpec is everything the proxy container's `podman run` depends on.
+type proxySpec struct {
+	Image string
+	// ConfFile is the rendered squid.conf on the host, mounted read-only.
+	ConfFile string
+	// ConfigHash labels the container, to tell later starts whether it
+	// runs the configuration they need.
+	ConfigHash string
+	// InternalIP asks for a fixed address on the internal network (the
+	// previous proxy's, so running agents keep reaching it); "" = any.
+	InternalIP      string
+	ExternalNetwork string
+	Hosts           map[string]string
+	DNS             []string
+	PullPolicy      string
+}
+
+// runProxyArgs starts the shared squid container on the internal network
+// (where agents reach it) and the external one (its way out). It is
+// hardened like the agent; squid runs as the image's non-root user.
+func runProxyArgs(s proxySpec) []string {
+	args := []string{"run", "--detach", "--name", ProxyContainer, "--hostname", ProxyHostname}
+	args = append(args, labelArgs(map[string]string{
+		LabelApp:         appName,
+		LabelRole:        roleProxy,
+		LabelProxyConfig: s.ConfigHash,
+	})...)
+	args = append(args,
+		"--cap-drop", "ALL",
+		"--security-opt", "no-new-privileges",
+		"--pids-limit", "1024",
+		"--stop-timeout", "5",
+	)
+	if s.PullPolicy != "" {
+		args = append(args, "--pull", s.PullPolicy)
+	}
+	internal := InternalNetwork
+	if s.InternalIP != "" {
+		internal += ":ip=" + s.InternalIP
+	}
+	args = append(args, "--network", internal, "--network", s.ExternalNetwork)
+	for _, h := range sortedKeys(s.Hosts) {
+		args = append(args, "--add-host", h+":"+s.Hosts[h])
+	}
+	for _, d := range s.DNS {
+		args = append(args, "--dns", d)
+	}
+	args = append(args, "-v", s.ConfFile+":"+image.ProxyConfPath+":ro", s.Image)
+	return args
+}
+
+// proxyConfigHash identifies a proxy configuration: the squid.conf, the
+// image and the host entries and DNS servers it was started with.
+func proxyConfigHash(conf []byte, s proxySpec) string {
+	h := sha256.New()
+	h.Write(conf)
+	fmt.Fprintf(h, "\x00%s\x00%s\x00", s.Image, s.ExternalNetwork)
+	hosts := make([]string, 0, len(s.Hosts))
+	for k, v := range s.Hosts {
+		hosts = append(hosts, k+"="+v)
+	}
+	sort.Strings(hosts)
+	fmt.Fprintf(h, "%s\x00%s", strings.Join(hosts, ","), strings.Join(s.DNS, ","))
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// ensureProxy makes sure the shared proxy runs with the configuration this
+// start needs and returns its address on the internal network. A healthy
+// proxy with the same configuration is reused; otherwise it is replaced,
+// keeping its address. created reports whether this call started it.
+func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, proxyImage string, progress io.Writer) (ip string, created bool, err error) {
+	conf, err := image.SquidConf(image.SquidOptions{
+		AllowedDomains: cfg.Network.AllowedDomains,
+		Port:           proxyPort,
+		HostsFile:      len(b.opts.ProxyHosts) > 0,
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("failed to render squid.conf: %w", err)
+	}
+	spec := proxySpec{Image: proxyImage, ExternalNetwork: b.opts.ExternalNetwork,
+		Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
+	spec.ConfigHash = proxyConfigHash(conf, spec)
+
+	cur, err := b.inspect(ctx, ProxyContainer)
+	if err != nil {
+		return "", false, err
+	}
+	if cur != nil {
+		curIP := cur.ip(InternalNetwork)
+		if cur.State.Running && cur.Config.Labels[LabelProxyConfig] == spec.ConfigHash && curIP != "" && b.proxyListening(ctx) {
+			fmt.Fprintf(progress, "Using running proxy %s (%s)\n", ProxyContainer, curIP)
+			return curIP, false, nil
+		}
+		reason := "it is not running"
+		if cur.State.Running {
+			reason = "its allowlist or image changed"
+		}
+		fmt.Fprintf(progress, "Replacing proxy %s: %s\n", ProxyContainer, reason)
+		spec.InternalIP = curIP
+		if _, err := b.runner.Run(ctx, removeArgs(ProxyContainer)); err != nil {
+			return "", false, fmt.Errorf("failed to remove the old proxy: %w", err)
+		}
+	}
+
+	if spec.ConfFile, err = b.writeProxyConf(conf, spec.ConfigHash); err != nil {
+		return "", false, err
+	}
+	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", ProxyContainer, strings.Join(cfg.Network.AllowedDomains, ", "))
+	if _, err := b.runner.Run(ctx, runProxyArgs(spec)); err != nil {
+		// run may have created the container before failing to start it.
+		b.remove(ProxyContainer)
+		return "", false, fmt.Errorf("failed to start the proxy: %w", err)
+	}
+	if err := b.waitProxy(ctx); err != nil {
+		b.remove(ProxyContainer)
+		return "", false, err
+	}
+	now, err := b.inspect(ctx, ProxyContainer)
+	if err != nil || now == nil || now.ip(InternalNetwork) == "" {
+		b.remove(ProxyContainer)
+		if err == nil {
+			err = fmt.Errorf("it has no address on %s", InternalNetwork)
+		}
+		return "", false, fmt.Errorf("failed to find the proxy's address: %w", err)
+	}
+	return now.ip(InternalNetwork), true, nil
+}
+
+// writeProxyConf stores the rendered squid.conf under StateDir, one file
+// per configuration: a running proxy's file is never rewritten under it.
+func (b *Backend) writeProxyConf(conf []byte, hash string) (string, error) {
+	dir := filepath.Join(b.opts.StateDir, "proxy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("failed to create %s: %w: set XDG_STATE_HOME to a writable directory", dir, err)
+	}
+	file := filepath.Join(dir, "squid-"+hash+".conf")
+	tmp := file + ".tmp"
+	// World-readable: squid reads it as the image's non-root user.
+	if err := os.WriteFile(tmp, conf, 0o644); err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", file, err)
+	}
+	return file, nil
+}
+
+// proxyListening reports whether squid accepts connections.
+func (b *Backend) proxyListening(ctx context.Context) bool {
+	_, err := b.runner.Run(ctx, proxyProbeArgs())
+	return err == nil
+}
+
+// waitProxy waits until squid listens, or reports why it did not.
+func (b *Backend) waitProxy(ctx context.Context) error {
+	return b.poll(ctx, func(ctx context.Context) (bool, error) {
+		if b.proxyListening(ctx) {
+			return true, nil
+		}
+		c, err := b.inspect(ctx, ProxyContainer)
+		if err != nil {
+			return false, err
+		}
+		if c == nil || !c.State.Running {
+			return false, fmt.Errorf("the proxy stopped during start: %s", b.logsTail(ctx, ProxyContainer))
+		}
+		return false, nil
+	}, "the proxy to listen on port "+fmt.Sprint(proxyPort))
+}

@@ -1,0 +1,288 @@
+package podman
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+const (
+	infoCall   = "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"
+	listAgents = "ps -a --filter label=app=paude --filter label=paude.io/role=agent --format json"
+	listProxy  = "ps -a --filter label=app=paude --filter label=paude.io/role=proxy --format json"
+)
+
+var agentLabelSet = map[string]string{"app": "paude", "paude.io/role": "agent", "paude.io/network": "proxy"}
+
+func readTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestListSessions(t *testing.T) {
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
+	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []backend.Session{
+		{ID: "1767323045-deadbeef", Status: backend.StatusRunning, Workspace: "/src/new",
+			CreatedAt: time.Unix(1767323045, 0).UTC(), BackendType: backend.Podman},
+		{ID: "1767321000-0000000a", Status: backend.StatusError, Reason: "agent exited with code 2", Workspace: "/src/mid",
+			CreatedAt: time.Unix(1767321000, 0), BackendType: backend.Podman},
+		{ID: "1767320000-00000001", Status: backend.StatusStopped, Reason: "idle timeout or max lifetime reached",
+			Workspace: "/src/old", CreatedAt: time.Unix(1767320000, 0).UTC(), BackendType: backend.Podman},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d sessions, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !got[i].CreatedAt.Equal(want[i].CreatedAt) {
+			t.Errorf("session %d created %v, want %v", i, got[i].CreatedAt, want[i].CreatedAt)
+		}
+		got[i].CreatedAt, want[i].CreatedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("session %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestListSessionsEmpty(t *testing.T) {
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on(listAgents, "[]", nil)
+	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
+	if err != nil || len(got) != 0 {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+func TestSessionStatus(t *testing.T) {
+	tests := []struct {
+		state  string
+		code   int
+		status backend.Status
+		reason string
+	}{
+		{"running", 0, backend.StatusRunning, ""},
+		{"created", 0, backend.StatusPending, "created"},
+		{"exited", 0, backend.StatusStopped, "agent exited"},
+		{"exited", 124, backend.StatusStopped, "idle timeout or max lifetime reached"},
+		{"exited", 143, backend.StatusStopped, "stopped"},
+		{"exited", 1, backend.StatusError, "agent exited with code 1"},
+		{"dead", 0, backend.StatusError, "dead"},
+	}
+	for _, tt := range tests {
+		s, r := sessionStatus(tt.state, tt.code)
+		if s != tt.status || r != tt.reason {
+			t.Errorf("sessionStatus(%s, %d) = %s %q, want %s %q", tt.state, tt.code, s, r, tt.status, tt.reason)
+		}
+	}
+}
+
+func TestStopSession(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	inspect := "container inspect --format json paude-" + id
+	tests := []struct {
+		name    string
+		inspect string
+		inspErr error
+		want    []string
+		wantErr string
+	}{
+		{"running session is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
+			[]string{infoCall, inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
+		{"gone session is not an error", "", fail(125, "Error: no such container paude-"+id),
+			[]string{infoCall, inspect}, ""},
+		{"a foreign container of that name is left alone", inspectJSON("paude-"+id, "running", 0, map[string]string{"app": "other"}, nil), nil,
+			[]string{infoCall, inspect}, "is not a paude session"},
+		{"podman failing is an error", "", fail(125, "Error: database is locked"),
+			[]string{infoCall, inspect}, "database is locked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("info", "false 2", nil)
+			f.on(inspect, tt.inspect, tt.inspErr)
+			f.on("rm ", "", nil)
+			err := newTestBackend(t, f, Options{}).StopSession(context.Background(), id)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+			diffCalls(t, f.Calls(), tt.want)
+		})
+	}
+	t.Run("invalid id runs nothing", func(t *testing.T) {
+		f := newFake(t)
+		if err := newTestBackend(t, f, Options{}).StopSession(context.Background(), "../etc"); err == nil {
+			t.Fatal("no error for an invalid id")
+		}
+		diffCalls(t, f.Calls(), nil)
+	})
+}
+
+func TestStopAll(t *testing.T) {
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on(listAgents, `[{"Names":["paude-1-a"]},{"Names":["paude-2-b"]}]`, nil)
+	f.on(listProxy, `[{"Names":["paude-proxy"]}]`, nil)
+	f.on("rm ", "", nil)
+	f.on("network exists paude-internal", "", nil)
+	f.on("network rm paude-internal", "", nil)
+	if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	diffCalls(t, f.Calls(), []string{infoCall, listAgents, listProxy,
+		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",
+		"network exists paude-internal", "network rm paude-internal"})
+
+	t.Run("nothing to remove", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "false 2", nil)
+		f.on("ps ", "[]", nil)
+		f.on("network exists", "", fail(1, ""))
+		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		diffCalls(t, f.Calls(), []string{infoCall, listAgents, listProxy, "network exists paude-internal"})
+	})
+}
+
+func TestAttachWithoutTerminal(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
+	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent tick 7\n", nil)
+	var out, errOut bytes.Buffer
+	code, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), id,
+		backend.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	if out.String() != "fake-agent tick 7\n" || !strings.Contains(errOut.String(), "Not a terminal") {
+		t.Errorf("out %q, errOut %q", out.String(), errOut.String())
+	}
+}
+
+func TestAttachRestartsStoppedSession(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	name := "paude-" + id
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, agentLabelSet, nil), nil).times = 1
+	f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0, nil, nil), nil)
+	f.on("start paude-proxy", "", nil)
+	f.on("exec paude-proxy bash", "", nil)
+	f.on("start "+name, "", nil)
+	f.on("exec "+name+" /usr/local/bin/paude-entrypoint status", "running\n", nil)
+	f.on("exec "+name+" tmux capture-pane", "screen\n", nil)
+	var progress bytes.Buffer
+	code, err := newTestBackend(t, f, Options{Progress: &progress}).AttachSession(context.Background(), id,
+		backend.IOStreams{Out: &bytes.Buffer{}})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	diffCalls(t, f.Calls(), []string{infoCall,
+		"container inspect --format json " + name,
+		"container inspect --format json paude-proxy",
+		"start paude-proxy",
+		"exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
+		"start " + name,
+		"exec " + name + " /usr/local/bin/paude-entrypoint status",
+		"exec " + name + " tmux capture-pane -p -t =claude"})
+	if !strings.Contains(progress.String(), "is exited; starting it again") {
+		t.Errorf("progress: %q", progress.String())
+	}
+}
+
+func TestAttachUnknownSession(t *testing.T) {
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on("container inspect", "", fail(125, "Error: no such container"))
+	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
+	_, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "1-nope", backend.IOStreams{})
+	var nf *backend.NotFoundError
+	if !errors.As(err, &nf) || !errors.Is(err, backend.ErrSessionNotFound) {
+		t.Fatalf("error %v is not a NotFoundError", err)
+	}
+	if want := []string{"1767323045-deadbeef", "1767321000-0000000a", "1767320000-00000001"}; !reflect.DeepEqual(nf.Known, want) {
+		t.Errorf("known = %q, want %q", nf.Known, want)
+	}
+}
+
+func TestAttachDefaultsToLatest(t *testing.T) {
+	f := newFake(t)
+	f.on("info", "false 2", nil)
+	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
+	f.on("container inspect --format json paude-1767323045-deadbeef",
+		inspectJSON("paude-1767323045-deadbeef", "running", 0, agentLabelSet, nil), nil)
+	f.on("exec paude-1767323045-deadbeef tmux capture-pane", "", nil)
+	if _, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "", backend.IOStreams{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantReason string
+		wantHint   string
+	}{
+		{"not installed", ErrPodmanNotFound, "podman is not installed", "install Podman 4 or later"},
+		{"rlimits", fail(125, "Error: crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted"),
+			"podman does not work: Error: crun: setrlimit", "default_ulimits"},
+		{"machine", fail(125, "Cannot connect to Podman. Please verify your connection"), "Cannot connect", "podman machine start"},
+		{"subuid", fail(125, "cannot find UID/GID for user u: no subuid ranges found"), "no subuid", "/etc/subuid"},
+		{"other", fail(2, ""), "exit code 2", "podman info"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("info", "", tt.err)
+			_, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
+			var u *backend.UnavailableError
+			if !errors.As(err, &u) {
+				t.Fatalf("error %v is not an UnavailableError", err)
+			}
+			if u.Backend != backend.Podman || !strings.Contains(u.Reason, tt.wantReason) || !strings.Contains(u.Hint, tt.wantHint) {
+				t.Errorf("got %+v, want reason ~%q hint ~%q", u, tt.wantReason, tt.wantHint)
+			}
+		})
+	}
+	t.Run("garbled info", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "yes", nil)
+		_, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
+		if !backend.IsUnavailable(err) {
+			t.Fatalf("error %v is not an UnavailableError", err)
+		}
+	})
+	t.Run("checked once", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "true 4", nil)
+		f.on("ps ", "[]", nil)
+		b := newTestBackend(t, f, Options{})
+		for range 2 {
+			if _, err := b.ListSessions(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		diffCalls(t, f.Calls(), []string{infoCall, listAgents, listAgents})
+	})
+}

@@ -151,7 +151,9 @@ func TestTagChangesWithUserBuildContext(t *testing.T) {
 		args map[string]string
 		same bool
 	}{
-		{name: "Dockerfile", edit: func(f map[string]contextFile) { f["Dockerfile"] = contextFile{content: f["Dockerfile"].content + "RUN true\n"} }},
+		{name: "Dockerfile", edit: func(f map[string]contextFile) {
+			f["Dockerfile"] = contextFile{content: f["Dockerfile"].content + "RUN true\n"}
+		}},
 		{name: "file content", edit: func(f map[string]contextFile) { f["src/main.go"] = contextFile{content: "package main\n\n"} }},
 		{name: "file one byte", edit: func(f map[string]contextFile) { f["docs/deep/file.txt"] = contextFile{content: "deeq"} }},
 		{name: "file mode", edit: func(f map[string]contextFile) { f["src/run.sh"] = contextFile{content: "#!/bin/sh\n", mode: 0o644} }},

@@ -1,0 +1,276 @@
+package podman
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/start")
+
+// buildDirRe matches the temporary build context directories.
+var buildDirRe = regexp.MustCompile(`\S*/paude-build-[0-9]+`)
+
+// startCase is one StartSession scenario: the fake podman's answers and
+// the golden file of the exact commands it must receive.
+type startCase struct {
+	name    string
+	golden  string
+	opts    func(*backend.StartOptions)
+	cfg     func(*config.Config)
+	backend func(*Options)
+	// rules are added before the defaults, so they win.
+	rules   func(f *fakeRunner, v startVars)
+	home    []string
+	wantErr string
+}
+
+// startVars are the values the golden files spell as $NAME.
+type startVars struct {
+	ws, home, state, agentImage, proxyImage, proxyHash string
+}
+
+func (v startVars) replacer() *strings.Replacer {
+	return strings.NewReplacer(
+		v.proxyHash, "$PROXY_HASH",
+		v.agentImage, "$AGENT_IMAGE", v.proxyImage, "$PROXY_IMAGE",
+		v.state, "$STATE", v.home, "$HOME", v.ws, "$WS",
+		stateVolume(v.ws), "$STATE_VOLUME", venvVolume(v.ws, ".venv"), "$VENV_VOLUME",
+	)
+}
+
+func TestStartSession(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	running := func(f *fakeRunner, v startVars) {
+		f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+			map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
+			map[string]string{"paude-internal": "203.0.113.66", "podman": "203.0.113.5"}), nil)
+	}
+	tests := []startCase{
+		{name: "first start creates network and proxy and volumes", golden: "first.txt",
+			home: []string{".claude/settings.json", ".claude.json", ".gitconfig", ".config/gcloud/adc.json"},
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("network exists", "", fail(1, ""))
+				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
+				running(f, v)
+				f.on("volume exists", "", fail(1, ""))
+			}},
+		{name: "later start reuses the running proxy", golden: "reuse.txt",
+			cfg: func(c *config.Config) {
+				c.Setup = "make deps"
+				c.Env = map[string]string{"FOO": "bar"}
+				c.Venv = config.Venv{Mode: config.VenvAuto}
+			},
+			opts: func(o *backend.StartOptions) {
+				o.Yolo = true
+				o.AgentArgs = []string{"--model", "opus"}
+			},
+			backend: func(o *Options) {
+				o.Getenv = func(k string) string {
+					return map[string]string{"CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_USE_VERTEX": "1"}[k]
+				}
+			},
+			rules: running},
+		{name: "a changed allowlist replaces the proxy at the same address", golden: "replace.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": "0ld0ld0ld0ld"},
+					map[string]string{"paude-internal": "203.0.113.66"}), nil).times = 1
+				running(f, v)
+			}},
+		{name: "allow-network builds the agent image only", golden: "open.txt",
+			opts: func(o *backend.StartOptions) { o.AllowNetwork = true },
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("image exists "+v.agentImage, "", fail(1, ""))
+			}},
+		{name: "rebuild builds both images without cache", golden: "rebuild.txt",
+			opts:  func(o *backend.StartOptions) { o.Rebuild = true },
+			rules: running},
+		{name: "a failed build creates nothing", golden: "build-failed.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("image exists "+v.agentImage, "", fail(1, ""))
+				r := f.on("build ", "", fail(100, ""))
+				r.stream = "STEP 2/6: RUN apt-get install nope\nError: building at STEP \"RUN apt-get install nope\": while running runtime: exit status 100\n"
+			},
+			wantErr: `failed to build image $AGENT_IMAGE: step "RUN apt-get install nope" failed: while running runtime: exit status 100: fix that step (or the configuration that produced it) and start again`},
+		{name: "a failed start removes everything it created", golden: "start-failed.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("network exists", "", fail(1, ""))
+				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container")).times = 1
+				running(f, v)
+				f.on("volume exists", "", fail(1, ""))
+				f.on("start paude-", "", fail(126, "Error: OCI runtime error: permission denied"))
+			},
+			wantErr: "failed to start the session container: podman start paude-1767323045-deadbeef exited with code 126: Error: OCI runtime error: permission denied"},
+		{name: "an agent that dies during start is reported with its output", golden: "agent-died.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				running(f, v)
+				f.on("exec paude-"+id+" /usr/local/bin/paude-entrypoint status", "", fail(125, "Error: container is not running"))
+				f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "exited", 1, nil, nil), nil)
+				f.on("logs --tail 20 paude-"+id, "paude-entrypoint: tmux is not installed in this image\n", nil)
+			},
+			wantErr: "the session container stopped during start: its last output was:\npaude-entrypoint: tmux is not installed in this image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runStartCase(t, tt)
+		})
+	}
+}
+
+func runStartCase(t *testing.T, tt startCase) {
+	ws := t.TempDir()
+	if err := os.Mkdir(filepath.Join(ws, ".venv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home, state := t.TempDir(), t.TempDir()
+	mkTree(t, home, tt.home...)
+	cfg := config.Defaults(ws)
+	cfg.Network.AllowedDomains = []string{".example.com"}
+	if tt.cfg != nil {
+		tt.cfg(cfg)
+	}
+	opts := backend.StartOptions{Config: cfg, Workspace: ws}
+	if tt.opts != nil {
+		tt.opts(&opts)
+	}
+	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never"}
+	if tt.backend != nil {
+		tt.backend(&bopts)
+	}
+	v := planVars(t, cfg, ws, home, state)
+
+	f := newFake(t)
+	if tt.rules != nil {
+		tt.rules(f, v)
+	}
+	defaultRules(f)
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	s, err := newTestBackend(t, f, bopts).StartSession(context.Background(), opts)
+	r := v.replacer()
+	if tt.wantErr != "" {
+		if err == nil || r.Replace(err.Error()) != tt.wantErr {
+			t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
+		}
+	} else if err != nil {
+		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress.String())
+	} else if s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning {
+		t.Errorf("session = %+v", s)
+	}
+	var got strings.Builder
+	for _, c := range f.Calls() {
+		got.WriteString(buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR") + "\n")
+	}
+	golden := filepath.Join("testdata", "start", tt.golden)
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	diffCalls(t, strings.Split(strings.TrimSpace(got.String()), "\n"), strings.Split(strings.TrimSpace(string(want)), "\n"))
+}
+
+// planVars computes the image tags and proxy hash the fake must answer to.
+func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVars {
+	t.Helper()
+	wp, err := image.WorkspacePlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := image.ProxyPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := image.SquidConf(image.SquidOptions{AllowedDomains: cfg.Network.AllowedDomains, Port: image.ProxyPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := proxyConfigHash(conf, proxySpec{Image: pp.Tag, ExternalNetwork: DefaultExternalNetwork})
+	return startVars{ws: ws, home: home, state: state, agentImage: wp.Tag, proxyImage: pp.Tag, proxyHash: hash}
+}
+
+// defaultRules answer what every start asks when a case does not say
+// otherwise: podman works, images and objects exist, everything succeeds.
+func defaultRules(f *fakeRunner) {
+	f.on("info", "false 2", nil)
+	f.on("image exists", "", nil)
+	f.on("build ", "", nil)
+	f.on("network ", "", nil)
+	f.on("rm ", "", nil)
+	f.on("run --detach --name paude-proxy", "", nil)
+	f.on("exec paude-proxy bash", "", nil)
+	f.on("volume ", "", nil)
+	f.on("create ", "", nil)
+	f.on("cp ", "", nil)
+	f.on("start ", "", nil)
+	f.on("exec paude-1767323045-deadbeef /usr/local/bin/paude-entrypoint status", "running\n", nil)
+}
+
+func TestStartSessionRejectsBadOptions(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	colon := filepath.Join(t.TempDir(), "a:b")
+	if err := os.Mkdir(colon, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		opts    backend.StartOptions
+		wantErr string
+	}{
+		{"no config", backend.StartOptions{Workspace: "/"}, "no configuration given"},
+		{"relative workspace", backend.StartOptions{Config: config.Defaults("x"), Workspace: "x"}, "is not an absolute path"},
+		{"missing workspace", backend.StartOptions{Config: config.Defaults("/nonexistent/p"), Workspace: "/nonexistent/p"}, "no such file"},
+		{"file as workspace", backend.StartOptions{Config: config.Defaults(file), Workspace: file}, "is not a directory"},
+		{"colon in path", backend.StartOptions{Config: config.Defaults(colon), Workspace: colon}, "contains ':' or ','"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+			diffCalls(t, f.Calls(), nil)
+		})
+	}
+	t.Run("bad resources run nothing but info", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "false 2", nil)
+		ws := t.TempDir()
+		cfg := config.Defaults(ws)
+		cfg.Backend.Resources.Limits.Memory = "a lot"
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws})
+		if err == nil || !strings.Contains(err.Error(), "limits.memory") {
+			t.Fatalf("error = %v", err)
+		}
+		diffCalls(t, f.Calls(), []string{infoCall})
+	})
+	t.Run("podman missing", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "", ErrPodmanNotFound)
+		ws := t.TempDir()
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: config.Defaults(ws), Workspace: ws})
+		var u *backend.UnavailableError
+		if !errors.As(err, &u) {
+			t.Fatalf("error = %v", err)
+		}
+	})
+}

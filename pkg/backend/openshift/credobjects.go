@@ -1,0 +1,175 @@
+package openshift
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// AnnotationPaths records a credential object's key → path items as JSON,
+// so a persistent object created by `paude setup` can be mounted later
+// without reading the user's home again.
+const AnnotationPaths = "paude.io/paths"
+
+// Mount points of credentials in the session pod, all under HomeDir.
+const (
+	GcloudMountPath    = HomeDir + "/.config/gcloud"
+	GitconfigMountPath = HomeDir + "/.gitconfig"
+	// ClaudeSeedMountPath is where the init container reads the claude
+	// Secret before copying it into the writable ClaudeConfigDir.
+	ClaudeSeedMountPath = HomeDir + "/.claude-seed"
+	// ClaudeConfigDir is the agent's writable config directory.
+	ClaudeConfigDir = HomeDir + "/.claude"
+)
+
+// Credential is a credential object a session pod mounts.
+type Credential struct {
+	Kind CredentialKind
+	// Name is the Secret or ConfigMap name.
+	Name string
+	// ConfigMap is true for a ConfigMap, false for a Secret.
+	ConfigMap bool
+	// Items map object keys to paths below the mount point.
+	Items []corev1.KeyToPath
+}
+
+// SessionCredentialName is the name of a session's credential object.
+func SessionCredentialName(id string, kind CredentialKind) string {
+	return "paude-" + id + "-" + string(kind)
+}
+
+// PersistentCredentialName is the name of the namespace-wide credential
+// object `paude setup` creates.
+func PersistentCredentialName(kind CredentialKind) string {
+	return "paude-" + string(kind)
+}
+
+// invalidKeyChars are the characters a Secret or ConfigMap key may not hold.
+var invalidKeyChars = regexp.MustCompile(`[^-._a-zA-Z0-9]`)
+
+// keysFor gives every file a valid, unique object key, readable where
+// possible ("legacy_credentials/a@b/adc.json" → "legacy_credentials.a_b.adc.json").
+func keysFor(files []CredentialFile) []string {
+	keys := make([]string, len(files))
+	used := map[string]bool{}
+	for i, f := range files {
+		key := invalidKeyChars.ReplaceAllString(strings.ReplaceAll(f.Path, "/", "."), "_")
+		if strings.HasPrefix(key, "..") || key == "." {
+			key = "_" + key
+		}
+		if len(key) > 200 {
+			sum := sha256.Sum256([]byte(f.Path))
+			key = key[:180] + "-" + hex.EncodeToString(sum[:6])
+		}
+		base := key
+		for n := 2; used[key]; n++ {
+			key = fmt.Sprintf("%s-%d", base, n)
+		}
+		used[key] = true
+		keys[i] = key
+	}
+	return keys
+}
+
+// CredentialObject builds the Secret or ConfigMap for a local credential.
+// name is the object name, labels its labels. The returned Credential
+// says how to mount it.
+func CredentialObject(cred LocalCredential, namespace, name string, labels map[string]string) (Object, Credential, error) {
+	keys := keysFor(cred.Files)
+	items := make([]corev1.KeyToPath, len(cred.Files))
+	for i, f := range cred.Files {
+		if errs := validation.IsConfigMapKey(keys[i]); len(errs) > 0 {
+			return nil, Credential{}, fmt.Errorf("failed to name %s in a Secret: %s", f.Path, strings.Join(errs, "; "))
+		}
+		items[i] = corev1.KeyToPath{Key: keys[i], Path: f.Path}
+	}
+	paths, err := json.Marshal(items)
+	if err != nil {
+		return nil, Credential{}, fmt.Errorf("failed to encode credential paths: %w", err)
+	}
+	meta := metav1.ObjectMeta{
+		Name:        name,
+		Namespace:   namespace,
+		Labels:      withLabel(labels, LabelCredential, string(cred.Kind)),
+		Annotations: map[string]string{AnnotationPaths: string(paths)},
+	}
+	mount := Credential{Kind: cred.Kind, Name: name, Items: items}
+	if cred.Kind == CredentialGitconfig {
+		cm := &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: meta,
+		}
+		for i, f := range cred.Files {
+			if utf8.Valid(f.Data) {
+				if cm.Data == nil {
+					cm.Data = map[string]string{}
+				}
+				cm.Data[keys[i]] = string(f.Data)
+			} else {
+				if cm.BinaryData == nil {
+					cm.BinaryData = map[string][]byte{}
+				}
+				cm.BinaryData[keys[i]] = f.Data
+			}
+		}
+		mount.ConfigMap = true
+		return cm, mount, nil
+	}
+	secret := &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: meta,
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{},
+	}
+	for i, f := range cred.Files {
+		secret.Data[keys[i]] = f.Data
+	}
+	return secret, mount, nil
+}
+
+// CredentialFromObject rebuilds the mount description of an existing
+// credential object from its labels and paths annotation.
+func CredentialFromObject(obj metav1.Object, configMap bool) (Credential, error) {
+	kind := CredentialKind(obj.GetLabels()[LabelCredential])
+	var items []corev1.KeyToPath
+	if err := json.Unmarshal([]byte(obj.GetAnnotations()[AnnotationPaths]), &items); err != nil || len(items) == 0 {
+		return Credential{}, fmt.Errorf("credential object %s has no valid %s annotation: recreate it with `paude setup`", obj.GetName(), AnnotationPaths)
+	}
+	for _, it := range items {
+		if err := checkItemPath(it.Path); err != nil {
+			return Credential{}, fmt.Errorf("credential object %s: %w: recreate it with `paude setup`", obj.GetName(), err)
+		}
+	}
+	return Credential{Kind: kind, Name: obj.GetName(), ConfigMap: configMap, Items: items}, nil
+}
+
+// checkItemPath refuses item paths that would leave the mount point.
+func checkItemPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") {
+		return fmt.Errorf("invalid item path %q", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return fmt.Errorf("invalid item path %q", p)
+		}
+	}
+	return nil
+}
+
+// withLabel copies labels and adds one.
+func withLabel(labels map[string]string, key, value string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[key] = value
+	return out
+}

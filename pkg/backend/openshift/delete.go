@@ -1,0 +1,122 @@
+package openshift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+)
+
+// ref names one object for deletion and messages ("secret/paude-x-gcloud").
+type ref struct {
+	Kind string // pod, persistentvolumeclaim, secret, configmap
+	Name string
+	// Session is the object's session ID label, when known.
+	Session string
+}
+
+func (r ref) String() string { return r.Kind + "/" + r.Name }
+
+// deleteRef deletes one object; an object already gone is success. Pods
+// go with grace period 0: the session is over, there is nothing to drain.
+func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) error {
+	core := c.Kube.CoreV1()
+	var err error
+	switch r.Kind {
+	case "pod":
+		err = core.Pods(ns).Delete(ctx, r.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	case "persistentvolumeclaim":
+		err = core.PersistentVolumeClaims(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+	case "secret":
+		err = core.Secrets(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+	case "configmap":
+		err = core.ConfigMaps(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+	default:
+		return fmt.Errorf("cannot delete %s: unknown kind", r)
+	}
+	if err == nil || apierrors.IsNotFound(err) {
+		return nil
+	}
+	return b.apiError(err, "delete", r.String(), ns)
+}
+
+// sessionObjects are the objects labelled with session IDs.
+type sessionObjects struct {
+	Pods       []corev1.Pod
+	Secrets    []corev1.Secret
+	ConfigMaps []corev1.ConfigMap
+	Claims     []corev1.PersistentVolumeClaim
+}
+
+// listSessionObjects lists the objects of one session (or of every
+// session when id is "") by label; claims only when withClaims.
+func (b *Backend) listSessionObjects(ctx context.Context, c *Clients, ns, id string, withClaims bool) (*sessionObjects, error) {
+	selector := AllSessionsSelector
+	if id != "" {
+		selector = SessionSelector(id)
+	}
+	opts := metav1.ListOptions{LabelSelector: selector}
+	core := c.Kube.CoreV1()
+	objs := &sessionObjects{}
+	pods, err := core.Pods(ns).List(ctx, opts)
+	if err != nil {
+		return nil, b.apiError(err, "list", "pods", ns)
+	}
+	objs.Pods = pods.Items
+	secrets, err := core.Secrets(ns).List(ctx, opts)
+	if err != nil {
+		return nil, b.apiError(err, "list", "secrets", ns)
+	}
+	objs.Secrets = secrets.Items
+	cms, err := core.ConfigMaps(ns).List(ctx, opts)
+	if err != nil {
+		return nil, b.apiError(err, "list", "configmaps", ns)
+	}
+	objs.ConfigMaps = cms.Items
+	if withClaims {
+		claims, err := core.PersistentVolumeClaims(ns).List(ctx, opts)
+		if err != nil {
+			return nil, b.apiError(err, "list", "persistentvolumeclaims", ns)
+		}
+		objs.Claims = claims.Items
+	}
+	return objs, nil
+}
+
+// refs lists the objects in deletion order: pods first (so nothing
+// still uses the rest), then Secrets, ConfigMaps and claims.
+func (o *sessionObjects) refs() []ref {
+	var refs []ref
+	add := func(kind string, obj metav1.Object) {
+		refs = append(refs, ref{Kind: kind, Name: obj.GetName(), Session: obj.GetLabels()[LabelSessionID]})
+	}
+	for i := range o.Pods {
+		add("pod", &o.Pods[i])
+	}
+	for i := range o.Secrets {
+		add("secret", &o.Secrets[i])
+	}
+	for i := range o.ConfigMaps {
+		add("configmap", &o.ConfigMaps[i])
+	}
+	for i := range o.Claims {
+		add("persistentvolumeclaim", &o.Claims[i])
+	}
+	return refs
+}
+
+// deleteRefs deletes objects in order, going on after a failure so as
+// much as possible is removed, and returns every failure joined.
+func (b *Backend) deleteRefs(ctx context.Context, c *Clients, ns string, refs []ref) error {
+	var errs []error
+	for _, r := range refs {
+		if err := b.deleteRef(ctx, c, ns, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,102 @@
+package openshift
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+// DryRun prints every manifest a start would apply, as YAML documents, and
+// changes nothing: it reads the kubeconfig and the user's credentials but
+// calls no API. Secret values are replaced by a note of their size.
+func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = b.cfg
+	}
+	if opts.Image == "" {
+		return fmt.Errorf("no image for the openshift backend: pass --image with an image the cluster can pull")
+	}
+	if !filepath.IsAbs(opts.Workspace) {
+		return fmt.Errorf("workspace %q is not an absolute path", opts.Workspace)
+	}
+	settings, err := b.resolveSettings(cfg)
+	if err != nil {
+		return err
+	}
+	now := b.opts.Clock.Now()
+	id, err := backend.NewSessionID(now, b.opts.Random)
+	if err != nil {
+		return err
+	}
+	local, skipped, err := ReadCredentials(b.opts.Home)
+	if err != nil {
+		return err
+	}
+	plan, err := buildPlan(planInput{
+		ID: id, Namespace: settings.Namespace, Config: cfg, Image: opts.Image,
+		HostWorkspace: opts.Workspace, AgentArgs: opts.AgentArgs, Yolo: opts.Yolo,
+		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Skipped: skipped, NewClaim: true,
+	})
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	fmt.Fprintf(&buf, "# paude dry run: nothing was created or changed\n")
+	fmt.Fprintf(&buf, "# namespace %s (from %s), session %s\n", settings.Namespace, settings.NamespaceSource, id)
+	for _, note := range plan.Notes {
+		fmt.Fprintf(&buf, "# %s\n", note)
+	}
+	if missing := missingKinds(local); len(missing) > 0 {
+		fmt.Fprintf(&buf, "# a start would mount `paude setup` credentials for %s if the namespace has them\n", kindList(missing))
+	}
+	for _, obj := range plan.objects() {
+		doc, err := manifestYAML(obj)
+		if err != nil {
+			return err
+		}
+		buf.WriteString("---\n")
+		buf.Write(doc)
+	}
+	_, err = io.WriteString(out, buf.String())
+	return err
+}
+
+// manifestYAML renders an object as it would be applied, with Secret
+// values redacted.
+func manifestYAML(obj Object) ([]byte, error) {
+	if secret, ok := obj.(*corev1.Secret); ok {
+		redacted := secret.DeepCopy()
+		redacted.Data = nil
+		redacted.StringData = map[string]string{}
+		for k, v := range secret.Data {
+			redacted.StringData[k] = fmt.Sprintf("<redacted: %s>", humanBytes(len(v)))
+		}
+		obj = redacted
+	}
+	body, err := applyPatch(obj)
+	if err != nil {
+		return nil, fmt.Errorf("failed to render %s: %w", obj.GetName(), err)
+	}
+	doc, err := yaml.JSONToYAML(body)
+	if err != nil {
+		return nil, fmt.Errorf("failed to render %s: %w", obj.GetName(), err)
+	}
+	return doc, nil
+}
+
+func kindList(kinds []CredentialKind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,254 @@
+package openshift
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/remotecommand"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// testNow is the fixed time of every unit test.
+var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// testID is the session ID a backend with testRandom generates at testNow.
+const testID = "1772366400-01020304"
+
+// testRandom feeds session IDs with fixed bytes.
+func testRandom() *bytes.Reader { return bytes.NewReader([]byte{1, 2, 3, 4, 5, 6, 7, 8}) }
+
+// staticClients hands out fixed clients.
+type staticClients struct{ c *Clients }
+
+func (s staticClients) Clients() (*Clients, error) { return s.c, nil }
+
+// fakeClients wraps a fake clientset with a REST config and a real core
+// REST client, which only builds exec URLs (the executor is faked).
+func fakeClients(t *testing.T, cs *fake.Clientset) *Clients {
+	t.Helper()
+	cfg := &rest.Config{
+		Host:    "https://api.test.invalid:6443",
+		APIPath: "/api",
+		ContentConfig: rest.ContentConfig{
+			GroupVersion:         &corev1.SchemeGroupVersion,
+			NegotiatedSerializer: scheme.Codecs.WithoutConversion(),
+		},
+	}
+	core, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		t.Fatalf("failed to build REST client: %v", err)
+	}
+	return &Clients{Kube: cs, Config: cfg, CoreREST: core}
+}
+
+// writeKubeconfig writes a kubeconfig whose current context has the
+// given namespace ("" = none) and returns ConfigFlags reading it.
+func writeKubeconfig(t *testing.T, contextNS string) *genericclioptions.ConfigFlags {
+	t.Helper()
+	nsLine := ""
+	if contextNS != "" {
+		nsLine = "\n    namespace: " + contextNS
+	}
+	data := `apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: https://api.test.invalid:6443
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test` + nsLine + `
+- name: other
+  context:
+    cluster: test
+    user: test
+    namespace: other-ns
+current-context: test
+users:
+- name: test
+  user:
+    token: test-token
+`
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &path
+	return flags
+}
+
+// testConfig is a resolved config with small, distinct values.
+func testConfig() *config.Config {
+	cfg := DefaultConfig()
+	cfg.Env = map[string]string{"FOO": "bar"}
+	cfg.Setup = "make deps"
+	return cfg
+}
+
+// allowAll answers every SelfSubjectAccessReview with allowed, except
+// the "verb resource" pairs in deny.
+func allowAll(cs *fake.Clientset, deny ...string) {
+	cs.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		attrs := review.Spec.ResourceAttributes
+		target := attrs.Resource
+		if attrs.Subresource != "" {
+			target += "/" + attrs.Subresource
+		}
+		out := review.DeepCopy()
+		out.Status.Allowed = true
+		for _, d := range deny {
+			if d == attrs.Verb+" "+target {
+				out.Status.Allowed = false
+				out.Status.Reason = "denied by test"
+			}
+		}
+		return true, out, nil
+	})
+}
+
+// testBackend is a Backend on a fake clientset with a temp HOME, fixed
+// clock and random source, and namespace "team" from the kubeconfig.
+type testBackend struct {
+	*Backend
+	cs       *fake.Clientset
+	home     string
+	progress *syncBuffer
+	exec     *fakeExecutor
+}
+
+func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object) *testBackend {
+	t.Helper()
+	cs := fake.NewClientset(objects...)
+	allowAll(cs)
+	cs.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &authenticationv1.SelfSubjectReview{Status: authenticationv1.SelfSubjectReviewStatus{
+			UserInfo: authenticationv1.UserInfo{Username: "alice"},
+		}}, nil
+	})
+	home := t.TempDir()
+	progress := &syncBuffer{}
+	exec := &fakeExecutor{}
+	b, err := New(Options{
+		ConfigFlags: writeKubeconfig(t, "team"),
+		Config:      cfg,
+		Progress:    progress,
+		Clock:       clocktesting.NewFakePassiveClock(testNow),
+		Home:        home,
+		Getenv:      func(string) string { return "" },
+		Random:      testRandom(),
+		Clients:     staticClients{fakeClients(t, cs)},
+		Executor:    exec,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testBackend{Backend: b, cs: cs, home: home, progress: progress, exec: exec}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// fakeExecutor records exec requests and returns err.
+type fakeExecutor struct {
+	mu    sync.Mutex
+	urls  []*url.URL
+	opts  []remotecommand.StreamOptions
+	err   error
+	write string
+}
+
+func (f *fakeExecutor) Stream(_ context.Context, _ *rest.Config, u *url.URL, opts remotecommand.StreamOptions) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.urls = append(f.urls, u)
+	f.opts = append(f.opts, opts)
+	if f.write != "" && opts.Stdout != nil {
+		_, _ = opts.Stdout.Write([]byte(f.write))
+	}
+	return f.err
+}
+
+// writeFile creates a file (and its directories) below root.
+func writeFile(t *testing.T, root, rel string, data []byte) {
+	t.Helper()
+	path := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sessionObjectsLeft lists every object labelled with the session.
+func sessionObjectsLeft(t *testing.T, cs *fake.Clientset, ns, id string) []string {
+	t.Helper()
+	ctx := context.Background()
+	opts := metav1.ListOptions{LabelSelector: SessionSelector(id)}
+	var left []string
+	pods, _ := cs.CoreV1().Pods(ns).List(ctx, opts)
+	for _, o := range pods.Items {
+		left = append(left, "pod/"+o.Name)
+	}
+	secrets, _ := cs.CoreV1().Secrets(ns).List(ctx, opts)
+	for _, o := range secrets.Items {
+		left = append(left, "secret/"+o.Name)
+	}
+	cms, _ := cs.CoreV1().ConfigMaps(ns).List(ctx, opts)
+	for _, o := range cms.Items {
+		left = append(left, "configmap/"+o.Name)
+	}
+	pvcs, _ := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, opts)
+	for _, o := range pvcs.Items {
+		left = append(left, "persistentvolumeclaim/"+o.Name)
+	}
+	return left
+}
+
+// contains reports whether s contains every part.
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

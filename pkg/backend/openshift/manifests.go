@@ -1,0 +1,302 @@
+package openshift
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// PassthroughEnv are host variables copied into the agent's environment
+// when set (Vertex AI configuration); paude.json env wins over them.
+var PassthroughEnv = []string{
+	"CLAUDE_CODE_USE_VERTEX",
+	"ANTHROPIC_VERTEX_PROJECT_ID",
+	"GOOGLE_CLOUD_PROJECT",
+	"CLOUD_ML_REGION",
+}
+
+// PodParams is everything PodFor needs to describe a session pod.
+type PodParams struct {
+	ID        string
+	Namespace string
+	Image     string
+	// HostWorkspace is the absolute path of the project on the user's
+	// machine; it is recorded and names the directory inside the pod.
+	HostWorkspace string
+	AgentArgs     []string
+	Yolo          bool
+	CreatedAt     time.Time
+	// Config supplies resources, env, setup and the session limits.
+	Config *config.Config
+	// HostEnv are the PassthroughEnv values found on the host.
+	HostEnv map[string]string
+	// Credentials are the objects to mount.
+	Credentials []Credential
+}
+
+// Volume names in the session pod.
+const (
+	workspaceVolume  = "workspace"
+	claudeHomeVolume = "claude-home"
+)
+
+// PodFor returns the session pod. It is a pure function: the same
+// parameters always give the same pod. Resources that do not parse are
+// an error.
+func PodFor(p PodParams) (*corev1.Pod, error) {
+	cfg := p.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	resources, err := ResourcesFor(cfg.Backend.Resources)
+	if err != nil {
+		return nil, err
+	}
+	volumes := []corev1.Volume{{
+		Name: workspaceVolume,
+		VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: ClaimName(p.ID)},
+		},
+	}}
+	workspaceMount := corev1.VolumeMount{Name: workspaceVolume, MountPath: VolumeRoot}
+	mounts := []corev1.VolumeMount{workspaceMount}
+	initMounts := []corev1.VolumeMount{workspaceMount}
+	env := envFor(p, cfg)
+	for _, cred := range p.Credentials {
+		vol, mount, seed := credentialVolume(cred)
+		volumes = append(volumes, vol...)
+		mounts = append(mounts, mount...)
+		if seed != nil {
+			initMounts = append(initMounts, *seed, mount[0])
+			env = append(env, corev1.EnvVar{Name: "CLAUDE_CONFIG_DIR", Value: ClaudeConfigDir})
+		}
+	}
+	slices.SortFunc(env, func(a, b corev1.EnvVar) int { return strings.Compare(a.Name, b.Name) })
+	// The init container makes the project and state directories on the
+	// claim as the pod's user (so they are writable whatever UID the
+	// platform assigns) and seeds the agent's config directory.
+	prepare := corev1.Container{
+		Name:                     "prepare",
+		Image:                    p.Image,
+		Command:                  []string{"/bin/sh", "-c", prepareScript},
+		Env:                      []corev1.EnvVar{{Name: "PAUDE_WORKSPACE", Value: WorkspaceDirFor(p.HostWorkspace)}, {Name: "PAUDE_STATE_DIR", Value: StateDir}},
+		Resources:                resources,
+		VolumeMounts:             initMounts,
+		SecurityContext:          hardened(),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+
+	pod := &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      PodName(p.ID),
+			Namespace: p.Namespace,
+			Labels:    SessionLabels(p.ID, RoleWorkload),
+			Annotations: map[string]string{
+				AnnotationWorkspace:        p.HostWorkspace,
+				AnnotationCreatedAt:        p.CreatedAt.UTC().Format(time.RFC3339),
+				AnnotationIdleTimeout:      durationString(cfg.Session.IdleTimeout),
+				AnnotationMaxLifetime:      durationString(cfg.Session.MaxLifetime),
+				AnnotationDefaultContainer: ContainerName,
+			},
+		},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                corev1.RestartPolicyNever,
+			AutomountServiceAccountToken: ptr.To(false),
+			EnableServiceLinks:           ptr.To(false),
+			SecurityContext: &corev1.PodSecurityContext{
+				RunAsNonRoot:   ptr.To(true),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			},
+			InitContainers: []corev1.Container{prepare},
+			Containers: []corev1.Container{{
+				Name:  ContainerName,
+				Image: p.Image,
+				// "--" keeps agent arguments such as "attach" from
+				// selecting an entrypoint mode.
+				Args:            append([]string{"--"}, p.AgentArgs...),
+				Stdin:           true,
+				TTY:             true,
+				Env:             env,
+				Resources:       resources,
+				VolumeMounts:    mounts,
+				SecurityContext: hardened(),
+				// A failed start shows the entrypoint's last words.
+				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+			}},
+			Volumes: volumes,
+		},
+	}
+	if secs := int64(cfg.Session.MaxLifetime / time.Second); secs > 0 {
+		pod.Spec.ActiveDeadlineSeconds = ptr.To(secs)
+	}
+	return pod, nil
+}
+
+// hardened is the container security context of decision 4: no UID
+// pinned (OpenShift assigns one), nothing gained at run time.
+func hardened() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             ptr.To(true),
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// envFor is the agent's environment: host pass-through, then paude.json
+// env, then paude's own variables, which nothing overrides.
+func envFor(p PodParams, cfg *config.Config) []corev1.EnvVar {
+	vars := map[string]string{}
+	for _, k := range PassthroughEnv {
+		if v, ok := p.HostEnv[k]; ok && v != "" {
+			vars[k] = v
+		}
+	}
+	maps.Copy(vars, cfg.Env)
+	vars["HOME"] = HomeDir
+	vars["TERM"] = "xterm-256color"
+	vars["PAUDE_SESSION_ID"] = p.ID
+	vars["PAUDE_WORKSPACE"] = WorkspaceDirFor(p.HostWorkspace)
+	vars["PAUDE_STATE_DIR"] = StateDir
+	vars["PAUDE_IDLE_TIMEOUT"] = strconv.FormatInt(int64(cfg.Session.IdleTimeout/time.Second), 10)
+	vars["PAUDE_MAX_LIFETIME"] = strconv.FormatInt(int64(cfg.Session.MaxLifetime/time.Second), 10)
+	delete(vars, "PAUDE_SETUP")
+	if cfg.Setup != "" {
+		vars["PAUDE_SETUP"] = cfg.Setup
+	}
+	delete(vars, "PAUDE_YOLO")
+	if p.Yolo {
+		vars["PAUDE_YOLO"] = "1"
+	}
+	env := make([]corev1.EnvVar, 0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		env = append(env, corev1.EnvVar{Name: k, Value: vars[k]})
+	}
+	return env
+}
+
+// credentialVolume returns the volume and mounts for one credential,
+// read-only under HomeDir. The claude credential is not mounted into the
+// agent, which must write its config: the init container copies the
+// read-only Secret (seed, mounted there only) into a writable emptyDir,
+// as the Podman backend copies it into the container.
+func credentialVolume(cred Credential) (vols []corev1.Volume, mounts []corev1.VolumeMount, seed *corev1.VolumeMount) {
+	name := "cred-" + string(cred.Kind)
+	src := corev1.VolumeSource{}
+	if cred.ConfigMap {
+		src.ConfigMap = &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: cred.Name},
+			Items:                slices.Clone(cred.Items),
+		}
+	} else {
+		src.Secret = &corev1.SecretVolumeSource{SecretName: cred.Name, Items: slices.Clone(cred.Items)}
+	}
+	vols = []corev1.Volume{{Name: name, VolumeSource: src}}
+	switch cred.Kind {
+	case CredentialGcloud:
+		return vols, []corev1.VolumeMount{{Name: name, MountPath: GcloudMountPath, ReadOnly: true}}, nil
+	case CredentialGitconfig:
+		sub := "gitconfig"
+		if len(cred.Items) > 0 {
+			sub = cred.Items[0].Path
+		}
+		return vols, []corev1.VolumeMount{{Name: name, MountPath: GitconfigMountPath, SubPath: sub, ReadOnly: true}}, nil
+	case CredentialClaude:
+		vols = append(vols, corev1.Volume{Name: claudeHomeVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		return vols, []corev1.VolumeMount{{Name: claudeHomeVolume, MountPath: ClaudeConfigDir}},
+			&corev1.VolumeMount{Name: name, MountPath: ClaudeSeedMountPath, ReadOnly: true}
+	}
+	return nil, nil, nil
+}
+
+// prepareScript is the init container's program. Secret volumes keep
+// their data under "..data"-style entries, which the globs skip; -L
+// copies file contents, not the volume's symlinks.
+const prepareScript = `set -eu
+if ! mkdir -p "$PAUDE_WORKSPACE" "$PAUDE_STATE_DIR"; then
+  echo "paude: the workspace volume is not writable by uid $(id -u) gid $(id -g): the image must run in group 0 and the volume must be group-writable (fsGroup)" >&2
+  exit 1
+fi
+seed=` + ClaudeSeedMountPath + `
+dest=` + ClaudeConfigDir + `
+if [ -d "$seed/claude" ]; then
+  for f in "$seed"/claude/* "$seed"/claude/.[!.]*; do
+    [ -e "$f" ] || continue
+    cp -RL "$f" "$dest/"
+  done
+fi
+if [ -f "$seed/claude.json" ]; then cp -L "$seed/claude.json" "$dest/.claude.json"; fi
+if [ -d "$dest" ]; then chmod -R u+w "$dest"; fi
+`
+
+// WorkspaceClaimParams is everything WorkspaceClaimFor needs.
+type WorkspaceClaimParams struct {
+	ID            string
+	Namespace     string
+	Volume        config.WorkspaceVolume
+	HostWorkspace string
+	// Image, AgentArgs and Yolo are recorded so the session can be
+	// resumed on this claim after its pod is gone.
+	Image     string
+	AgentArgs []string
+	Yolo      bool
+	CreatedAt time.Time
+}
+
+// WorkspaceClaimFor returns the session's workspace PVC: ReadWriteOnce,
+// the configured size (10Gi by default) and storage class (the cluster
+// default when empty). It is a pure function.
+func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, error) {
+	size, err := workspaceSize(p.Volume)
+	if err != nil {
+		return nil, err
+	}
+	args, err := json.Marshal(append([]string{}, p.AgentArgs...))
+	if err != nil {
+		return nil, fmt.Errorf("failed to record agent arguments: %w", err)
+	}
+	pvc := &corev1.PersistentVolumeClaim{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      ClaimName(p.ID),
+			Namespace: p.Namespace,
+			Labels:    SessionLabels(p.ID, RoleWorkspace),
+			Annotations: map[string]string{
+				AnnotationWorkspace: p.HostWorkspace,
+				AnnotationCreatedAt: p.CreatedAt.UTC().Format(time.RFC3339),
+				AnnotationImage:     p.Image,
+				AnnotationAgentArgs: string(args),
+				AnnotationYolo:      strconv.FormatBool(p.Yolo),
+			},
+		},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: size},
+			},
+		},
+	}
+	if p.Volume.StorageClass != "" {
+		pvc.Spec.StorageClassName = ptr.To(p.Volume.StorageClass)
+	}
+	return pvc, nil
+}
+
+// durationString records a limit; "0" means never.
+func durationString(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return d.String()
+}

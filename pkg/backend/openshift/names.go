@@ -1,0 +1,97 @@
+package openshift
+
+import (
+	"path"
+	"regexp"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+// FieldManager is the server-side apply field manager of every object paude
+// writes.
+const FieldManager = "paude"
+
+// DefaultNamespace is used when neither the flags, paude.json nor the
+// kubeconfig context name a namespace.
+const DefaultNamespace = "paude"
+
+// ContainerName is the name of the agent container in a session pod.
+const ContainerName = "paude"
+
+// Labels and annotations paude puts on the objects it owns.
+const (
+	LabelApp       = "app"
+	LabelRole      = "role"
+	LabelSessionID = "paude.io/session-id"
+	// LabelCredential marks credential Secrets and ConfigMaps with their kind.
+	LabelCredential = "paude.io/credential"
+
+	AppName        = "paude"
+	RoleWorkload   = "workload"
+	RoleWorkspace  = "workspace"
+	RoleCredential = "credential"
+
+	AnnotationWorkspace   = "paude.io/workspace"
+	AnnotationCreatedAt   = "paude.io/created-at"
+	AnnotationIdleTimeout = "paude.io/idle-timeout"
+	AnnotationMaxLifetime = "paude.io/max-lifetime"
+	AnnotationImage       = "paude.io/image"
+	AnnotationAgentArgs   = "paude.io/agent-args"
+	AnnotationYolo        = "paude.io/yolo"
+	// AnnotationDefaultContainer makes kubectl exec/logs pick the agent.
+	AnnotationDefaultContainer = "kubectl.kubernetes.io/default-container"
+)
+
+// Paths inside the session pod.
+const (
+	// HomeDir is the agent user's HOME in the workspace image.
+	HomeDir = "/home/paude"
+	// VolumeRoot is where the workspace PVC is mounted.
+	VolumeRoot = "/workspace"
+	// StateDir is paude's own state on the PVC (the setup marker), outside
+	// the project directory so nothing lands in the user's tree.
+	StateDir = VolumeRoot + "/.paude"
+	// EntrypointPath is the image's entrypoint; "attach" is its attach mode.
+	EntrypointPath = "/usr/local/bin/paude-entrypoint"
+)
+
+// PodName is the name of a session's pod.
+func PodName(id string) string { return "paude-" + id }
+
+// ClaimName is the name of a session's workspace PVC.
+func ClaimName(id string) string { return "paude-" + id + "-workspace" }
+
+// SessionLabels are the labels every object of a session carries.
+func SessionLabels(id, role string) map[string]string {
+	return map[string]string{
+		LabelApp:       AppName,
+		LabelRole:      role,
+		LabelSessionID: id,
+	}
+}
+
+// SessionSelector selects every object of one session.
+func SessionSelector(id string) string {
+	return LabelApp + "=" + AppName + "," + LabelSessionID + "=" + id
+}
+
+// AllSessionsSelector selects every session-scoped object paude created.
+const AllSessionsSelector = LabelApp + "=" + AppName + "," + LabelSessionID
+
+// projectNameRE is what a host directory name must look like to be reused
+// inside the pod; anything else falls back to "project".
+var projectNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// WorkspaceDirFor is the project directory inside the pod for a host
+// workspace: the host directory's name under VolumeRoot, so the agent sees
+// a familiar path, or /workspace/project when the name is unusual.
+func WorkspaceDirFor(hostWorkspace string) string {
+	name := path.Base(path.Clean("/" + hostWorkspace))
+	if !projectNameRE.MatchString(name) || name == path.Base(StateDir) {
+		name = "project"
+	}
+	return path.Join(VolumeRoot, name)
+}
+
+// validateID checks a session ID before it reaches any API call.
+func validateID(id string) error { return backend.ValidateSessionID(id) }

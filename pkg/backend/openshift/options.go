@@ -1,0 +1,115 @@
+package openshift
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/utils/clock"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// Options configures a Backend. Only ConfigFlags is required; every other
+// field has a default suitable for real use.
+type Options struct {
+	// ConfigFlags supplies the kubeconfig, context and namespace flags
+	// (a *genericclioptions.ConfigFlags in the command tree). The
+	// namespace comes only from its ToRawKubeConfigLoader().Namespace().
+	ConfigFlags genericclioptions.RESTClientGetter
+	// NamespaceOverride, when non-empty, beats every other namespace
+	// source (for --openshift-namespace when it is not fed to ConfigFlags).
+	NamespaceOverride string
+	// Config is the project's resolved configuration; nil means the
+	// built-in defaults. It supplies backend.namespace, resources, the
+	// workspace volume, timeouts and env for commands that do not get
+	// StartOptions (attach's resume, stop, cleanup).
+	Config *config.Config
+	// Progress receives progress lines (stderr in the command tree);
+	// nil discards them.
+	Progress io.Writer
+	// Warnings receives warnings such as "input is not a terminal"; nil
+	// means Progress.
+	Warnings io.Writer
+	// Clock gives the current time; nil means the real clock.
+	Clock clock.PassiveClock
+	// Home is the user's home directory, the root for credentials;
+	// "" means os.UserHomeDir().
+	Home string
+	// Getenv reads the host environment (Vertex AI pass-through); nil
+	// means os.Getenv.
+	Getenv func(string) string
+	// Random feeds session IDs; nil means crypto/rand.
+	Random io.Reader
+	// Clients overrides how API clients are built (tests use fakes);
+	// nil means from ConfigFlags.
+	Clients ClientFactory
+	// Executor runs commands in pods; nil means the WebSocket executor
+	// with SPDY fallback.
+	Executor Executor
+	// Syncer copies files between the workspace and a session pod; nil
+	// means SyncWorkspace reports that no sync engine is configured.
+	Syncer Syncer
+}
+
+// Backend is the OpenShift/Kubernetes backend. It implements
+// backend.Backend; create it with New.
+type Backend struct {
+	opts Options
+	cfg  *config.Config
+
+	once    sync.Once
+	clients *Clients
+	errInit error
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns a Backend. It does not contact the cluster: connection and
+// credential problems surface on the first command that needs the API.
+func New(opts Options) (*Backend, error) {
+	if opts.ConfigFlags == nil && opts.Clients == nil {
+		return nil, fmt.Errorf("openshift backend needs kubeconfig flags: pass Options.ConfigFlags")
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.Warnings == nil {
+		opts.Warnings = opts.Progress
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Home == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("failed to find the home directory: %w: set HOME", err)
+		}
+		opts.Home = home
+	}
+	if opts.Clients == nil {
+		opts.Clients = &FlagsClientFactory{Flags: opts.ConfigFlags}
+	}
+	if opts.Executor == nil {
+		opts.Executor = StreamExecutor{}
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	return &Backend{opts: opts, cfg: cfg}, nil
+}
+
+// Type reports backend.OpenShift.
+func (b *Backend) Type() backend.Type { return backend.OpenShift }
+
+// progressf writes one progress line.
+func (b *Backend) progressf(format string, args ...any) {
+	fmt.Fprintf(b.opts.Progress, format+"\n", args...)
+}

@@ -1,0 +1,142 @@
+package openshift
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// sessionPlan is every object one start (or resume) applies, in order.
+type sessionPlan struct {
+	ID        string
+	Namespace string
+	// Claim is nil when resuming on a kept workspace claim.
+	Claim *corev1.PersistentVolumeClaim
+	// Credentials are the session's own Secrets and ConfigMaps.
+	Credentials []Object
+	Pod         *corev1.Pod
+	// Notes are lines for the user: skipped or persistent credentials.
+	Notes []string
+}
+
+// planInput is what a plan is built from.
+type planInput struct {
+	ID            string
+	Namespace     string
+	Config        *config.Config
+	Image         string
+	HostWorkspace string
+	AgentArgs     []string
+	Yolo          bool
+	CreatedAt     time.Time
+	HostEnv       map[string]string
+	// Local are credentials read from the user's home; Persistent are
+	// `paude setup` objects used for kinds missing locally.
+	Local      []LocalCredential
+	Persistent map[CredentialKind]Credential
+	Skipped    []string
+	// NewClaim asks for a workspace claim (false when resuming).
+	NewClaim bool
+}
+
+// objects lists the plan's objects in apply order.
+func (p *sessionPlan) objects() []Object {
+	var objs []Object
+	if p.Claim != nil {
+		objs = append(objs, p.Claim)
+	}
+	objs = append(objs, p.Credentials...)
+	return append(objs, p.Pod)
+}
+
+// buildPlan turns the input into manifests; it calls no API.
+func buildPlan(in planInput) (*sessionPlan, error) {
+	plan := &sessionPlan{ID: in.ID, Namespace: in.Namespace}
+	var mounts []Credential
+	present := map[CredentialKind]bool{}
+	for _, local := range in.Local {
+		obj, mount, err := CredentialObject(local, in.Namespace, SessionCredentialName(in.ID, local.Kind), SessionLabels(in.ID, RoleCredential))
+		if err != nil {
+			return nil, err
+		}
+		plan.Credentials = append(plan.Credentials, obj)
+		mounts = append(mounts, mount)
+		present[local.Kind] = true
+	}
+	plan.Notes = append(plan.Notes, in.Skipped...)
+	for _, kind := range CredentialKinds {
+		if cred, ok := in.Persistent[kind]; ok && !present[kind] {
+			mounts = append(mounts, cred)
+			plan.Notes = append(plan.Notes, fmt.Sprintf("Using %s credentials from the namespace's %s (created by `paude setup`)", kind, cred.Name))
+		}
+	}
+	if in.NewClaim {
+		claim, err := WorkspaceClaimFor(WorkspaceClaimParams{
+			ID: in.ID, Namespace: in.Namespace, Volume: in.Config.Backend.Workspace,
+			HostWorkspace: in.HostWorkspace, Image: in.Image, AgentArgs: in.AgentArgs,
+			Yolo: in.Yolo, CreatedAt: in.CreatedAt,
+		})
+		if err != nil {
+			return nil, err
+		}
+		plan.Claim = claim
+	}
+	pod, err := PodFor(PodParams{
+		ID: in.ID, Namespace: in.Namespace, Image: in.Image, HostWorkspace: in.HostWorkspace,
+		AgentArgs: in.AgentArgs, Yolo: in.Yolo, CreatedAt: in.CreatedAt, Config: in.Config,
+		HostEnv: maps.Clone(in.HostEnv), Credentials: mounts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan.Pod = pod
+	return plan, nil
+}
+
+// hostEnv reads the pass-through variables from the host.
+func (b *Backend) hostEnv() map[string]string {
+	env := map[string]string{}
+	for _, k := range PassthroughEnv {
+		if v := b.opts.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// persistentCredentials finds `paude setup` objects for the kinds that
+// were not found locally. Missing objects are simply not used.
+func (b *Backend) persistentCredentials(ctx context.Context, c *Clients, ns string, missing []CredentialKind) (map[CredentialKind]Credential, error) {
+	found := map[CredentialKind]Credential{}
+	for _, kind := range missing {
+		name := PersistentCredentialName(kind)
+		var obj metav1.Object
+		var err error
+		configMap := kind == CredentialGitconfig
+		if configMap {
+			obj, err = c.Kube.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		} else {
+			obj, err = c.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+		}
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, b.apiError(err, "get", "credentials "+name, ns)
+		}
+		cred, err := CredentialFromObject(obj, configMap)
+		if err != nil {
+			return nil, err
+		}
+		cred.Kind = kind
+		found[kind] = cred
+	}
+	return found, nil
+}

@@ -1,0 +1,98 @@
+package openshift
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// namespaceCreate is the permission `paude setup` needs to create a
+// missing namespace.
+var namespaceCreate = []Access{{Verb: "create", Resource: "namespaces"}}
+
+// Setup prepares a namespace for sessions (`paude setup`): it checks the
+// connection, creates the namespace when it is missing and the user may,
+// checks every permission the session commands use, and creates the
+// persistent credential objects (not tied to a session) from the user's
+// home. It prints what it checked and did to out.
+func (b *Backend) Setup(ctx context.Context, out io.Writer) error {
+	settings, err := b.ResolveSettings()
+	if err != nil {
+		return err
+	}
+	c, err := b.client()
+	if err != nil {
+		return err
+	}
+	user, err := b.CheckConnection(ctx)
+	if err != nil {
+		return err
+	}
+	who := user
+	if who == "" {
+		who = "(user name not reported by the server)"
+	}
+	fmt.Fprintf(out, "Connected to %s as %s\n", b.serverHost(), who)
+	ns := settings.Namespace
+	if err := b.ensureNamespace(ctx, c, settings, user, out); err != nil {
+		return err
+	}
+	if err := b.CheckAccess(ctx, ns, user, SessionAccess); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Permissions in namespace %s: ok (%d checked)\n", ns, len(SessionAccess))
+	local, skipped, err := ReadCredentials(b.opts.Home)
+	if err != nil {
+		return err
+	}
+	for _, line := range skipped {
+		fmt.Fprintln(out, line)
+	}
+	labels := map[string]string{LabelApp: AppName, LabelRole: RoleCredential}
+	for _, cred := range local {
+		name := PersistentCredentialName(cred.Kind)
+		obj, _, err := CredentialObject(cred, ns, name, labels)
+		if err != nil {
+			return err
+		}
+		if _, err := ServerSideApply(ctx, c.Kube, obj); err != nil {
+			return b.apiError(err, "create", kindOf(obj)+" "+name, ns)
+		}
+		fmt.Fprintf(out, "Saved %s credentials from %s in %s %s (%d files)\n", cred.Kind, cred.Source, kindOf(obj), name, len(cred.Files))
+	}
+	fmt.Fprintf(out, "Namespace %s is ready for paude sessions\n", ns)
+	return nil
+}
+
+// ensureNamespace creates the namespace when it is missing and the user
+// is allowed to; otherwise it says who can.
+func (b *Backend) ensureNamespace(ctx context.Context, c *Clients, s Settings, user string, out io.Writer) error {
+	ns := s.Namespace
+	_, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		fmt.Fprintf(out, "Namespace %s (from %s) exists\n", ns, s.NamespaceSource)
+		return nil
+	case apierrors.IsForbidden(err):
+		fmt.Fprintf(out, "Namespace %s (from %s): not allowed to read it, assuming it exists\n", ns, s.NamespaceSource)
+		return nil
+	case !apierrors.IsNotFound(err):
+		return b.apiError(err, "get", "namespace "+ns, "")
+	}
+	if err := b.CheckAccess(ctx, "", user, namespaceCreate); err != nil {
+		return fmt.Errorf("namespace %q does not exist and %w (or, on OpenShift, run `oc new-project %s`)", ns, err, ns)
+	}
+	nsObj := &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+	}
+	if _, err := c.Kube.CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return b.apiError(err, "create", "namespace "+ns, "")
+	}
+	fmt.Fprintf(out, "Created namespace %s\n", ns)
+	return nil
+}

@@ -1,0 +1,74 @@
+package openshift
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// StopSession deletes the session's pod (grace period 0), then its
+// Secrets and ConfigMaps, all found by the label paude.io/session-id, and
+// its workspace claim unless backend.workspace.keepOnStop is set. A
+// session that is already gone is not an error.
+func (b *Backend) StopSession(ctx context.Context, id string) error {
+	if err := validateID(id); err != nil {
+		return err
+	}
+	return b.stop(ctx, id)
+}
+
+// StopAll stops every session in the namespace, as StopSession does.
+func (b *Backend) StopAll(ctx context.Context) error {
+	return b.stop(ctx, "")
+}
+
+// stop removes one session's objects, or every session's when id is "".
+func (b *Backend) stop(ctx context.Context, id string) error {
+	settings, err := b.ResolveSettings()
+	if err != nil {
+		return err
+	}
+	c, err := b.client()
+	if err != nil {
+		return err
+	}
+	ns := settings.Namespace
+	keep := b.cfg.Backend.Workspace.KeepOnStop
+	objs, err := b.listSessionObjects(ctx, c, ns, id, !keep)
+	if err != nil {
+		return err
+	}
+	refs := objs.refs()
+	what := "session " + id
+	if id == "" {
+		what = "sessions"
+	}
+	if len(refs) == 0 {
+		if err := b.checkNamespace(ctx, settings); err != nil {
+			return err
+		}
+		b.progressf("No running %s in namespace %s: nothing to stop", what, ns)
+	}
+	for _, r := range refs {
+		if err := b.deleteRef(ctx, c, ns, r); err != nil {
+			return fmt.Errorf("failed to stop %s: %w", what, err)
+		}
+		b.progressf("Deleted %s", r)
+	}
+	if keep {
+		selector := AllSessionsSelector
+		if id != "" {
+			selector = SessionSelector(id)
+		}
+		claims, err := c.Kube.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return b.apiError(err, "list", "persistentvolumeclaims", ns)
+		}
+		for _, claim := range claims.Items {
+			sid := claim.Labels[LabelSessionID]
+			b.progressf("Kept workspace volume %s: `paude attach %s` resumes the session, `paude cleanup` removes it", claim.Name, sid)
+		}
+	}
+	return nil
+}

@@ -272,7 +272,7 @@ func TestPodForMounts(t *testing.T) {
 			"/workspace": {Name: "workspace", MountPath: "/workspace"},
 		}, []string{"/workspace"}, false},
 		{"all credentials", creds, map[string]corev1.VolumeMount{
-			"/workspace":                    {Name: "workspace", MountPath: "/workspace"},
+			"/workspace":                 {Name: "workspace", MountPath: "/workspace"},
 			"/home/paude/.config/gcloud": {Name: "cred-gcloud", MountPath: "/home/paude/.config/gcloud", ReadOnly: true},
 			"/home/paude/.gitconfig":     {Name: "cred-gitconfig", MountPath: "/home/paude/.gitconfig", SubPath: "gitconfig", ReadOnly: true},
 			"/home/paude/.claude":        {Name: "claude-home", MountPath: "/home/paude/.claude"},

@@ -52,7 +52,10 @@ func TestSessionStatus(t *testing.T) {
 		{"image pull", podWith(corev1.PodPending, waiting("ImagePullBackOff", "Back-off pulling image \"nope\"")), backend.StatusError, "ImagePullBackOff: Back-off pulling image \"nope\""},
 		{"unschedulable", podWith(corev1.PodPending, condition(corev1.PodScheduled, corev1.ConditionFalse, "Unschedulable", "0/1 nodes are available: 1 Insufficient memory")), backend.StatusError, "Unschedulable: 0/1 nodes are available: 1 Insufficient memory"},
 		{"succeeded", podWith(corev1.PodSucceeded, terminated(0, "Completed")), backend.StatusStopped, ReasonExited},
-		{"deadline", podWith(corev1.PodFailed, func(p *corev1.Pod) { p.Status.Reason = "DeadlineExceeded"; p.Status.Message = "Pod was active on the node longer than the specified deadline" }), backend.StatusStopped, ReasonDeadline},
+		{"deadline", podWith(corev1.PodFailed, func(p *corev1.Pod) {
+			p.Status.Reason = "DeadlineExceeded"
+			p.Status.Message = "Pod was active on the node longer than the specified deadline"
+		}), backend.StatusStopped, ReasonDeadline},
 		{"idle timeout", podWith(corev1.PodFailed, terminated(124, "Error")), backend.StatusStopped, ReasonTimedOut},
 		{"agent failed", podWith(corev1.PodFailed, terminated(3, "Error")), backend.StatusError, "exited with code 3"},
 		{"oom", podWith(corev1.PodFailed, terminated(137, "OOMKilled")), backend.StatusError, "OOMKilled (exit code 137)"},

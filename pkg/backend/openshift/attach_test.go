@@ -1,0 +1,195 @@
+package openshift
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilexec "k8s.io/client-go/util/exec"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// sessionPod is a session pod in the given phase.
+func sessionPod(id string, mutate func(*corev1.Pod)) *corev1.Pod {
+	pod, err := PodFor(PodParams{ID: id, Namespace: "team", Image: "img:old", HostWorkspace: "/home/me/proj", CreatedAt: testNow, Config: testConfig()})
+	if err != nil {
+		panic(err)
+	}
+	pod.TypeMeta = metav1.TypeMeta{}
+	if mutate != nil {
+		mutate(pod)
+	}
+	return pod
+}
+
+// sessionClaim is a kept workspace claim recording image and args.
+func sessionClaim(id string) *corev1.PersistentVolumeClaim {
+	pvc, err := WorkspaceClaimFor(WorkspaceClaimParams{ID: id, Namespace: "team", HostWorkspace: "/home/me/proj",
+		Image: "img:kept", AgentArgs: []string{"--resume-arg"}, CreatedAt: testNow})
+	if err != nil {
+		panic(err)
+	}
+	pvc.TypeMeta = metav1.TypeMeta{}
+	return pvc
+}
+
+func TestAttachRunningSession(t *testing.T) {
+	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
+	tb.exec.err = utilexec.CodeExitError{Err: errors.New("command terminated with non-zero exit code"), Code: 3}
+	var out bytes.Buffer
+	code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{In: strings.NewReader("hi"), Out: &out})
+	if err != nil || code != 3 {
+		t.Fatalf("AttachSession = %d, %v; want 3, nil", code, err)
+	}
+	if len(tb.exec.urls) != 1 {
+		t.Fatalf("%d exec calls", len(tb.exec.urls))
+	}
+	u := tb.exec.urls[0]
+	if u.Path != "/api/v1/namespaces/team/pods/paude-"+testID+"/exec" {
+		t.Errorf("exec path = %s", u.Path)
+	}
+	q := u.Query()
+	wantQ := url.Values{
+		"command":   {"/usr/local/bin/paude-entrypoint", "attach"},
+		"container": {"paude"}, "stdin": {"true"}, "stdout": {"true"}, "tty": {"true"},
+	}
+	if !reflect.DeepEqual(q, wantQ) {
+		t.Errorf("exec query = %v, want %v", q, wantQ)
+	}
+	opts := tb.exec.opts[0]
+	if !opts.Tty || opts.Stdin == nil || opts.Stderr != nil || opts.TerminalSizeQueue != nil {
+		t.Errorf("stream options = %+v", opts)
+	}
+	if !strings.Contains(tb.progress.String(), "input is not a terminal") {
+		t.Errorf("no warning for non-terminal input:\n%s", tb.progress)
+	}
+}
+
+func TestAttachExitCodes(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode int
+		wantErr  string
+	}{
+		{"detached", nil, 0, ""},
+		{"agent exit", utilexec.CodeExitError{Err: errors.New("exit"), Code: 42}, 42, ""},
+		{"stream failure", errors.New("websocket: close 1006"), 1, "failed to attach to pod paude-" + testID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
+			tb.exec.err = tt.err
+			code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}})
+			if code != tt.wantCode || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("AttachSession = %d, %v; want %d, %q", code, err, tt.wantCode, tt.wantErr)
+			}
+			// Without input the exec asks for no stdin stream.
+			if got := tb.exec.urls[0].Query().Get("stdin"); got != "" {
+				t.Errorf("stdin = %q with no input", got)
+			}
+		})
+	}
+}
+
+func TestAttachUnknownSession(t *testing.T) {
+	other := "1772300000-aaaaaaaa"
+	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(other, makeReady))
+	_, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{})
+	var nf *backend.NotFoundError
+	if !errors.As(err, &nf) || !errors.Is(err, backend.ErrSessionNotFound) {
+		t.Fatalf("err = %v, want NotFoundError", err)
+	}
+	if !reflect.DeepEqual(nf.Known, []string{other}) {
+		t.Errorf("known = %v, want [%s]", nf.Known, other)
+	}
+	if len(tb.exec.urls) != 0 {
+		t.Errorf("exec called for an unknown session")
+	}
+}
+
+func TestAttachResumes(t *testing.T) {
+	tests := []struct {
+		name    string
+		objects []runtime.Object
+		want    string
+	}{
+		{"pod gone", []runtime.Object{teamNS, sessionClaim(testID)}, "Session " + testID + " has no pod; resuming it on its kept workspace volume paude-" + testID + "-workspace"},
+		{"pod ended", []runtime.Object{teamNS, sessionClaim(testID), sessionPod(testID, statusOf(podWith(corev1.PodFailed, terminated(124, "Error"))))},
+			"Session " + testID + " ended (" + ReasonTimedOut + "); resuming it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTestBackend(t, testConfig(), tt.objects...)
+			writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
+			onPodWatch(tb, makeReady)
+			code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}})
+			if err != nil || code != 0 {
+				t.Fatalf("AttachSession = %d, %v\n%s", code, err, tb.progress)
+			}
+			if !strings.Contains(tb.progress.String(), tt.want) {
+				t.Errorf("progress:\n%s\nwant %q", tb.progress, tt.want)
+			}
+			pod, err := tb.cs.CoreV1().Pods("team").Get(context.Background(), PodName(testID), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := pod.Spec.Containers[0]
+			if c.Image != "img:kept" || !reflect.DeepEqual(c.Args, []string{"--", "--resume-arg"}) {
+				t.Errorf("resumed pod runs %s %v, want the recorded image and args", c.Image, c.Args)
+			}
+			if pod.Status.Phase == corev1.PodFailed {
+				t.Errorf("the ended pod was not replaced")
+			}
+			if _, err := tb.cs.CoreV1().ConfigMaps("team").Get(context.Background(), SessionCredentialName(testID, CredentialGitconfig), metav1.GetOptions{}); err != nil {
+				t.Errorf("credentials not recreated: %v", err)
+			}
+			if len(tb.exec.urls) != 1 {
+				t.Errorf("exec calls = %d, want 1", len(tb.exec.urls))
+			}
+		})
+	}
+}
+
+func TestAttachEndedWithoutClaim(t *testing.T) {
+	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, statusOf(podWith(corev1.PodSucceeded, terminated(0, "Completed")))))
+	_, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{})
+	if err == nil || !containsAll(err.Error(), "has stopped (agent exited)", "workspace volume is gone", "paude stop "+testID) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestAttachWaitsForPendingPod(t *testing.T) {
+	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, statusOf(podWith(corev1.PodPending, waiting("ContainerCreating", "")))))
+	onPodWatch(tb, makeReady)
+	if code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{}); err != nil || code != 0 {
+		t.Fatalf("AttachSession = %d, %v", code, err)
+	}
+	if !strings.Contains(tb.progress.String(), "Waiting for pod paude-"+testID+": ContainerCreating") {
+		t.Errorf("progress:\n%s", tb.progress)
+	}
+}
+
+// keepConfig is testConfig with keepOnStop set as given.
+func keepConfig(keep bool) *config.Config {
+	cfg := testConfig()
+	cfg.Backend.Workspace.KeepOnStop = keep
+	return cfg
+}
+
+// statusOf copies another pod's status (and node) into a session pod.
+func statusOf(from *corev1.Pod) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.NodeName = from.Spec.NodeName
+		from.Status.DeepCopyInto(&p.Status)
+	}
+}

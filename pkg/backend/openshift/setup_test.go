@@ -1,0 +1,118 @@
+package openshift
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+func TestSetupCreatesNamespaceAndCredentials(t *testing.T) {
+	tb := newTestBackend(t, testConfig())
+	writeFile(t, tb.home, ".config/gcloud/application_default_credentials.json", []byte("{}"))
+	writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
+	var out bytes.Buffer
+	if err := tb.Setup(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := `Connected to https://api.test.invalid:6443 as alice
+Created namespace team
+Permissions in namespace team: ok (22 checked)
+Skipping claude credentials: ~/.claude and ~/.claude.json not found
+Saved gcloud credentials from ~/.config/gcloud in secret paude-gcloud (1 files)
+Saved gitconfig credentials from ~/.gitconfig in configmap paude-gitconfig (1 files)
+Namespace team is ready for paude sessions
+`
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	ctx := context.Background()
+	secret, err := tb.cs.CoreV1().Secrets("team").Get(ctx, "paude-gcloud", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := secret.Labels[LabelSessionID]; ok {
+		t.Errorf("persistent secret carries a session label: %v", secret.Labels)
+	}
+	if _, err := CredentialFromObject(secret, false); err != nil {
+		t.Errorf("persistent secret cannot be mounted: %v", err)
+	}
+	// A second run changes nothing and says the namespace exists.
+	out.Reset()
+	if err := tb.Setup(ctx, &out); err != nil || !strings.Contains(out.String(), "Namespace team (from kubeconfig context) exists") {
+		t.Errorf("second setup: %v\n%s", err, out.String())
+	}
+}
+
+func TestSetupRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		deny    string
+		wantErr []string
+	}{
+		{"cannot create namespace", "create namespaces", []string{`namespace "team" does not exist`, "not allowed to create namespaces cluster-wide", "oc new-project team"}},
+		{"cannot exec", "create pods/exec", []string{`user "alice" is not allowed to create pods/exec in namespace "team"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTestBackend(t, testConfig())
+			if tt.deny == "create pods/exec" {
+				if _, err := tb.cs.CoreV1().Namespaces().Create(context.Background(), teamNS.DeepCopy(), metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allowAll(tb.cs, tt.deny)
+			writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
+			err := tb.Setup(context.Background(), &bytes.Buffer{})
+			if err == nil || !containsAll(err.Error(), tt.wantErr...) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if _, err := tb.cs.CoreV1().ConfigMaps("team").Get(context.Background(), "paude-gitconfig", metav1.GetOptions{}); err == nil {
+				t.Errorf("credentials created despite the refusal")
+			}
+		})
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	tb := newTestBackend(t, testConfig())
+	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
+	writeFile(t, tb.home, ".gitconfig", []byte("[user]\n\tname = Me\n"))
+	opts := startOpts()
+	opts.Yolo = true
+	var out bytes.Buffer
+	if err := tb.DryRun(opts, &out); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tb.cs.Actions()); n != 0 {
+		t.Errorf("dry run made %d API calls", n)
+	}
+	if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "U0VDUkVU") {
+		t.Errorf("dry run printed a secret value")
+	}
+	golden := filepath.Join("testdata", "dryrun.golden.yaml")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("dry run output differs from %s (go test -update rewrites it):\n%s", golden, out.String())
+	}
+	if err := tb.DryRun(backend.StartOptions{Workspace: "/w"}, &out); err == nil {
+		t.Errorf("dry run without an image accepted")
+	}
+}

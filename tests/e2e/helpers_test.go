@@ -181,8 +181,26 @@ func mustInAgent(t *testing.T, id, script string) string {
 // screen is the agent's current tmux screen.
 func screen(t *testing.T, id string) string {
 	t.Helper()
-	out, _ := podmanCmd("exec", "paude-"+id, "tmux", "capture-pane", "-p", "-t", "=claude")
+	out, _ := podmanCmd("exec", "paude-"+id, "tmux", "capture-pane", "-p", "-t", "=claude:")
 	return out
+}
+
+// waitScreen waits until the agent's screen shows want, and shows the
+// screen and the container's output when it does not.
+func waitScreen(t *testing.T, id, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		sc := screen(t, id)
+		if strings.Contains(sc, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			logs, _ := podmanCmd("logs", "paude-"+id)
+			t.Fatalf("timed out after %s waiting for %q on the agent's screen:\n%s\ncontainer output:\n%s", timeout, want, sc, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -110,7 +110,7 @@ func attachArgs(name, term string) []string {
 // captureArgs prints the session's current screen, for a caller without
 // a terminal.
 func captureArgs(name string) []string {
-	return []string{"exec", name, "tmux", "capture-pane", "-p", "-t", "=" + tmuxSession}
+	return []string{"exec", name, "tmux", "capture-pane", "-p", "-t", "=" + tmuxSession + ":"}
 }
 
 func logsArgs(name string) []string { return []string{"logs", "--tail", "20", name} }

@@ -36,7 +36,7 @@ func TestArgs(t *testing.T) {
 		{"attach", attachArgs("paude-1-a", "screen-256color"),
 			"exec -it -e TERM=screen-256color paude-1-a /usr/local/bin/paude-entrypoint attach"},
 		{"attach without TERM", attachArgs("paude-1-a", ""), "exec -it paude-1-a /usr/local/bin/paude-entrypoint attach"},
-		{"capture", captureArgs("paude-1-a"), "exec paude-1-a tmux capture-pane -p -t =claude"},
+		{"capture", captureArgs("paude-1-a"), "exec paude-1-a tmux capture-pane -p -t =claude:"},
 		{"proxy probe", proxyProbeArgs(), "exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128"},
 		{"agent proxied", createAgentArgs(agentSpec{
 			ID: "1767323045-deadbeef", Workspace: "/src/p", Image: "paude-workspace:abc", CreatedAt: created,

@@ -204,7 +204,7 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 		"exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
 		"start " + name,
 		"exec " + name + " /usr/local/bin/paude-entrypoint status",
-		"exec " + name + " tmux capture-pane -p -t =claude"})
+		"exec " + name + " tmux capture-pane -p -t =claude:"})
 	if !strings.Contains(progress.String(), "is exited; starting it again") {
 		t.Errorf("progress: %q", progress.String())
 	}

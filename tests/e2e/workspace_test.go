@@ -1,0 +1,159 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/podman"
+)
+
+// typeInAgent types a command line into the agent's tmux pane, as a user
+// at the terminal would.
+func typeInAgent(t *testing.T, id, line string) {
+	t.Helper()
+	if out, err := podmanCmd("exec", "paude-"+id, "tmux", "send-keys", "-t", "=claude:", "-l", line); err != nil {
+		t.Fatalf("send-keys: %v: %s", err, out)
+	}
+	if out, err := podmanCmd("exec", "paude-"+id, "tmux", "send-keys", "-t", "=claude:", "Enter"); err != nil {
+		t.Fatalf("send-keys: %v: %s", err, out)
+	}
+}
+
+// TestWorkspace checks what the agent sees of the host: the workspace
+// read-write at the same path (git works under an OpenShift-style
+// arbitrary UID), credentials read-only or copied, venvs shadowed, setup
+// once per workspace, the Vertex variables and --yolo passed on.
+func TestWorkspace(t *testing.T) {
+	need(t)
+	ws := newWorkspace(t, fakeAgentConfig(map[string]any{"setup": "echo ran >> setup-log.txt"}))
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-c", "safe.directory=*", "-C", ws}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	git("init", "-q", "-b", "main")
+	git("-c", "user.name=host", "-c", "user.email=host@example.invalid", "commit", "-q", "--allow-empty", "-m", "init")
+	mkFile(t, filepath.Join(ws, ".venv", "host-only"), "host venv")
+	// The arbitrary UID is in group 0, like on OpenShift: the workspace
+	// must be writable by that group.
+	chownTree(t, ws, 0, 0)
+	if out, err := exec.Command("chmod", "-R", "g+rwX", ws).CombinedOutput(); err != nil {
+		t.Fatalf("chmod: %v: %s", err, out)
+	}
+
+	progress := &syncBuffer{}
+	var home string
+	b := testBackend(t, progress, func(o *podman.Options) {
+		o.User = "1000680000:0"
+		home = o.HomeDir
+		host := map[string]string{"CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project", "TERM": "xterm"}
+		o.Getenv = func(k string) string { return host[k] }
+	})
+	mkFile(t, filepath.Join(home, ".gitconfig"), "[user]\n\tname = Agent Tester\n\temail = agent@example.invalid\n")
+	mkFile(t, filepath.Join(home, ".config", "gcloud", "application_default_credentials.json"), `{"fake":"creds"}`)
+	mkFile(t, filepath.Join(home, ".claude", "settings.json"), `{"host":"settings"}`)
+	mkFile(t, filepath.Join(home, ".claude.json"), `{"host":"state"}`)
+
+	s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws, Yolo: true,
+		AgentArgs: []string{"--from-args"}})
+	waitScreen(t, s.ID, "fake-agent$", 30*time.Second)
+
+	t.Run("the agent runs as the configured UID with the yolo and user arguments", func(t *testing.T) {
+		sc := screen(t, s.ID)
+		if !strings.Contains(sc, "FAKE AGENT READY uid=1000680000 gid=0 args:--yolo-was-given --from-args") {
+			t.Errorf("agent banner not as expected:\n%s", sc)
+		}
+	})
+	t.Run("a file the agent writes appears on the host", func(t *testing.T) {
+		typeInAgent(t, s.ID, "pwd > written-by-agent.txt")
+		waitFor(t, "the file on the host", 10*time.Second, func() bool {
+			b, err := os.ReadFile(filepath.Join(ws, "written-by-agent.txt"))
+			return err == nil && strings.TrimSpace(string(b)) == ws
+		})
+	})
+	t.Run("git commit works inside", func(t *testing.T) {
+		typeInAgent(t, s.ID, "git add written-by-agent.txt && git commit -q -m from-the-agent && echo COMMIT-DONE")
+		waitScreen(t, s.ID, "COMMIT-DONE", 15*time.Second)
+		if log := git("log", "-1", "--format=%s|%an"); strings.TrimSpace(log) != "from-the-agent|Agent Tester" {
+			t.Errorf("host sees last commit %q", log)
+		}
+	})
+	t.Run("credential mounts are read-only", func(t *testing.T) {
+		for _, script := range []string{
+			"echo x >> ~/.gitconfig",
+			"git config --global user.name Mallory",
+			"touch ~/.config/gcloud/new-file",
+			"echo '{}' > ~/.config/gcloud/application_default_credentials.json",
+		} {
+			if out, err := inAgent(t, s.ID, script); err == nil {
+				t.Errorf("%q succeeded: %s", script, out)
+			}
+		}
+		if out := mustInAgent(t, s.ID, "cat ~/.config/gcloud/application_default_credentials.json"); out != `{"fake":"creds"}` {
+			t.Errorf("gcloud credentials inside: %q", out)
+		}
+	})
+	t.Run("claude settings are a writable copy", func(t *testing.T) {
+		mustInAgent(t, s.ID, `echo '{"changed":1}' > ~/.claude/settings.json && echo '{}' > ~/.claude.json`)
+		for file, want := range map[string]string{".claude/settings.json": `{"host":"settings"}`, ".claude.json": `{"host":"state"}`} {
+			if b, _ := os.ReadFile(filepath.Join(home, file)); string(b) != want {
+				t.Errorf("host %s changed to %q", file, b)
+			}
+		}
+	})
+	t.Run("the venv is shadowed", func(t *testing.T) {
+		if out := mustInAgent(t, s.ID, "ls -A .venv; touch .venv/from-container && echo ok"); strings.TrimSpace(out) != "ok" {
+			t.Errorf("inside .venv: %q", out)
+		}
+		if _, err := os.Stat(filepath.Join(ws, ".venv", "from-container")); err == nil {
+			t.Error("a file written to the shadowed .venv reached the host")
+		}
+		if _, err := os.Stat(filepath.Join(ws, ".venv", "host-only")); err != nil {
+			t.Errorf("the host's venv was touched: %v", err)
+		}
+	})
+	t.Run("vertex variables are passed through", func(t *testing.T) {
+		out := mustInAgent(t, s.ID, "env")
+		for _, want := range []string{"CLOUD_ML_REGION=us-east5", "ANTHROPIC_VERTEX_PROJECT_ID=e2e-project"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("agent env lacks %s", want)
+			}
+		}
+		if strings.Contains(out, "CLAUDE_CODE_USE_VERTEX") {
+			t.Error("an unset host variable was passed")
+		}
+	})
+	t.Run("setup runs once per workspace and leaves no marker in it", func(t *testing.T) {
+		second := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+		waitScreen(t, second.ID, "fake-agent$", 30*time.Second)
+		if b, _ := os.ReadFile(filepath.Join(ws, "setup-log.txt")); string(b) != "ran\n" {
+			t.Errorf("setup-log.txt = %q, want one run", b)
+		}
+		status := git("status", "--porcelain", "--ignored")
+		for _, line := range strings.Split(strings.TrimSpace(status), "\n") {
+			if !strings.HasSuffix(line, "setup-log.txt") && !strings.HasSuffix(line, ".venv/") && !strings.HasSuffix(line, "paude.json") {
+				t.Errorf("unexpected file in the workspace: %q", line)
+			}
+		}
+	})
+}
+
+func mkFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,17 @@
+// Command paude runs an AI coding agent in an isolated container, locally
+// with Podman by default.
+package main
+
+import (
+	"os"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/paude-dev/paude/pkg/plugin"
+)
+
+func main() {
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	err := plugin.NewRootCmd(streams, plugin.Standalone).Execute()
+	os.Exit(plugin.ExitCode(err, streams.ErrOut))
+}

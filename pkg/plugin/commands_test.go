@@ -1,0 +1,120 @@
+package plugin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+func testStreams() genericiooptions.IOStreams {
+	return genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+}
+
+func twoSessions(workspace string) []backend.Session {
+	now := time.Now()
+	return []backend.Session{
+		{ID: "1700000000-00000old", Status: backend.StatusRunning, CreatedAt: now.Add(-time.Hour), Workspace: "/elsewhere"},
+		{ID: "1700000900-00000new", Status: backend.StatusRunning, CreatedAt: now, Workspace: workspace},
+	}
+}
+
+func TestAttachDefaultsToNewestAndPassesExitCode(t *testing.T) {
+	f := &fakeBackend{typ: backend.Podman, sessions: twoSessions("/w"), attachCode: 3}
+	res := runCmd(t, Standalone, f, "", "attach")
+	if res.code != 3 {
+		t.Fatalf("exit %d, want the agent's 3; stderr %q", res.code, res.errOut)
+	}
+	if got := calls(f); got != "list\nattach 1700000900-00000new" {
+		t.Fatalf("calls:\n%s", got)
+	}
+}
+
+func TestAttachWithoutSessions(t *testing.T) {
+	res := runCmd(t, Standalone, &fakeBackend{typ: backend.Podman}, "", "attach")
+	if res.code != 1 || !strings.Contains(res.errOut, "no podman sessions: start one with 'paude'") {
+		t.Fatalf("exit %d stderr %q", res.code, res.errOut)
+	}
+}
+
+func TestStop(t *testing.T) {
+	t.Run("named", func(t *testing.T) {
+		f := &fakeBackend{typ: backend.Podman}
+		res := runCmd(t, Standalone, f, "", "stop", "1700000000-deadbeef")
+		if res.code != 0 || calls(f) != "stop 1700000000-deadbeef" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+	})
+	t.Run("all via StopAll", func(t *testing.T) {
+		f := &fakeBackend{typ: backend.Podman, sessions: twoSessions("/w")}
+		res := runCmd(t, Standalone, fakeAllStopper{f}, "", "stop", "--all")
+		if res.code != 0 || calls(f) != "stop-all" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+	})
+	t.Run("all one by one", func(t *testing.T) {
+		f := &fakeBackend{typ: backend.Podman, sessions: twoSessions("/w")}
+		res := runCmd(t, Standalone, f, "", "stop", "--all")
+		if res.code != 0 || calls(f) != "list\nstop 1700000000-00000old\nstop 1700000900-00000new" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+	})
+}
+
+func TestStartOrReattach(t *testing.T) {
+	t.Run("starts and attaches when nothing runs here", func(t *testing.T) {
+		ws := emptyWorkspace(t)
+		f := &fakeBackend{typ: backend.Podman, sessions: twoSessions("/not/here")}
+		res := runCmd(t, Standalone, f, ws, "--yolo", "--", "--model", "opus")
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.errOut)
+		}
+		want := "list\nstart workspace=" + ws + ` yolo=true allow-network=false rebuild=false args=["--model" "opus"]` +
+			"\nattach 1700000000-00000001"
+		if got := calls(f); got != want {
+			t.Fatalf("calls:\n%s\nwant:\n%s", got, want)
+		}
+	})
+	t.Run("reattaches to the running session of this workspace", func(t *testing.T) {
+		ws := emptyWorkspace(t)
+		f := &fakeBackend{typ: backend.Podman, sessions: twoSessions(ws)}
+		res := runCmd(t, Standalone, f, ws)
+		if res.code != 0 || calls(f) != "list\nattach 1700000900-00000new" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+		if !strings.Contains(res.errOut, "Reattaching to session 1700000900-00000new") {
+			t.Fatalf("stderr %q", res.errOut)
+		}
+	})
+	t.Run("warns loudly for yolo with allow-network", func(t *testing.T) {
+		f := &fakeBackend{typ: backend.Podman}
+		res := runCmd(t, Standalone, f, emptyWorkspace(t), "--yolo", "--allow-network")
+		if !strings.Contains(res.errOut, "DANGER: --yolo with --allow-network") {
+			t.Fatalf("stderr %q", res.errOut)
+		}
+	})
+}
+
+func TestBadConfigReachesNoBackend(t *testing.T) {
+	ws := emptyWorkspace(t)
+	writeFile(t, ws, "paude.json", "{\n  \"packages\": [\"gcc;curl x|sh\"]\n}\n")
+	f := &fakeBackend{typ: backend.Podman}
+	res := runCmd(t, Standalone, f, ws)
+	if res.code != 1 || !strings.Contains(res.errOut, "paude.json:2:16") {
+		t.Fatalf("exit %d stderr %q", res.code, res.errOut)
+	}
+	if res.built || len(f.calls) != 0 {
+		t.Fatalf("a rejected configuration reached the backend: %s", calls(f))
+	}
+}
+
+func TestVersion(t *testing.T) {
+	res := runCmd(t, KubectlPlugin, nil, "", "version")
+	if res.code != 0 || !strings.HasPrefix(res.out, "kubectl-paude dev (commit unknown") {
+		t.Fatalf("exit %d out %q", res.code, res.out)
+	}
+}

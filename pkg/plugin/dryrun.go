@@ -1,0 +1,87 @@
+package plugin
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// dryRunner is implemented by backends that can list the exact steps (or
+// manifests) a start would take without taking them.
+type dryRunner interface {
+	DryRun(opts backend.StartOptions, out io.Writer) error
+}
+
+// runDryRun prints everything a start would use and changes nothing.
+func (o *StartOptions) runDryRun() error {
+	out := o.root.Streams.Out
+	section := func(title string) { _, _ = fmt.Fprintf(out, "\n# ---- %s ----\n", title) }
+
+	section("configuration")
+	if o.cfg.Path == "" {
+		_, _ = fmt.Fprintf(out, "# no configuration file in %s: defaults only\n", o.workspace)
+	} else {
+		_, _ = fmt.Fprintf(out, "# from %s\n", o.cfg.Path)
+	}
+	if err := o.cfg.Describe(out); err != nil {
+		return err
+	}
+
+	if o.Image == "" {
+		plan, err := image.WorkspacePlan(o.cfg)
+		if err != nil {
+			return err
+		}
+		if plan.UserBuild != nil {
+			section("user Dockerfile, built first as " + plan.UserBuild.Tag)
+			_, _ = fmt.Fprintf(out, "# %s (context %s)\n", plan.UserBuild.Dockerfile, plan.UserBuild.Context)
+		}
+		section("Containerfile for " + plan.Tag)
+		_, _ = out.Write(plan.Containerfile)
+	} else {
+		section("image")
+		_, _ = fmt.Fprintf(out, "# using --image %s; nothing is built\n", o.Image)
+	}
+
+	section("squid.conf")
+	if o.AllowNetwork {
+		_, _ = fmt.Fprintln(out, "# --allow-network: no proxy, the agent has direct network access")
+	} else {
+		conf, err := image.SquidConf(image.SquidOptions{
+			AllowedDomains: o.cfg.Network.AllowedDomains,
+			Port:           image.ProxyPort,
+		})
+		if err != nil {
+			return err
+		}
+		_, _ = out.Write(conf)
+	}
+
+	section(fmt.Sprintf("steps (%s backend)", o.backend))
+	b, err := o.root.NewBackend(o.root, o.backend)
+	if err == nil {
+		if d, ok := b.(dryRunner); ok {
+			return d.DryRun(o.startOptions(), out)
+		}
+	}
+	if err != nil {
+		_, _ = fmt.Fprintf(out, "# note: %v\n", err)
+	}
+	steps := []string{
+		"build the proxy and workspace images unless up to date",
+		"start the allowlisting proxy (reused while healthy)",
+		"start the agent in tmux, with the proxy as its only way out",
+		"attach this terminal",
+	}
+	if o.AllowNetwork {
+		steps[1] = "no proxy (--allow-network)"
+	}
+	for i, s := range steps {
+		_, _ = fmt.Fprintf(out, "%d. %s\n", i+1, s)
+	}
+	_, _ = fmt.Fprintln(out, strings.Repeat("#", 3)+" dry run: nothing was started")
+	return nil
+}

@@ -1,0 +1,175 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// StartOptions are the root command's: start a session for the current
+// workspace, or reattach to the one running for it.
+type StartOptions struct {
+	root *RootOptions
+
+	AllowNetwork bool
+	Yolo         bool
+	Rebuild      bool
+	DryRun       bool
+	Image        string
+	AgentArgs    []string
+
+	workspace string
+	cfg       *config.Config
+	backend   backend.Type
+}
+
+// NewStartOptions returns StartOptions bound to the shared root options.
+func NewStartOptions(root *RootOptions) *StartOptions {
+	return &StartOptions{root: root}
+}
+
+// AddFlags registers the start flags on the root command only.
+func (o *StartOptions) AddFlags(flags *pflag.FlagSet) {
+	flags.BoolVar(&o.AllowNetwork, "allow-network", false,
+		"give the agent direct network access: no proxy, no allowlist (unsafe)")
+	flags.BoolVar(&o.Yolo, "yolo", false,
+		"let the agent act without asking for permission (Claude Code's --dangerously-skip-permissions)")
+	flags.BoolVar(&o.Rebuild, "rebuild", false, "rebuild images even when an up-to-date one exists")
+	flags.BoolVar(&o.DryRun, "dry-run", false,
+		"print the configuration, Containerfile, squid.conf and the steps that would run; start nothing")
+	flags.StringVar(&o.Image, "image", "", "use this image instead of building one from the configuration")
+}
+
+// args accepts positional arguments only after "--": they go to the agent.
+func (o *StartOptions) args(c *cobra.Command, args []string) error {
+	dash := c.ArgsLenAtDash()
+	if dash < 0 && len(args) > 0 || dash > 0 {
+		return &UsageError{
+			Msg:     fmt.Sprintf("unknown command %q: pass agent arguments after --", args[0]),
+			Command: o.root.Flavor.DisplayName,
+		}
+	}
+	return nil
+}
+
+// Complete resolves the workspace and loads its configuration.
+func (o *StartOptions) Complete(c *cobra.Command, args []string) error {
+	if c.ArgsLenAtDash() >= 0 {
+		o.AgentArgs = args
+	}
+	if err := o.root.applyLegacyFlags(); err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("failed to find the current directory: %w", err)
+	}
+	o.workspace, err = filepath.Abs(wd)
+	if err != nil {
+		return fmt.Errorf("failed to resolve the workspace path: %w", err)
+	}
+	o.cfg, err = config.Load(o.workspace)
+	if err != nil {
+		return err
+	}
+	for _, w := range o.cfg.Warnings {
+		_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "warning: %s\n", w)
+	}
+	return nil
+}
+
+// Validate checks the backend choice.
+func (o *StartOptions) Validate() error {
+	t, err := o.root.BackendType()
+	if err != nil {
+		return err
+	}
+	o.backend = t
+	return nil
+}
+
+// startOptions is the backend-facing form of these options.
+func (o *StartOptions) startOptions() backend.StartOptions {
+	return backend.StartOptions{
+		Config:       o.cfg,
+		Workspace:    o.workspace,
+		Image:        o.Image,
+		AgentArgs:    o.AgentArgs,
+		Yolo:         o.Yolo,
+		AllowNetwork: o.AllowNetwork,
+		Rebuild:      o.Rebuild,
+		Progress:     o.root.Streams.ErrOut,
+	}
+}
+
+// Run starts or reattaches, then attaches and returns the agent's exit code
+// as an *ExitError when it is not zero.
+func (o *StartOptions) Run(ctx context.Context) error {
+	if o.DryRun {
+		return o.runDryRun()
+	}
+	b, err := o.root.NewBackend(o.root, o.backend)
+	if err != nil {
+		return err
+	}
+	sessions, err := b.ListSessions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if s.Workspace == o.workspace && s.Status == backend.StatusRunning {
+			_, _ = fmt.Fprintf(o.root.Streams.ErrOut,
+				"Reattaching to session %s, already running for %s (flags for a new session are ignored; '%s stop %s' first to change them)\n",
+				s.ID, o.workspace, o.root.Flavor.DisplayName, s.ID)
+			return attach(ctx, b, s.ID, o.root)
+		}
+	}
+	o.printNetworkWarning()
+	s, err := b.StartSession(ctx, o.startOptions())
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "Started session %s (detach with C-b d, reattach with '%s attach %s')\n",
+		s.ID, o.root.Flavor.DisplayName, s.ID)
+	return attach(ctx, b, s.ID, o.root)
+}
+
+// printNetworkWarning makes unsafe modes impossible to miss.
+func (o *StartOptions) printNetworkWarning() {
+	w := o.root.Streams.ErrOut
+	switch {
+	case o.AllowNetwork && o.Yolo:
+		_, _ = fmt.Fprint(w, `
+************************************************************************
+*  DANGER: --yolo with --allow-network                                 *
+*  The agent runs commands WITHOUT asking and has UNRESTRICTED network *
+*  access. It can send anything in this workspace and in the mounted   *
+*  credentials anywhere on the internet. Use only with throwaway data. *
+************************************************************************
+`)
+	case o.AllowNetwork:
+		_, _ = fmt.Fprintln(w, "WARNING: --allow-network: the agent has unrestricted network access (no proxy, no allowlist)")
+	}
+}
+
+// attach connects to a session and turns a non-zero agent exit code into
+// an *ExitError so main exits with it.
+func attach(ctx context.Context, b backend.Backend, id string, root *RootOptions) error {
+	code, err := b.AttachSession(ctx, id, backend.IOStreams{
+		In: root.Streams.In, Out: root.Streams.Out, ErrOut: root.Streams.ErrOut,
+	})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
+}

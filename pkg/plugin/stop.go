@@ -1,0 +1,118 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/paude-dev/paude/pkg/backend"
+)
+
+// allStopper is implemented by backends whose --all also removes shared
+// objects (the proxy, the network).
+type allStopper interface {
+	StopAll(ctx context.Context) error
+}
+
+// StopOptions are `paude stop [ID|--all]`'s.
+type StopOptions struct {
+	root *RootOptions
+	All  bool
+	args []string
+	cmd  *cobra.Command
+	b    backend.Backend
+}
+
+// NewCmdStop stops one session or all of them.
+func NewCmdStop(root *RootOptions) *cobra.Command {
+	o := &StopOptions{root: root}
+	cmd := &cobra.Command{
+		Use:   "stop [SESSION_ID | --all]",
+		Short: "Stop a session and remove its objects (default: the most recent)",
+		Long: templates.LongDesc(`
+			Stop a session: its container or pod and the objects made for it are
+			removed. A session that is already gone is not an error. With --all, every
+			session is stopped and the shared proxy and network are removed too.`),
+		Example: templates.Examples(fmt.Sprintf(`
+			# Stop the most recent session
+			%[1]s stop
+
+			# Stop everything paude created
+			%[1]s stop --all`, root.Flavor.DisplayName)),
+		Args: maxArgs(root, 1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.All, "all", false, "stop every session and remove the shared proxy and network")
+	return cmd
+}
+
+// Complete records the arguments.
+func (o *StopOptions) Complete(c *cobra.Command, args []string) error {
+	o.cmd, o.args = c, args
+	return o.root.applyLegacyFlags()
+}
+
+// Validate rejects an ID together with --all, and a malformed ID.
+func (o *StopOptions) Validate() error {
+	if o.All && len(o.args) > 0 {
+		return &UsageError{Msg: "give a session id or --all, not both", Command: displayPath(o.cmd, o.root)}
+	}
+	if err := validateSessionArg(o.cmd, o.root, o.args); err != nil {
+		return err
+	}
+	b, err := o.root.Backend()
+	if err != nil {
+		return err
+	}
+	o.b = b
+	return nil
+}
+
+// Run stops what was asked for and says what it did.
+func (o *StopOptions) Run(ctx context.Context) error {
+	out := o.root.Streams.ErrOut
+	if o.All {
+		return o.stopAll(ctx)
+	}
+	id, err := resolveSessionID(ctx, o.cmd, o.root, o.b, o.args)
+	if err != nil {
+		return err
+	}
+	if err := o.b.StopSession(ctx, id); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "Stopped session %s\n", id)
+	return err
+}
+
+func (o *StopOptions) stopAll(ctx context.Context) error {
+	out := o.root.Streams.ErrOut
+	if s, ok := o.b.(allStopper); ok {
+		if err := s.StopAll(ctx); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(out, "Stopped all %s sessions and removed the shared objects\n", o.b.Type())
+		return err
+	}
+	sessions, err := o.b.ListSessions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if err := o.b.StopSession(ctx, s.ID); err != nil {
+			return err
+		}
+		_, _ = fmt.Fprintf(out, "Stopped session %s\n", s.ID)
+	}
+	return nil
+}

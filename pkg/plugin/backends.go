@@ -1,19 +1,83 @@
 package plugin
 
 import (
+	"fmt"
+	"os"
+	"strings"
+
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/openshift"
+	"github.com/paude-dev/paude/pkg/backend/podman"
+	"github.com/paude-dev/paude/pkg/config"
+)
+
+// Environment knobs for the Podman backend. They exist for setups without a
+// registry (air-gapped machines, CI) and for pointing the proxy at names a
+// local DNS does not know; docs/PODMAN.md describes them.
+const (
+	envPodmanPull       = "PAUDE_PODMAN_PULL"        // podman --pull policy
+	envPodmanNetwork    = "PAUDE_PODMAN_NETWORK"     // the proxy's outside network
+	envPodmanProxyHosts = "PAUDE_PODMAN_PROXY_HOSTS" // "name=ip,name=ip" for the proxy's /etc/hosts
 )
 
 // newBackend is the real backend factory.
 func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 	switch t {
 	case backend.Podman:
-		return nil, &backend.UnavailableError{Backend: t, Reason: "not built into this version of paude"}
-	default:
-		return nil, &backend.UnavailableError{
-			Backend: t,
-			Reason:  "not built into this version of paude",
-			Hint:    "use --backend=podman",
+		hosts, err := parseHostList(os.Getenv(envPodmanProxyHosts))
+		if err != nil {
+			return nil, err
 		}
+		return podman.New(podman.Options{
+			Progress:        o.Streams.ErrOut,
+			PullPolicy:      os.Getenv(envPodmanPull),
+			ExternalNetwork: os.Getenv(envPodmanNetwork),
+			ProxyHosts:      hosts,
+		}), nil
+	case backend.OpenShift:
+		return openshift.New(openshift.Options{
+			ConfigFlags: o.KubeFlags,
+			Config:      o.projectConfig(),
+			Progress:    o.Streams.ErrOut,
+		})
+	default:
+		return nil, &backend.UnavailableError{Backend: t, Reason: "unknown backend"}
 	}
+}
+
+// projectConfig is the configuration of the current directory for commands
+// other than start (attach's resume, stop, cleanup need namespace and
+// volume settings). A broken file must not stop a user from stopping a
+// session, so a load error falls back to the defaults with a warning.
+func (o *RootOptions) projectConfig() *config.Config {
+	if o.config != nil {
+		return o.config
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	cfg, err := config.Load(wd)
+	if err != nil {
+		_, _ = fmt.Fprintf(o.Streams.ErrOut, "warning: ignoring the project configuration, using defaults: %v\n", err)
+		return nil
+	}
+	o.config = cfg
+	return cfg
+}
+
+// parseHostList reads "name=ip,name=ip".
+func parseHostList(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	hosts := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		name, ip, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || name == "" || ip == "" {
+			return nil, fmt.Errorf("invalid %s entry %q: write name=ip, separated by commas", envPodmanProxyHosts, pair)
+		}
+		hosts[name] = ip
+	}
+	return hosts, nil
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
 )
 
 // Flavor says which binary the command tree is serving.
@@ -51,6 +52,10 @@ type RootOptions struct {
 
 	// NewBackend builds a backend; tests replace it with a fake.
 	NewBackend func(o *RootOptions, t backend.Type) (backend.Backend, error)
+
+	// config is the project configuration once loaded (start loads it
+	// strictly; other commands lazily, see projectConfig).
+	config *config.Config
 }
 
 // NewRootOptions returns RootOptions with the real backend factory.

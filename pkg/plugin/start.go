@@ -79,6 +79,7 @@ func (o *StartOptions) Complete(c *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	o.root.config = o.cfg
 	for _, w := range o.cfg.Warnings {
 		_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "warning: %s\n", w)
 	}

@@ -1,0 +1,3 @@
+module paude.dev/testbed/pause
+
+go 1.26.0

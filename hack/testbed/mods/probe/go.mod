@@ -1,0 +1,3 @@
+module paude.dev/testbed/probe
+
+go 1.26.0

@@ -1,0 +1,127 @@
+// Command probe is the network helper baked into the testbed's test image.
+//
+//	probe serve PORT...            accept TCP on every PORT; each connection
+//	                               gets one banner line and is closed
+//	probe dial [-timeout D] ADDR   connect to ADDR (host:port), print the
+//	                               banner line; exit 0 if connected, 1 if not
+//
+// The banner names the pod (its hostname) and the port, so a test can tell
+// which pod answered and that the answer came from the real server.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "dial":
+		err = dial(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: probe serve PORT... | probe dial [-timeout D] HOST:PORT")
+	os.Exit(2)
+}
+
+// serve listens on every given port and answers each connection with a banner.
+func serve(args []string) error {
+	if len(args) == 0 {
+		return errors.New("serve needs at least one port")
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("failed to read hostname: %w", err)
+	}
+	errs := make(chan error, len(args))
+	for _, arg := range args {
+		port, err := strconv.ParseUint(arg, 10, 16)
+		if err != nil || port == 0 {
+			return fmt.Errorf("invalid port %q: want a number from 1 to 65535", arg)
+		}
+		l, err := net.Listen("tcp", ":"+arg)
+		if err != nil {
+			return fmt.Errorf("failed to listen on port %d: %w", port, err)
+		}
+		go func() { errs <- accept(l, fmt.Sprintf("probe %s port %d\n", host, port)) }()
+	}
+	fmt.Printf("serving on ports %s\n", strings.Join(args, " "))
+	return <-errs
+}
+
+func accept(l net.Listener, banner string) error {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return fmt.Errorf("failed to accept on %s: %w", l.Addr(), err)
+		}
+		go func() {
+			defer c.Close()
+			_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			_, _ = io.WriteString(c, banner)
+		}()
+	}
+}
+
+// dial connects to one address and prints the banner it receives.
+func dial(args []string) error {
+	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 3*time.Second, "give up connecting and reading after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("dial needs exactly one HOST:PORT")
+	}
+	addr := fs.Arg(0)
+	c, err := net.DialTimeout("tcp", addr, *timeout)
+	if err != nil {
+		return fmt.Errorf("%s: failed to connect to %s: %w", classify(err), addr, err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(*timeout))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("%s: connected to %s but read no banner: %w", classify(err), addr, err)
+	}
+	fmt.Print(line)
+	return nil
+}
+
+// classify names the failure the way a reader of test output wants to see it.
+func classify(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "unreachable"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	default:
+		return "error"
+	}
+}

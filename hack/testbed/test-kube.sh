@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test-kube.sh [GO TEST ARGS...]: install (cached), compile the Kubernetes
+# integration tests, bring the testbed up, run the tests inside its network
+# namespace, and bring it down again even when they fail. Exits with the
+# tests' status. Extra arguments go to `go test` (e.g. -run TestEgress).
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+repo=$(cd "$TB_DIR/../.." && pwd)
+pkgs=./tests/kube/...
+timing=()
+# t LABEL CMD...: run CMD and record how long it took under LABEL.
+t() {
+	local label=$1 s rc=0
+	shift
+	s=$(tb_now)
+	"$@" || rc=$?
+	timing+=("$(printf '%-10s %7ss' "$label" "$(tb_since "$s")")")
+	return "$rc"
+}
+
+t install "$TB_DIR/install.sh"
+# Compile before entering the namespace: it cannot reach the module proxy.
+# go test then only links and runs the cached build.
+cd "$repo"
+build=$(mktemp -d)
+t compile go test -tags integration -c -o "$build/" "$pkgs"
+rm -rf "$build"
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	local rc=$?
+	t down "$TB_DIR/down.sh" || rc=1
+	printf '[testbed] timings:\n' >&2
+	printf '[testbed]   %s\n' "${timing[@]}" >&2
+	exit "$rc"
+}
+trap cleanup EXIT
+t up "$TB_DIR/up.sh"
+# shellcheck source=/dev/null
+source "$TB_STATE/env"
+export PAUDE_TESTBED_INSIDE=1
+# -exec runs each compiled test binary inside the network namespace while go
+# test itself (and its closing ok/FAIL lines) stays outside.
+rc=0
+t test env GOPROXY=off GOFLAGS=-mod=readonly go test -tags integration -count=1 -v -timeout 20m \
+	-exec "nsenter --net=$TB_NETNS_PATH --" "$@" "$pkgs" || rc=$?
+if ((rc != 0)); then
+	tb_log "tests failed (exit $rc); component logs are in $TB_STATE/logs"
+	tb_tails
+fi
+exit "$rc"

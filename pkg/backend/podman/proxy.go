@@ -84,19 +84,25 @@ func proxyConfigHash(conf []byte, s proxySpec) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// ensureProxy makes sure the shared proxy runs with the configuration this
-// start needs and returns its address on the internal network. A healthy
-// proxy with the same configuration is reused; otherwise it is replaced,
-// keeping its address. created reports whether this call started it.
-func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, proxyImage string, progress io.Writer) (ip string, created bool, err error) {
+// renderProxyConf renders the squid.conf of a start. It runs before any
+// build, so a bad allowlist fails at once.
+func (b *Backend) renderProxyConf(cfg *config.Config) ([]byte, error) {
 	conf, err := image.SquidConf(image.SquidOptions{
 		AllowedDomains: cfg.Network.AllowedDomains,
 		Port:           proxyPort,
 		HostsFile:      len(b.opts.ProxyHosts) > 0,
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("failed to render squid.conf: %w", err)
+		return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
 	}
+	return conf, nil
+}
+
+// ensureProxy makes sure the shared proxy runs with the configuration this
+// start needs and returns its address on the internal network. A healthy
+// proxy with the same configuration is reused; otherwise it is replaced,
+// keeping its address. created reports whether this call started it.
+func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []byte, proxyImage string, progress io.Writer) (ip string, created bool, err error) {
 	spec := proxySpec{Image: proxyImage, ExternalNetwork: b.opts.ExternalNetwork,
 		Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
 	spec.ConfigHash = proxyConfigHash(conf, spec)

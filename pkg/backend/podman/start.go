@@ -61,6 +61,12 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 	if err != nil {
 		return nil, err
 	}
+	var squidConf []byte
+	if !opts.AllowNetwork {
+		if squidConf, err = b.renderProxyConf(cfg); err != nil {
+			return nil, err
+		}
+	}
 
 	agentImage, proxyImage, err := b.images(ctx, opts, progress)
 	if err != nil {
@@ -95,7 +101,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		if err := b.ensureNetwork(ctx, &created); err != nil {
 			return nil, err
 		}
-		ip, proxyCreated, err := b.ensureProxy(ctx, cfg, proxyImage, progress)
+		ip, proxyCreated, err := b.ensureProxy(ctx, cfg, squidConf, proxyImage, progress)
 		if err != nil {
 			return nil, err
 		}

@@ -263,6 +263,18 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		}
 		diffCalls(t, f.Calls(), []string{infoCall})
 	})
+	t.Run("a bad allowlist runs nothing but info", func(t *testing.T) {
+		f := newFake(t)
+		f.on("info", "false 2", nil)
+		ws := t.TempDir()
+		cfg := config.Defaults(ws)
+		cfg.Network.AllowedDomains = []string{".example.com", "api.example.com"}
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws})
+		if err == nil || !strings.Contains(err.Error(), "network.allowedDomains") {
+			t.Fatalf("error = %v", err)
+		}
+		diffCalls(t, f.Calls(), []string{infoCall})
+	})
 	t.Run("podman missing", func(t *testing.T) {
 		f := newFake(t)
 		f.on("info", "", ErrPodmanNotFound)

@@ -1,0 +1,199 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/podman"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// imageID is the ID of a local image.
+func imageID(t *testing.T, ref string) string {
+	t.Helper()
+	out, err := podmanCmd("image", "inspect", "--format", "{{.Id}}", ref)
+	if err != nil {
+		t.Fatalf("image inspect %s: %v: %s", ref, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// TestImageCache checks that a second start builds nothing and that
+// --rebuild builds again.
+func TestImageCache(t *testing.T) {
+	need(t)
+	// A unique install snippet gives this run an image tag no earlier
+	// run built.
+	cfgJSON := fakeAgentConfig(nil)
+	cfgJSON["agent"].(map[string]any)["install"] = fakeAgentInstall + fmt.Sprintf("# cache test %d\n", rand.Uint64())
+	ws := newWorkspace(t, cfgJSON)
+	cfg := loadConfig(t, ws)
+	plan, err := image.WorkspacePlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = podmanCmd("rmi", "-f", plan.Tag) })
+
+	start := func(rebuild bool) (string, string) {
+		t.Helper()
+		progress := &syncBuffer{}
+		b := testBackend(t, progress, nil)
+		s := startSession(t, b, progress, backend.StartOptions{Config: cfg, Workspace: ws, Rebuild: rebuild})
+		if err := b.StopSession(context.Background(), s.ID); err != nil {
+			t.Fatal(err)
+		}
+		return progress.String(), imageID(t, plan.Tag)
+	}
+	first, id1 := start(false)
+	if !strings.Contains(first, "Building "+plan.Tag) || !strings.Contains(first, "STEP ") {
+		t.Fatalf("the first start did not build %s:\n%s", plan.Tag, first)
+	}
+	second, id2 := start(false)
+	if strings.Contains(second, "Building") || strings.Contains(second, "STEP ") {
+		t.Errorf("the second start built something:\n%s", second)
+	}
+	if !strings.Contains(second, "Using image "+plan.Tag+" (already built)") || id2 != id1 {
+		t.Errorf("the second start did not reuse %s (%s, then %s):\n%s", plan.Tag, id1, id2, second)
+	}
+	third, id3 := start(true)
+	if !strings.Contains(third, "Building "+plan.Tag) || strings.Contains(third, "Using cache") {
+		t.Errorf("--rebuild did not build %s from scratch:\n%s", plan.Tag, tail(third, 30))
+	}
+	if id3 == id1 {
+		t.Errorf("--rebuild left the image as it was (%s)", id1)
+	}
+}
+
+// TestBuildFailureLeavesNothing checks that a start whose image build
+// fails reports the failing step and creates no container, network or
+// volume.
+func TestBuildFailureLeavesNothing(t *testing.T) {
+	need(t)
+	ws := newWorkspace(t, fakeAgentConfig(map[string]any{"packages": []string{"paude-e2e-no-such-package"}}))
+	before := allPodmanObjects(t)
+	progress := &syncBuffer{}
+	b := testBackend(t, progress, nil)
+	_, err := b.StartSession(context.Background(), backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+	if !podman.IsBuildError(err) {
+		t.Fatalf("error = %v, want a build error", err)
+	}
+	if !strings.Contains(err.Error(), "apt-get install") || !strings.Contains(err.Error(), "exit status 100") {
+		t.Errorf("the error does not name the failing step: %v", err)
+	}
+	if !strings.Contains(progress.String(), "Unable to locate package paude-e2e-no-such-package") {
+		t.Errorf("the build output was not streamed:\n%s", tail(progress.String(), 20))
+	}
+	if after := allPodmanObjects(t); !slices.Equal(before, after) {
+		t.Errorf("the failed start left objects behind:\nbefore %q\nafter  %q", before, after)
+	}
+}
+
+// allPodmanObjects lists every container (build containers included),
+// network and volume, sorted.
+func allPodmanObjects(t *testing.T) []string {
+	t.Helper()
+	var all []string
+	for _, args := range [][]string{
+		{"ps", "-a", "--external", "--format", "container {{.Names}}"},
+		{"network", "ls", "--format", "network {{.Name}}"},
+		{"volume", "ls", "--format", "volume {{.Name}}"},
+	} {
+		out, err := podmanCmd(args...)
+		if err != nil {
+			t.Fatalf("podman %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		all = append(all, strings.Split(strings.TrimSpace(out), "\n")...)
+	}
+	slices.Sort(all)
+	return all
+}
+
+// TestInvalidConfigRunsNoPodman runs the paude binary on a paude.json
+// that validation rejects, with a podman on PATH that records its calls.
+func TestInvalidConfigRunsNoPodman(t *testing.T) {
+	bin := needPaude(t)
+	real, err := exec.LookPath("podman")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls.log")
+	wrapper := fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", calls, real)
+	if err := os.WriteFile(filepath.Join(dir, "podman"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ws := newWorkspace(t, nil)
+	mkFile(t, filepath.Join(ws, "paude.json"), "{\n  \"packages\": \"make\",\n  \"network\": {\"allowedDomains\": [\"*.evil\"]}\n}\n")
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = ws
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	out, code := run()
+	if code == 0 || !strings.Contains(out, "paude.json:2:") {
+		t.Errorf("paude on a bad paude.json: exit %d, output:\n%s", code, out)
+	}
+	if b, err := os.ReadFile(calls); err == nil {
+		t.Errorf("podman was called for a rejected paude.json:\n%s", b)
+	}
+	// Control: the wrapper does see podman calls.
+	if _, code := run("sessions"); code != 0 {
+		t.Errorf("paude sessions failed with exit code %d", code)
+	}
+	if b, err := os.ReadFile(calls); err != nil || len(b) == 0 {
+		t.Errorf("the podman wrapper saw no call from 'paude sessions': the check above proves nothing")
+	}
+}
+
+// TestTimeouts checks that the idle timeout and the max lifetime from the
+// configuration end the session's container, and that sessions shows why.
+func TestTimeouts(t *testing.T) {
+	need(t)
+	for _, key := range []string{"idleTimeout", "maxLifetime"} {
+		t.Run(key, func(t *testing.T) {
+			ws := newWorkspace(t, fakeAgentConfig(map[string]any{"session": map[string]any{key: "3s"}}))
+			progress := &syncBuffer{}
+			b := testBackend(t, progress, nil)
+			s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+			var got backend.Session
+			waitFor(t, "the session to stop", 60*time.Second, func() bool {
+				sessions, err := b.ListSessions(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range sessions {
+					if x.ID == s.ID {
+						got = x
+					}
+				}
+				return got.Status == backend.StatusStopped
+			})
+			if got.Reason != "idle timeout or max lifetime reached" {
+				t.Errorf("stopped session reason = %q", got.Reason)
+			}
+			out, _ := podmanCmd("inspect", "--format", "{{.State.ExitCode}}", "paude-"+s.ID)
+			if strings.TrimSpace(out) != "124" {
+				t.Errorf("container exit code %q, want 124", out)
+			}
+		})
+	}
+}

@@ -95,9 +95,9 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		Env:     agentEnv(cfg, opts, workspace, b.opts.Getenv),
 		Limits:  lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
 	}
-	if opts.AllowNetwork {
-		printOpenNetworkWarning(progress, opts.Yolo)
-	} else {
+	// The --allow-network banner is the command tree's: it is the same
+	// for every backend.
+	if !opts.AllowNetwork {
 		if err := b.ensureNetwork(ctx, &created); err != nil {
 			return nil, err
 		}
@@ -276,30 +276,4 @@ func (b *Backend) waitAgent(ctx context.Context, name string) error {
 		}
 		return false, nil
 	}, "the agent's tmux session")
-}
-
-// printOpenNetworkWarning is the banner of --allow-network; with --yolo
-// the agent acts unasked with full network access, which earns the
-// strongest wording.
-func printOpenNetworkWarning(w io.Writer, yolo bool) {
-	if yolo {
-		fmt.Fprint(w, `
-!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
-!! DANGER: --yolo with --allow-network                                    !!
-!! The agent runs commands WITHOUT asking you AND has UNRESTRICTED network !!
-!! access: nothing stops it from sending your code, your credentials      !!
-!! (~/.claude, gcloud) or anything in the workspace to any host on the    !!
-!! internet, or from downloading and running anything.                    !!
-!! Use this only in a throw-away workspace with throw-away credentials.   !!
-!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
-
-`)
-		return
-	}
-	fmt.Fprint(w, `
-WARNING: --allow-network: the agent has unrestricted network access (no
-proxy, no allowlist). It can reach any host, including ones on your local
-network, and could send data from the workspace anywhere.
-
-`)
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test-kube.sh [GO TEST ARGS...]: install (cached), compile the Kubernetes
-# integration tests, bring the testbed up, run the tests inside its network
-# namespace, and bring it down again even when they fail. Exits with the
-# tests' status. Extra arguments go to `go test` (e.g. -run TestEgress).
+# test-kube.sh [GO TEST ARGS...]: install (cached), bring the testbed up,
+# run the Kubernetes integration tests (tests/kube, build tag integration)
+# inside its network namespace, and bring it down again even when they fail.
+# Exits with the tests' status. Extra arguments go to `go test` (for example
+# -run TestEgress).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -21,12 +22,7 @@ t() {
 }
 
 t install "$TB_DIR/install.sh"
-# Compile before entering the namespace: it cannot reach the module proxy.
-# go test then only links and runs the cached build.
 cd "$repo"
-build=$(mktemp -d)
-t compile go test -tags integration -c -o "$build/" "$pkgs"
-rm -rf "$build"
 
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
@@ -40,11 +36,11 @@ trap cleanup EXIT
 t up "$TB_DIR/up.sh"
 # shellcheck source=/dev/null
 source "$TB_STATE/env"
-export PAUDE_TESTBED_INSIDE=1
-# -exec runs each compiled test binary inside the network namespace while go
-# test itself (and its closing ok/FAIL lines) stays outside.
+# go test compiles outside the network namespace (which cannot reach the
+# module proxy); -exec then runs each test binary inside it, and go test's
+# own output, closing ok/FAIL lines included, stays as usual.
 rc=0
-t test env GOPROXY=off GOFLAGS=-mod=readonly go test -tags integration -count=1 -v -timeout 20m \
+t test go test -tags integration -count=1 -v -timeout 20m \
 	-exec "nsenter --net=$TB_NETNS_PATH --" "$@" "$pkgs" || rc=$?
 if ((rc != 0)); then
 	tb_log "tests failed (exit $rc); component logs are in $TB_STATE/logs"

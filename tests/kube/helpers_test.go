@@ -18,14 +18,16 @@ import (
 const convergeTimeout = 90 * time.Second
 
 // dial opens a TCP connection from pod ns/from to addr with the probe
-// helper. It returns the banner line of the server on success and
-// connected=false when the connection could not be made; any other failure
-// (the exec itself) ends the test.
-func dial(t *testing.T, c *kubetest.Cluster, ns, from, addr string) (banner string, connected bool) {
+// helper. With readBanner it also reads the server's banner line and
+// returns it; without, a completed TCP handshake is success. It returns
+// connected=false when that could not be done; any other failure (the exec
+// itself) ends the test.
+func dial(t *testing.T, c *kubetest.Cluster, ns, from, addr string, readBanner bool) (banner string, connected bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, errOut, err := c.ExecOutput(ctx, ns, from, "/bin/probe", "dial", "-timeout", "2s", addr)
+	out, errOut, err := c.ExecOutput(ctx, ns, from, "/bin/probe", "dial", "-timeout", "2s",
+		fmt.Sprintf("-banner=%t", readBanner), addr)
 	if err == nil {
 		return strings.TrimSpace(out), true
 	}
@@ -37,10 +39,12 @@ func dial(t *testing.T, c *kubetest.Cluster, ns, from, addr string) (banner stri
 }
 
 // expectReach dials addr once and checks the outcome. A reachable addr must
-// answer with a banner containing wantBanner.
+// answer with a banner containing wantBanner (unless that is empty: servers
+// such as the API server send none). An unreachable one must not even
+// complete the TCP handshake.
 func expectReach(t *testing.T, c *kubetest.Cluster, ns, from, addr string, reachable bool, wantBanner string) {
 	t.Helper()
-	got, connected := dial(t, c, ns, from, addr)
+	got, connected := dial(t, c, ns, from, addr, reachable && wantBanner != "")
 	switch {
 	case reachable && !connected:
 		t.Errorf("%s -> %s: want a connection, got %s", from, addr, got)
@@ -57,7 +61,7 @@ func waitReach(t *testing.T, c *kubetest.Cluster, ns, from, addr string, reachab
 	t.Helper()
 	deadline := time.Now().Add(convergeTimeout)
 	for {
-		got, connected := dial(t, c, ns, from, addr)
+		got, connected := dial(t, c, ns, from, addr, false)
 		if connected == reachable {
 			return
 		}

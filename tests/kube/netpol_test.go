@@ -60,8 +60,9 @@ func allowEgressTo(peer netv1.NetworkPolicyPeer) *netv1.NetworkPolicy {
 }
 
 // TestEgressPolicy proves the enforcer applies egress rules the way paude's
-// agent pod depends on: deny-all blocks every TCP connection, and an allow
-// rule for the proxy pods on TCP 3128 opens exactly that and nothing else.
+// agent pod depends on: deny-all blocks every TCP connection (to pods, to
+// the API server's Service and to the node), and an allow rule for the
+// proxy pods on TCP 3128 opens exactly that and nothing else.
 func TestEgressPolicy(t *testing.T) {
 	c := kubetest.Require(t)
 	ns := c.Namespace(t, nil)
@@ -74,17 +75,24 @@ func TestEgressPolicy(t *testing.T) {
 	proxy3128 := hostPort(proxy.Status.PodIP, 3128)
 	proxy8080 := hostPort(proxy.Status.PodIP, 8080)
 	other3128 := hostPort(other.Status.PodIP, 3128)
+	// Beyond pods: the API server through its Service and on the node.
+	apiService := hostPort(kubernetesServiceIP(t, c), 443)
+	apiNode := hostPort(workload.Status.HostIP, 6443)
+	notPods := []string{apiService, apiNode}
 
 	// Without a policy everything is open: whatever is blocked later is
 	// blocked by the policy, not by the network.
 	for _, addr := range []string{proxy3128, proxy8080, other3128} {
 		expectReach(t, c, ns, workload.Name, addr, true, "probe ")
 	}
+	for _, addr := range notPods {
+		expectReach(t, c, ns, workload.Name, addr, true, "")
+	}
 
 	createPolicy(t, c, ns, denyAllEgress())
 	waitReach(t, c, ns, workload.Name, other3128, false)
 	t.Run("deny all", func(t *testing.T) {
-		for _, addr := range []string{proxy3128, proxy8080, other3128} {
+		for _, addr := range append([]string{proxy3128, proxy8080, other3128}, notPods...) {
 			expectReach(t, c, ns, workload.Name, addr, false, "")
 		}
 		// The policy selects by both labels; a pod with only one is untouched.
@@ -97,9 +105,22 @@ func TestEgressPolicy(t *testing.T) {
 	waitReach(t, c, ns, workload.Name, proxy3128, true)
 	t.Run("allow proxy port", func(t *testing.T) {
 		expectReach(t, c, ns, workload.Name, proxy3128, true, "probe proxy port 3128")
-		expectReach(t, c, ns, workload.Name, proxy8080, false, "")
-		expectReach(t, c, ns, workload.Name, other3128, false, "")
+		for _, addr := range append([]string{proxy8080, other3128}, notPods...) {
+			expectReach(t, c, ns, workload.Name, addr, false, "")
+		}
 	})
+}
+
+// kubernetesServiceIP returns the ClusterIP of the API server's Service.
+func kubernetesServiceIP(t *testing.T, c *kubetest.Cluster) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	svc, err := c.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("failed to get the kubernetes Service: %v", err)
+	}
+	return svc.Spec.ClusterIP
 }
 
 // TestEgressPeerNamespaceAndPodSelector proves that a peer giving both a

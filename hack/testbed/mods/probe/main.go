@@ -2,8 +2,11 @@
 //
 //	probe serve PORT...            accept TCP on every PORT; each connection
 //	                               gets one banner line and is closed
-//	probe dial [-timeout D] ADDR   connect to ADDR (host:port), print the
-//	                               banner line; exit 0 if connected, 1 if not
+//	probe dial [-timeout D] [-banner=false] ADDR
+//	                               connect to ADDR (host:port) and print the
+//	                               banner line (or "connected" without
+//	                               -banner, for servers that send none);
+//	                               exit 0 if connected, 1 if not
 //
 // The banner names the pod (its hostname) and the port, so a test can tell
 // which pod answered and that the answer came from the real server.
@@ -43,7 +46,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: probe serve PORT... | probe dial [-timeout D] HOST:PORT")
+	fmt.Fprintln(os.Stderr, "usage: probe serve PORT... | probe dial [-timeout D] [-banner=false] HOST:PORT")
 	os.Exit(2)
 }
 
@@ -90,6 +93,7 @@ func accept(l net.Listener, banner string) error {
 func dial(args []string) error {
 	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
 	timeout := fs.Duration("timeout", 3*time.Second, "give up connecting and reading after this long")
+	banner := fs.Bool("banner", true, "read and print the server's banner line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +106,10 @@ func dial(args []string) error {
 		return fmt.Errorf("%s: failed to connect to %s: %w", classify(err), addr, err)
 	}
 	defer c.Close()
+	if !*banner {
+		fmt.Println("connected")
+		return nil
+	}
 	_ = c.SetReadDeadline(time.Now().Add(*timeout))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {

@@ -10,8 +10,15 @@ import (
 // Every podman command the backend runs is built here by a pure function
 // of its inputs, so unit tests can assert the exact argv.
 
-// infoArgs asks podman whether it works, whether it is rootless and how
-// many CPUs its machine has (--cpus above that is refused).
+// checkArgs is the cheapest call that opens podman's storage and
+// database: it fails when podman is not usable.
+func checkArgs() []string {
+	return []string{"ps", "--quiet", "--filter", "label=" + LabelApp + "=" + appName,
+		"--filter", "label=" + LabelRole + "=" + roleProxy}
+}
+
+// infoArgs asks a remote podman whether it is rootless and how many CPUs
+// its machine has (--cpus above that is refused).
 func infoArgs() []string {
 	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
 }

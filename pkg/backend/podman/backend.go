@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,9 @@ type Backend struct {
 	opts   Options
 	runner Runner
 
+	// detect describes the podman host once podman answered.
+	detect func(context.Context) (*hostInfo, error)
+
 	mu      sync.Mutex
 	checked *hostInfo
 }
@@ -112,7 +116,9 @@ func New(opts Options) *Backend {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 60 * time.Second
 	}
-	return &Backend{opts: opts, runner: opts.Runner}
+	b := &Backend{opts: opts, runner: opts.Runner}
+	b.detect = b.detectHost
+	return b
 }
 
 // defaultStateDir follows the XDG base directory rules.
@@ -140,12 +146,31 @@ func (b *Backend) SyncWorkspace(ctx context.Context, id string, _ backend.Direct
 }
 
 // host checks once that podman is installed and works, and remembers
-// what it reported.
+// what the podman host is like.
 func (b *Backend) host(ctx context.Context) (*hostInfo, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.checked != nil {
 		return b.checked, nil
+	}
+	if _, err := b.runner.Run(ctx, checkArgs()); err != nil {
+		return nil, unavailable(err)
+	}
+	info, err := b.detect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.checked = info
+	return info, nil
+}
+
+// detectHost describes the podman host. When podman runs on this Linux
+// machine the answer is known without asking (`podman info` takes a good
+// part of a second); a remote podman (a Podman machine, CONTAINER_HOST)
+// is asked.
+func (b *Backend) detectHost(ctx context.Context) (*hostInfo, error) {
+	if runtime.GOOS == "linux" && b.opts.Getenv("CONTAINER_HOST") == "" && b.opts.Getenv("CONTAINER_CONNECTION") == "" {
+		return &hostInfo{Rootless: os.Geteuid() != 0, CPUs: runtime.NumCPU()}, nil
 	}
 	out, err := b.runner.Run(ctx, infoArgs())
 	if err != nil {
@@ -157,7 +182,6 @@ func (b *Backend) host(ctx context.Context) (*hostInfo, error) {
 			Reason: fmt.Sprintf("podman info printed %q: %v", strings.TrimSpace(string(out)), perr),
 			Hint:   "check that 'podman' on PATH is Podman 4 or later"}
 	}
-	b.checked = info
 	return info, nil
 }
 
@@ -198,22 +222,52 @@ func unavailable(err error) error {
 		Reason: "podman does not work: " + stderr, Hint: podmanHint(stderr)}
 }
 
-// podmanHint maps podman's well-known failures to their usual fix.
+// withHint adds the usual fix to a podman failure that has a well-known
+// cause (resource limits, runtime, rootless setup); others are returned
+// as they are.
+func withHint(err error) error {
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Stderr == "" {
+		return err
+	}
+	if hint := knownCause(ee.Stderr); hint != "" {
+		return fmt.Errorf("%w: %s", err, hint)
+	}
+	return err
+}
+
+// defaultHint is podmanHint's answer for a failure it does not know.
+const defaultHint = "run 'podman info' to see the full error"
+
+// podmanHint maps a failure of podman itself to its usual fix.
 func podmanHint(stderr string) string {
+	if hint := knownCause(stderr); hint != "" {
+		return hint
+	}
+	s := strings.ToLower(stderr)
+	switch {
+	case strings.Contains(s, "podman machine") || strings.Contains(s, "unable to connect to podman") || strings.Contains(s, "cannot connect to podman"):
+		return "start the Podman virtual machine with 'podman machine start'"
+	case strings.Contains(s, "permission denied"):
+		return "check that your user may run podman (rootless needs subordinate IDs; rootful needs root)"
+	default:
+		return defaultHint
+	}
+}
+
+// knownCause names the fix of a failure whose cause is unambiguous in
+// its message, "" for any other.
+func knownCause(stderr string) string {
 	s := strings.ToLower(stderr)
 	switch {
 	case strings.Contains(s, "rlimit"):
 		return "podman cannot set its default resource limits here: set default_ulimits in a containers.conf and point CONTAINERS_CONF at it (see docs/PODMAN.md)"
 	case strings.Contains(s, "crun") && strings.Contains(s, "cgroup"):
 		return "crun does not support this cgroup setup: set runtime = \"runc\" in the [engine] section of containers.conf"
-	case strings.Contains(s, "podman machine") || strings.Contains(s, "unable to connect to podman") || strings.Contains(s, "cannot connect to podman"):
-		return "start the Podman virtual machine with 'podman machine start'"
 	case strings.Contains(s, "newuidmap") || strings.Contains(s, "subuid") || strings.Contains(s, "subgid"):
 		return "rootless podman needs subordinate IDs: add your user to /etc/subuid and /etc/subgid, then run 'podman system migrate'"
-	case strings.Contains(s, "permission denied"):
-		return "check that your user may run podman (rootless needs subordinate IDs; rootful needs root)"
 	default:
-		return "run 'podman info' to see the full error"
+		return ""
 	}
 }
 

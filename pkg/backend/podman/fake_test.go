@@ -120,7 +120,10 @@ func newTestBackend(t *testing.T, f *fakeRunner, opts Options) *Backend {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 5 * time.Second
 	}
-	return New(opts)
+	b := New(opts)
+	// A fixed host: rootful, two CPUs, whatever machine runs the tests.
+	b.detect = func(context.Context) (*hostInfo, error) { return &hostInfo{CPUs: 2}, nil }
+	return b
 }
 
 // diffCalls reports the first difference between two call lists.

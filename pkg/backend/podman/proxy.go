@@ -135,7 +135,7 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 	if _, err := b.runner.Run(ctx, runProxyArgs(spec)); err != nil {
 		// run may have created the container before failing to start it.
 		b.remove(ProxyContainer)
-		return "", false, fmt.Errorf("failed to start the proxy: %w", err)
+		return "", false, fmt.Errorf("failed to start the proxy: %w", withHint(err))
 	}
 	if err := b.waitProxy(ctx); err != nil {
 		b.remove(ProxyContainer)

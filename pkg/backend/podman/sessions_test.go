@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 )
 
 const (
-	infoCall   = "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"
+	checkCall  = "ps --quiet --filter label=app=paude --filter label=paude.io/role=proxy"
 	listAgents = "ps -a --filter label=app=paude --filter label=paude.io/role=agent --format json"
 	listProxy  = "ps -a --filter label=app=paude --filter label=paude.io/role=proxy --format json"
 )
@@ -33,7 +34,7 @@ func readTestdata(t *testing.T, name string) string {
 
 func TestListSessions(t *testing.T) {
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
 	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 	if err != nil {
@@ -63,7 +64,7 @@ func TestListSessions(t *testing.T) {
 
 func TestListSessionsEmpty(t *testing.T) {
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on(listAgents, "[]", nil)
 	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 	if err != nil || len(got) != 0 {
@@ -105,18 +106,18 @@ func TestStopSession(t *testing.T) {
 		wantErr string
 	}{
 		{"running session is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
-			[]string{infoCall, inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
+			[]string{checkCall, inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
 		{"gone session is not an error", "", fail(125, "Error: no such container paude-"+id),
-			[]string{infoCall, inspect}, ""},
+			[]string{checkCall, inspect}, ""},
 		{"a foreign container of that name is left alone", inspectJSON("paude-"+id, "running", 0, map[string]string{"app": "other"}, nil), nil,
-			[]string{infoCall, inspect}, "is not a paude session"},
+			[]string{checkCall, inspect}, "is not a paude session"},
 		{"podman failing is an error", "", fail(125, "Error: database is locked"),
-			[]string{infoCall, inspect}, "database is locked"},
+			[]string{checkCall, inspect}, "database is locked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on("info", "false 2", nil)
+			f.on("ps --quiet", "", nil)
 			f.on(inspect, tt.inspect, tt.inspErr)
 			f.on("rm ", "", nil)
 			err := newTestBackend(t, f, Options{}).StopSession(context.Background(), id)
@@ -137,7 +138,7 @@ func TestStopSession(t *testing.T) {
 
 func TestStopAll(t *testing.T) {
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on(listAgents, `[{"Names":["paude-1-a"]},{"Names":["paude-2-b"]}]`, nil)
 	f.on(listProxy, `[{"Names":["paude-proxy"]}]`, nil)
 	f.on("rm ", "", nil)
@@ -146,26 +147,26 @@ func TestStopAll(t *testing.T) {
 	if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	diffCalls(t, f.Calls(), []string{infoCall, listAgents, listProxy,
+	diffCalls(t, f.Calls(), []string{checkCall, listAgents, listProxy,
 		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",
 		"network exists paude-internal", "network rm paude-internal"})
 
 	t.Run("nothing to remove", func(t *testing.T) {
 		f := newFake(t)
-		f.on("info", "false 2", nil)
+		f.on("ps --quiet", "", nil)
 		f.on("ps ", "[]", nil)
 		f.on("network exists", "", fail(1, ""))
 		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		diffCalls(t, f.Calls(), []string{infoCall, listAgents, listProxy, "network exists paude-internal"})
+		diffCalls(t, f.Calls(), []string{checkCall, listAgents, listProxy, "network exists paude-internal"})
 	})
 }
 
 func TestAttachWithoutTerminal(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
 	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent tick 7\n", nil)
 	var out, errOut bytes.Buffer
@@ -183,7 +184,7 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	name := "paude-" + id
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, agentLabelSet, nil), nil).times = 1
 	f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0, nil, nil), nil)
 	f.on("start paude-proxy", "", nil)
@@ -197,7 +198,7 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("code %d, err %v", code, err)
 	}
-	diffCalls(t, f.Calls(), []string{infoCall,
+	diffCalls(t, f.Calls(), []string{checkCall,
 		"container inspect --format json " + name,
 		"container inspect --format json paude-proxy",
 		"start paude-proxy",
@@ -212,7 +213,7 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 
 func TestAttachUnknownSession(t *testing.T) {
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on("container inspect", "", fail(125, "Error: no such container"))
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
 	_, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "1-nope", backend.IOStreams{})
@@ -227,13 +228,24 @@ func TestAttachUnknownSession(t *testing.T) {
 
 func TestAttachDefaultsToLatest(t *testing.T) {
 	f := newFake(t)
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
 	f.on("container inspect --format json paude-1767323045-deadbeef",
 		inspectJSON("paude-1767323045-deadbeef", "running", 0, agentLabelSet, nil), nil)
 	f.on("exec paude-1767323045-deadbeef tmux capture-pane", "", nil)
 	if _, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "", backend.IOStreams{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestWithHint(t *testing.T) {
+	rlimit := fail(126, "Error: runc: error setting rlimit type 7: operation not permitted")
+	if got := withHint(rlimit).Error(); !strings.Contains(got, "CONTAINERS_CONF") || !errors.Is(withHint(rlimit), rlimit) {
+		t.Errorf("rlimit failure: %s", got)
+	}
+	other := fail(125, "Error: name is in use")
+	if withHint(other) != other {
+		t.Errorf("an unknown failure got a hint: %v", withHint(other))
 	}
 }
 
@@ -254,7 +266,7 @@ func TestUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on("info", "", tt.err)
+			f.on("ps --quiet", "", tt.err)
 			_, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 			var u *backend.UnavailableError
 			if !errors.As(err, &u) {
@@ -265,17 +277,48 @@ func TestUnavailable(t *testing.T) {
 			}
 		})
 	}
+	remote := func(t *testing.T, f *fakeRunner) *Backend {
+		b := newTestBackend(t, f, Options{Getenv: func(k string) string {
+			return map[string]string{"CONTAINER_HOST": "ssh://core@127.0.0.1:2222/run/podman/podman.sock"}[k]
+		}})
+		b.detect = b.detectHost
+		return b
+	}
+	t.Run("a remote podman is asked for rootless and CPUs", func(t *testing.T) {
+		f := newFake(t)
+		f.on("ps --quiet", "", nil)
+		f.on("info", "true 6", nil)
+		b := remote(t, f)
+		info, err := b.host(context.Background())
+		if err != nil || !info.Rootless || info.CPUs != 6 {
+			t.Fatalf("host = %+v, %v", info, err)
+		}
+		diffCalls(t, f.Calls(), []string{checkCall, "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"})
+	})
 	t.Run("garbled info", func(t *testing.T) {
 		f := newFake(t)
+		f.on("ps --quiet", "", nil)
 		f.on("info", "yes", nil)
-		_, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
+		_, err := remote(t, f).ListSessions(context.Background())
 		if !backend.IsUnavailable(err) {
 			t.Fatalf("error %v is not an UnavailableError", err)
 		}
 	})
+	t.Run("a local podman is not asked", func(t *testing.T) {
+		f := newFake(t)
+		b := newTestBackend(t, f, Options{})
+		info, err := b.detectHost(context.Background())
+		if runtime.GOOS != "linux" {
+			t.Skip("podman is local only on Linux")
+		}
+		if err != nil || info.CPUs != runtime.NumCPU() || info.Rootless != (os.Geteuid() != 0) {
+			t.Fatalf("host = %+v, %v", info, err)
+		}
+		diffCalls(t, f.Calls(), nil)
+	})
 	t.Run("checked once", func(t *testing.T) {
 		f := newFake(t)
-		f.on("info", "true 4", nil)
+		f.on("ps --quiet", "", nil)
 		f.on("ps ", "[]", nil)
 		b := newTestBackend(t, f, Options{})
 		for range 2 {
@@ -283,6 +326,6 @@ func TestUnavailable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		diffCalls(t, f.Calls(), []string{infoCall, listAgents, listAgents})
+		diffCalls(t, f.Calls(), []string{checkCall, listAgents, listAgents})
 	})
 }

@@ -125,7 +125,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 	fmt.Fprintf(progress, "Creating session %s\n", id)
 	if _, err := b.runner.Run(ctx, createAgentArgs(spec)); err != nil {
 		b.remove(name)
-		return nil, fmt.Errorf("failed to create the session container: %w", err)
+		return nil, fmt.Errorf("failed to create the session container: %w", withHint(err))
 	}
 	created.push(func() { b.remove(name) })
 	for _, c := range home.Copies {
@@ -134,7 +134,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		}
 	}
 	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
-		return nil, fmt.Errorf("failed to start the session container: %w", err)
+		return nil, fmt.Errorf("failed to start the session container: %w", withHint(err))
 	}
 	if err := b.waitAgent(ctx, name); err != nil {
 		return nil, err

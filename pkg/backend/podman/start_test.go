@@ -207,7 +207,7 @@ func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVar
 // defaultRules answer what every start asks when a case does not say
 // otherwise: podman works, images and objects exist, everything succeeds.
 func defaultRules(f *fakeRunner) {
-	f.on("info", "false 2", nil)
+	f.on("ps --quiet", "", nil)
 	f.on("image exists", "", nil)
 	f.on("build ", "", nil)
 	f.on("network ", "", nil)
@@ -253,7 +253,7 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 	}
 	t.Run("bad resources run nothing but info", func(t *testing.T) {
 		f := newFake(t)
-		f.on("info", "false 2", nil)
+		f.on("ps --quiet", "", nil)
 		ws := t.TempDir()
 		cfg := config.Defaults(ws)
 		cfg.Backend.Resources.Limits.Memory = "a lot"
@@ -261,11 +261,11 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "limits.memory") {
 			t.Fatalf("error = %v", err)
 		}
-		diffCalls(t, f.Calls(), []string{infoCall})
+		diffCalls(t, f.Calls(), []string{checkCall})
 	})
 	t.Run("a bad allowlist runs nothing but info", func(t *testing.T) {
 		f := newFake(t)
-		f.on("info", "false 2", nil)
+		f.on("ps --quiet", "", nil)
 		ws := t.TempDir()
 		cfg := config.Defaults(ws)
 		cfg.Network.AllowedDomains = []string{".example.com", "api.example.com"}
@@ -273,11 +273,11 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "network.allowedDomains") {
 			t.Fatalf("error = %v", err)
 		}
-		diffCalls(t, f.Calls(), []string{infoCall})
+		diffCalls(t, f.Calls(), []string{checkCall})
 	})
 	t.Run("podman missing", func(t *testing.T) {
 		f := newFake(t)
-		f.on("info", "", ErrPodmanNotFound)
+		f.on("ps --quiet", "", ErrPodmanNotFound)
 		ws := t.TempDir()
 		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError

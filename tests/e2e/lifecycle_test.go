@@ -197,3 +197,60 @@ func TestTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestPodmanErrors runs the paude binary where podman is missing, and
+// where podman cannot start containers, and checks the messages say what
+// is wrong and what to do.
+func TestPodmanErrors(t *testing.T) {
+	bin := needPaude(t)
+	run := func(ws string, env ...string) (string, int) {
+		cmd := exec.Command(bin)
+		cmd.Dir = ws
+		cmd.Env = append([]string{"HOME=" + t.TempDir(), "PAUDE_PODMAN_PULL=never"}, env...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	t.Run("podman missing", func(t *testing.T) {
+		ws := newWorkspace(t, fakeAgentConfig(nil))
+		out, code := run(ws, "PATH="+t.TempDir())
+		if code != 1 || !strings.Contains(out, "podman is not installed") || !strings.Contains(out, "install Podman") {
+			t.Errorf("exit %d, output:\n%s", code, out)
+		}
+	})
+	t.Run("podman cannot start containers", func(t *testing.T) {
+		// Without the suite's containers.conf, podman's default rlimits
+		// cannot be set on machines like this one (no CAP_SYS_RESOURCE).
+		probe := exec.Command("podman", "run", "--rm", "--pull=never", "--network=none",
+			"docker.io/library/debian:bookworm-slim", "true")
+		probe.Env = withoutEnv(os.Environ(), "CONTAINERS_CONF")
+		if out, err := probe.CombinedOutput(); err == nil || !strings.Contains(string(out), "rlimit") {
+			t.Skipf("podman's defaults work on this machine, so they cannot fail here (%v)", err)
+		}
+		before := containersWithLabel(t, "app=paude")
+		ws := newWorkspace(t, fakeAgentConfig(nil))
+		out, code := run(ws, withoutEnv(os.Environ(), "CONTAINERS_CONF", "HOME")...)
+		if code != 1 || !strings.Contains(out, "default_ulimits") || !strings.Contains(out, "CONTAINERS_CONF") {
+			t.Errorf("exit %d, output:\n%s", code, out)
+		}
+		if after := containersWithLabel(t, "app=paude"); !slices.Equal(before, after) {
+			t.Errorf("the failed start left containers: before %q, after %q", before, after)
+		}
+	})
+}
+
+// withoutEnv is env less the named variables.
+func withoutEnv(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+//go:build integration
+
+package kube_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/openshift"
+	"github.com/paude-dev/paude/tests/kube/kubetest"
+)
+
+// boundToken creates a ServiceAccount and a Secret in ns and returns a
+// token for the account that is valid only while the Secret exists.
+func boundToken(t *testing.T, c *kubetest.Cluster, ns, name string) (token string, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	anchor, err := c.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-anchor"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{
+			ExpirationSeconds: ptr.To[int64](3600),
+			BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Secret", APIVersion: "v1", Name: anchor.Name, UID: anchor.UID},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("failed to request a token: %v", err)
+	}
+	return tr.Status.Token, anchor.Name
+}
+
+// tokenKubeconfig writes a kubeconfig for the testbed with a bearer token.
+func tokenKubeconfig(t *testing.T, c *kubetest.Cluster, ns, token string) string {
+	t.Helper()
+	ca := c.Config.CAData
+	if len(ca) == 0 && c.Config.CAFile != "" {
+		var err error
+		if ca, err = os.ReadFile(c.Config.CAFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["testbed"] = &clientcmdapi.Cluster{Server: c.Config.Host, CertificateAuthorityData: ca}
+	cfg.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["testbed"] = &clientcmdapi.Context{Cluster: "testbed", AuthInfo: "user", Namespace: ns}
+	cfg.CurrentContext = "testbed"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestOpenShiftExpiredTokenSaysLogIn uses a real token that stops being
+// valid: once it does, every command says to log in again.
+func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t, nil)
+	token, anchor := boundToken(t, c, ns, "kt-user")
+	kubeconfig := tokenKubeconfig(t, c, ns, token)
+	b := paudeBackend(t, kubeconfig, ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
+	ctx := context.Background()
+
+	// Valid token, no rights: the server knows who it is and says no.
+	_, err := b.ListSessions(ctx)
+	var forbidden *openshift.ForbiddenError
+	if !errors.As(err, &forbidden) {
+		t.Fatalf("with a valid token and no rights: %v, want a ForbiddenError", err)
+	}
+	if err := c.Client.CoreV1().Secrets(ns).Delete(ctx, anchor, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b := paudeBackend(t, kubeconfig, ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
+		_, err = b.ListSessions(ctx)
+		if backend.IsUnavailable(err) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !backend.IsUnavailable(err) || !strings.Contains(err.Error(), "log in with `oc login` or refresh your kubeconfig") {
+		t.Fatalf("with an invalidated token: %v, want the login message", err)
+	}
+	t.Logf("message: %v", err)
+	b = paudeBackend(t, kubeconfig, ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
+	if _, err := b.StartSession(ctx, backend.StartOptions{Image: c.Image, Workspace: "/w"}); !backend.IsUnavailable(err) {
+		t.Errorf("start with an invalidated token: %v, want the login message", err)
+	}
+}
+
+// TestOpenShiftForbiddenNamesWhatIsMissing gives a user every right a
+// session needs but one, and checks that start names exactly that one
+// (from a real SelfSubjectAccessReview) and creates nothing.
+func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t, nil)
+	token, _ := boundToken(t, c, ns, "kt-user")
+	ctx := context.Background()
+	rules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "secrets", "configmaps"},
+			Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
+		// pods/exec deliberately missing.
+	}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "kt-almost-edit"}, Rules: rules}
+	if _, err := c.Client.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kt-almost-edit"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "kt-almost-edit"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "kt-user", Namespace: ns}},
+	}
+	if _, err := c.Client.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := paudeBackend(t, tokenKubeconfig(t, c, ns, token), ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
+	deadline := time.Now().Add(time.Minute)
+	var err error
+	for {
+		// RBAC caches settle quickly but not instantly.
+		_, err = b.StartSession(ctx, backend.StartOptions{Image: c.Image, Workspace: "/home/me/proj"})
+		var forbidden *openshift.ForbiddenError
+		if errors.As(err, &forbidden) && forbidden.Resource == "pods/exec" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	want := `user "system:serviceaccount:` + ns + `:kt-user" is not allowed to create pods/exec in namespace "` + ns + `"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	for _, kind := range []string{"pods", "persistentvolumeclaims", "secrets", "configmaps"} {
+		n := 0
+		switch kind {
+		case "pods":
+			l, _ := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			n = len(l.Items)
+		case "persistentvolumeclaims":
+			l, _ := c.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+			n = len(l.Items)
+		case "secrets":
+			l, _ := c.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+			n = len(l.Items)
+		case "configmaps":
+			l, _ := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+			n = len(l.Items)
+		}
+		if n != 0 {
+			t.Errorf("%d %s created by a start that was not allowed", n, kind)
+		}
+	}
+}

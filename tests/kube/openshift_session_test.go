@@ -1,0 +1,142 @@
+//go:build integration
+
+package kube_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/openshift"
+	"github.com/paude-dev/paude/tests/kube/kubetest"
+)
+
+// execIn runs a shell command in the session's agent container.
+func execIn(t *testing.T, c *kubetest.Cluster, ns, id, script string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := c.Exec(ctx, ns, openshift.PodName(id), kubetest.ExecOptions{
+		Container: openshift.ContainerName, Command: []string{"bash", "-c", script}, Stdout: &out, Stderr: &errOut,
+	})
+	return out.String() + errOut.String(), err
+}
+
+// TestOpenShiftSessionStartListStop starts a real session on the node
+// with the real workspace image, checks what the agent gets (UID in
+// group 0, workspace on the claim, credentials read-only, the claude
+// config copied and writable), lists it, stops it, and finds nothing
+// labelled with it afterwards.
+func TestOpenShiftSessionStartListStop(t *testing.T) {
+	c := kubetest.Require(t)
+	img := workspaceImage(t)
+	ns := c.Namespace(t, restrictedNamespace)
+	class := workspaceStorage(t, c, 1)
+	home := writeHome(t, map[string]string{
+		".config/gcloud/legacy_credentials/me@example.com/adc.json": `{"type":"authorized_user"}`,
+		".gitconfig":            "[user]\n\tname = Test User\n",
+		".claude/settings.json": `{"theme":"dark"}`,
+		".claude.json":          `{"numStartups":1}`,
+	})
+	progress := &syncBuffer{}
+	b := paudeBackend(t, c.Kubeconfig, ns, sessionConfig(class, false), home, progress)
+	ctx := context.Background()
+
+	start := time.Now()
+	s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/my-project", AgentArgs: []string{"--hello"}})
+	if err != nil {
+		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress)
+	}
+	t.Logf("MEASURE start-to-Ready (preflight, claim bind, 3 credential objects, pod): %s", time.Since(start).Round(10*time.Millisecond))
+	t.Logf("progress:\n%s", progress)
+
+	checks := []struct {
+		name, script, want string
+	}{
+		{"arbitrary uid in group 0", "id -u; id -g", "1000\n0\n"},
+		{"agent runs in the project dir", "for i in $(seq 100); do tmux has-session -t claude 2>/dev/null && break; sleep 0.1; done; tmux display -p -t claude '#{pane_current_path}'", "/workspace/my-project\n"},
+		{"agent args", "for i in $(seq 100); do tmux capture-pane -p -t claude | grep -q READY && break; sleep 0.1; done; tmux capture-pane -p -t claude | grep -o 'args:.*'", "args:--hello\n"},
+		{"workspace writable", "echo x > /workspace/my-project/f && cat /workspace/my-project/f", "x\n"},
+		{"state dir outside the project", "test -d /workspace/.paude && echo ok", "ok\n"},
+		{"gcloud nested file", "cat ~/.config/gcloud/legacy_credentials/me@example.com/adc.json", `{"type":"authorized_user"}`},
+		{"gcloud read-only", "touch ~/.config/gcloud/x 2>&1 || echo refused", "refused\n"},
+		{"gitconfig", "git config --global user.name", "Test User\n"},
+		{"gitconfig read-only", "echo x >> ~/.gitconfig 2>/dev/null || echo refused", "refused\n"},
+		{"claude config copied and writable", "cat ~/.claude/settings.json ~/.claude/.claude.json && echo more >> ~/.claude/.claude.json && echo ok", `{"theme":"dark"}{"numStartups":1}ok` + "\n"},
+		{"no service account token", "test -e /var/run/secrets/kubernetes.io/serviceaccount/token && echo present || echo absent", "absent\n"},
+		{"no service links", "env | grep -c _SERVICE_HOST || true", "0\n"},
+		{"no privilege escalation", "grep NoNewPrivs /proc/self/status | tr -d '\\t '", "NoNewPrivs:1\n"},
+		{"no capabilities", "grep CapEff /proc/self/status | tr -d '\\t '", "CapEff:0000000000000000\n"},
+		{"seccomp", "grep '^Seccomp:' /proc/self/status | tr -d '\\t '", "Seccomp:2\n"},
+	}
+	for _, ck := range checks {
+		out, err := execIn(t, c, ns, s.ID, ck.script)
+		if err != nil || out != ck.want {
+			t.Errorf("%s: got %q (%v), want %q", ck.name, out, err, ck.want)
+		}
+	}
+
+	sessions, err := b.ListSessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || sessions[0].ID != s.ID || sessions[0].Status != backend.StatusRunning || sessions[0].Workspace != "/home/me/my-project" {
+		t.Errorf("sessions = %+v", sessions)
+	}
+
+	if err := b.StopSession(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left := labelledObjects(t, c, ns, s.ID); len(left) != 0 {
+		t.Errorf("objects labelled with the session after stop: %v", left)
+	}
+	if err := b.StopSession(ctx, s.ID); err != nil {
+		t.Errorf("stopping a stopped session: %v", err)
+	}
+}
+
+// TestOpenShiftMissingImageFailsFast starts a session with an image the
+// registry does not have: the start reports the pull error long before
+// its timeout and leaves nothing behind.
+func TestOpenShiftMissingImageFailsFast(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t, nil)
+	class := workspaceStorage(t, c, 1)
+	progress := &syncBuffer{}
+	cfg := sessionConfig(class, false)
+	cfg.Backend.StartTimeout = 10 * time.Minute
+	b := paudeBackend(t, c.Kubeconfig, ns, cfg, writeHome(t, map[string]string{".gitconfig": "[user]\n"}), progress)
+	start := time.Now()
+	_, err := b.StartSession(context.Background(), backend.StartOptions{
+		Image: c.Registry + "/paude-kt/no-such-image:1", Workspace: "/home/me/proj",
+	})
+	took := time.Since(start)
+	var failed *openshift.PodFailedError
+	if !errors.As(err, &failed) || !slices.Contains([]string{"ErrImagePull", "ImagePullBackOff"}, failed.Reason) {
+		t.Fatalf("err = %v, want an image pull failure\n%s", err, progress)
+	}
+	if !strings.Contains(err.Error(), "check the image name") {
+		t.Errorf("error gives no hint: %v", err)
+	}
+	t.Logf("MEASURE missing image reported after %s: %v", took.Round(10*time.Millisecond), err)
+	sessions, err := b.ListSessions(context.Background())
+	if err != nil || len(sessions) != 0 {
+		t.Errorf("sessions after the failed start: %+v, %v", sessions, err)
+	}
+	for _, line := range strings.Split(progress.String(), "\n") {
+		if strings.HasPrefix(line, "Starting session ") {
+			id := strings.Fields(line)[2]
+			if left := labelledObjects(t, c, ns, id); len(left) != 0 {
+				t.Errorf("objects left by the failed start: %v", left)
+			}
+			return
+		}
+	}
+	t.Errorf("no session id in the progress:\n%s", progress)
+}

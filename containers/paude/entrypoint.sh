@@ -19,14 +19,15 @@
 #   paude-entrypoint status
 #       Prints one line: "running", "exited <code>", or "none" when no agent
 #       has run in this container yet.
-#   (__run and __exited are internal: the pane's process and tmux's hook.)
+#   (paude-entrypoint __run is internal: the wrapper tmux runs in the pane.)
 #
-# The pane first runs PAUDE_SETUP when needed (output shown in the pane and
-# logged; C-c skips it; a failure is shown in the pane and on main's stderr,
-# and the agent starts anyway), then execs the agent, so the agent owns the
-# terminal and gets the hangup when the session is killed. tmux keeps the
-# dead pane (remain-on-exit) just long enough for its pane-died hook to save
-# the exit code and the last screen; then the session ends.
+# The pane's process is a wrapper: it runs PAUDE_SETUP when needed (output
+# shown in the pane and logged; C-c skips it; a failure is shown in the pane
+# and on main's stderr, and the agent starts anyway), then runs the agent in
+# the foreground, so the agent owns the terminal. When the agent exits, the
+# wrapper saves its exit code and the pane's last screen, then ends, which
+# ends the session. When the session is killed instead, the hangup ends the
+# wrapper and then the agent.
 #
 # Environment
 #   PAUDE_AGENT_CMD        agent program, looked up in PATH (set by the image)
@@ -45,10 +46,11 @@
 #                          stopped; 0 or unset: never
 #   PAUDE_MAX_LIFETIME     seconds after main started before the session is
 #                          stopped; 0 or unset: never
-#   Also: TERM defaults to xterm-256color, LANG to C.UTF-8; HOME falls back to
-#   /home/paude, then /tmp/paude-home-<uid>, when unset, "/" or not writable
-#   (as for a UID without a passwd entry); git gets safe.directory=* through
-#   GIT_CONFIG_COUNT/KEY/VALUE when /etc/gitconfig lacks it.
+#   Also: TERM defaults to xterm-256color (also replacing "dumb"), LANG to
+#   C.UTF-8; HOME falls back to /home/paude, then /tmp/paude-home-<uid>, when
+#   unset, "/" or not writable (as for a UID without a passwd entry); git
+#   gets safe.directory=* through GIT_CONFIG_COUNT/KEY/VALUE when
+#   /etc/gitconfig lacks it.
 #
 # Exit codes
 #   main:   the agent's exit code (128+N when signal N killed it) when the
@@ -135,7 +137,11 @@ ensure_git_safe_directory() {
 
 prepare_env() {
 	command -v tmux >/dev/null 2>&1 || die "tmux is not installed in this image: rebuild it with paude"
-	export TERM=${TERM:-xterm-256color}
+	# tmux cannot draw on "dumb", which is what script(1) and some exec
+	# clients set when the caller had no TERM.
+	if [[ -z ${TERM:-} || $TERM == dumb ]]; then
+		export TERM=xterm-256color
+	fi
 	export LANG=${LANG:-C.UTF-8}
 	ensure_home
 	USER=${USER:-$(id -un 2>/dev/null || echo paude)}
@@ -188,14 +194,9 @@ state_dir() {
 	printf '%s' "$real"
 }
 
-# new_session [FLAGS...]: create the session (options first, in the same
-# tmux command list, so a fast-exiting agent still meets the hook).
+# new_session [FLAGS...]: create the session running the wrapper.
 new_session() {
-	[[ $SELF =~ ^[A-Za-z0-9_./-]+$ ]] || die "unexpected characters in the entrypoint's path \"$SELF\""
-	tmux -u set-option -g remain-on-exit on \; \
-		set-option -gq remain-on-exit-format '' \; \
-		set-hook -g pane-died "run-shell -b '$SELF __exited #{hook_pane} \"#{pane_dead_status}\" \"#{pane_dead_signal}\"'" \; \
-		new-session "$@" -s "$SESSION" -n agent -c "$(<"$RUN_DIR/agent.dir")" -- "$SELF" __run
+	tmux -u new-session "$@" -s "$SESSION" -n agent -c "$(<"$RUN_DIR/agent.dir")" -- "$SELF" __run
 }
 
 # last_activity: newest activity time (epoch seconds) of the session, its
@@ -221,43 +222,6 @@ stop_session() {
 	tmux kill-session -t "$TARGET" 2>/dev/null || true
 	write_file "$RUN_DIR/agent.exit" "$2"
 	exit "$2"
-}
-
-# finish_agent PANE STATUS SIGNAL: the agent in PANE exited; save its exit
-# code and last screen, then end the session. Idempotent.
-finish_agent() {
-	local pane=$1 code
-	if [[ $pane != "$(cat "$RUN_DIR/agent.pane" 2>/dev/null)" ]]; then
-		# Another pane the user opened: close it as tmux would have.
-		tmux kill-pane -t "$pane" 2>/dev/null || true
-		return
-	fi
-	if [[ $2 =~ ^[0-9]+$ ]]; then
-		code=$2
-	elif [[ $3 =~ ^[0-9]+$ ]]; then
-		code=$((128 + $3))
-	else
-		code=1
-	fi
-	if tmux capture-pane -p -t "$pane" >"$RUN_DIR/agent.screen.tmp.$$" 2>/dev/null; then
-		# Drop trailing blank lines and the dead-pane notice of older tmux.
-		sed -e '/^Pane is dead (/d' -e ':a' -e '/^\n*$/{$d;N;ba' -e '}' \
-			"$RUN_DIR/agent.screen.tmp.$$" >"$RUN_DIR/agent.screen"
-	fi
-	rm -f "$RUN_DIR/agent.screen.tmp.$$"
-	write_file "$RUN_DIR/agent.exit" "$code"
-	tmux kill-session -t "$TARGET" 2>/dev/null || true
-}
-
-# check_dead_pane: main's fallback for a pane-died hook that did not run.
-check_dead_pane() {
-	local pane state status signal
-	pane=$(cat "$RUN_DIR/agent.pane" 2>/dev/null) || return 0
-	state=$(tmux display-message -p -t "$pane" '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}' 2>/dev/null) || return 0
-	if [[ $state == 1:* ]]; then
-		IFS=: read -r _ status signal <<<"$state"
-		finish_agent "$pane" "$status" "$signal"
-	fi
 }
 
 report_setup() {
@@ -299,7 +263,6 @@ main() {
 	setup_reported=
 	while tmux has-session -t "$TARGET" 2>/dev/null; do
 		report_setup
-		check_dead_pane
 		if ((lifetime > 0 && $(now) - started >= lifetime)); then
 			stop_session lifetime 124 "session reached PAUDE_MAX_LIFETIME=${lifetime}s: stopping it"
 		fi
@@ -386,24 +349,34 @@ run_setup() {
 	printf '*** log: %s; it runs again at the next start. Starting the agent anyway. ***\n\n' "$logfile"
 }
 
-# run_pane: the pane's process. Setup, then exec the agent (see above).
+# run_pane: the wrapper, the pane's process (see the top of this file).
+# INT and QUIT get handlers, not ignores, so the agent keeps the default
+# dispositions and this shell survives the agent's C-c. HUP keeps its
+# default: a killed session ends this shell at once, and the kernel then
+# hangs up the agent.
 run_pane() {
 	prepare_env
 	local -a argv
-	local dir
+	local dir code=0
 	write_file "$RUN_DIR/agent.pane" "${TMUX_PANE:-}"
 	rm -f "$RUN_DIR"/{agent.exit,agent.screen}
 	mapfile -d '' -t argv <"$RUN_DIR/agent.argv"
 	dir=$(<"$RUN_DIR/agent.dir")
 	cd "$dir"
 	run_setup "$dir"
-	exec "${argv[@]}"
+	trap : INT QUIT
+	"${argv[@]}" || code=$?
+	if tmux capture-pane -p -t "${TMUX_PANE:-$TARGET}" >"$RUN_DIR/agent.screen.tmp.$$" 2>/dev/null; then
+		# Without the trailing blank lines of the screen.
+		sed -e ':a' -e '/^\n*$/{$d;N;ba' -e '}' "$RUN_DIR/agent.screen.tmp.$$" >"$RUN_DIR/agent.screen"
+	fi
+	rm -f "$RUN_DIR/agent.screen.tmp.$$"
+	write_file "$RUN_DIR/agent.exit" "$code"
 }
 
 case ${1:-} in
 attach) attach ;;
 status) status ;;
 __run) run_pane ;;
-__exited) finish_agent "${2:-}" "${3:-}" "${4:-}" ;;
 *) main "$@" ;;
 esac

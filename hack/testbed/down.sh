@@ -16,6 +16,7 @@ quiet=false
 [[ ${1:-} == --quiet ]] && quiet=true
 say() { $quiet || tb_log "$@"; }
 [[ $EUID -eq 0 ]] || tb_die "down.sh must run as root"
+tb_lock
 start=$(tb_now)
 
 # stop NAME: SIGTERM the component, SIGKILL it after 10 s.
@@ -111,7 +112,7 @@ for root in /sys/fs/cgroup/*/kubepods; do
 	find "$root" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done
 
-# 7. Host sysctls the kubelet changed, and the pod log links it left.
+# 7. Host sysctls the kubelet changed, and files it left at fixed paths.
 if [[ -f $TB_STATE/sysctls ]]; then
 	while IFS='=' read -r key value; do
 		[[ $(cat "/proc/sys/$key") == "$value" ]] || echo "$value" >"/proc/sys/$key"
@@ -119,6 +120,11 @@ if [[ -f $TB_STATE/sysctls ]]; then
 	rm -f "$TB_STATE/sysctls"
 fi
 find /var/log/containers -maxdepth 1 -type l -lname "$TB_STATE/*" -delete 2>/dev/null || true
+# Fixed paths the kubelet, containerd and libcni use whatever their root
+# dirs: our socket goes, and each directory too if nothing else is in it.
+rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers \
+	/run/containerd/s /run/containerd /var/lib/cni/results /var/lib/cni 2>/dev/null || true
 
 # 8. Runtime data; logs, kubeconfig and PKI stay for inspection.
 rm -rf "$TB_RUN" "$TB_STATE"/{containerd,containerd-opt,kubelet,etcd,registry,cni-ipam,pod-logs} "$TB_STATE/env"

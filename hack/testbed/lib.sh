@@ -29,6 +29,20 @@ TB_COMPONENTS=(registry etcd kube-apiserver kube-controller-manager kube-schedul
 tb_log() { printf '[testbed] %s\n' "$*" >&2; }
 tb_die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
 
+# tb_lock serialises testbed scripts machine-wide: a second up, down or
+# test-kube waits for the first. Children of a holder (test-kube.sh runs
+# up.sh and down.sh) inherit the lock and do not take it again.
+tb_lock() {
+	[[ ${PAUDE_TESTBED_LOCKED:-} == 1 ]] && return 0
+	mkdir -p /run/lock
+	exec 8>/run/lock/paude-testbed.lock
+	if ! flock -n 8; then
+		tb_log "waiting for another testbed script to finish"
+		flock 8
+	fi
+	export PAUDE_TESTBED_LOCKED=1
+}
+
 # tb_key prints the cache key: a hash of every pinned module file, the
 # build script and the Go version that compiles them.
 tb_key() {
@@ -78,12 +92,13 @@ tb_alive() {
 
 # tb_start NAME EXE ARGS...: start a component inside the network namespace,
 # in its own session (so it outlives the calling script), logging to
-# logs/NAME.log and recording its PID and executable in pids/NAME.pid.
+# logs/NAME.log and recording its PID and executable in pids/NAME.pid. It
+# does not inherit the tb_lock descriptor, or it would hold the lock forever.
 tb_start() {
 	local name=$1 exe=$2
 	shift 2
 	[[ -x $exe ]] || tb_die "$exe is missing: run hack/testbed/install.sh"
-	setsid nsenter --net="$TB_NETNS_PATH" -- "$exe" "$@" </dev/null >"$TB_STATE/logs/$name.log" 2>&1 &
+	setsid nsenter --net="$TB_NETNS_PATH" -- "$exe" "$@" </dev/null >"$TB_STATE/logs/$name.log" 2>&1 8>&- &
 	printf '%s\n%s\n' "$!" "$(readlink -f "$exe")" >"$TB_STATE/pids/$name.pid"
 }
 
@@ -98,6 +113,15 @@ tb_wait() {
 		(($(date +%s) < deadline)) || tb_die "timed out after ${limit}s waiting for $what"
 		sleep 0.2
 	done
+}
+
+# tb_healthy succeeds when every component runs and the API server is ready.
+tb_healthy() {
+	local c
+	[[ -e $TB_NETNS_PATH ]] || return 1
+	for c in "${TB_COMPONENTS[@]}"; do tb_pid "$c" >/dev/null || return 1; done
+	tb_in_netns "$(tb_bin_dir)/kubectl" --kubeconfig "$TB_STATE/pki/admin.kubeconfig" \
+		--request-timeout 5s get --raw /readyz >/dev/null 2>&1
 }
 
 # tb_tails prints the last lines of every component log.

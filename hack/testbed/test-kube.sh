@@ -3,7 +3,8 @@
 # run the Kubernetes integration tests (tests/kube, build tag integration)
 # inside its network namespace, and bring it down again even when they fail.
 # Exits with the tests' status. Extra arguments go to `go test` (for example
-# -run TestEgress).
+# -run TestEgress). A testbed that was already up (someone's hand-started
+# one) is used and left running: it is not this script's to stop.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -21,13 +22,22 @@ t() {
 	return "$rc"
 }
 
+[[ $EUID -eq 0 ]] || tb_die "test-kube.sh must run as root (it starts the testbed)"
+tb_lock
 t install "$TB_DIR/install.sh"
 cd "$repo"
 
+owned=true
+if tb_healthy; then
+	owned=false
+	tb_log "using the testbed that is already up; it stays up afterwards"
+fi
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
 	local rc=$?
-	t down "$TB_DIR/down.sh" || rc=1
+	if $owned; then
+		t down "$TB_DIR/down.sh" || rc=1
+	fi
 	printf '[testbed] timings:\n' >&2
 	printf '[testbed]   %s\n' "${timing[@]}" >&2
 	exit "$rc"

@@ -11,17 +11,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 [[ $EUID -eq 0 ]] || tb_die "up.sh must run as root (it creates a network namespace and runs a kubelet)"
+tb_lock
 bin=$(tb_bin_dir)
 [[ -f $bin/../.complete ]] || tb_die "no binaries in $bin: run hack/testbed/install.sh first"
 kubectl=("$bin/kubectl" --kubeconfig "$TB_STATE/pki/admin.kubeconfig")
 start=$(tb_now)
 
-healthy() {
-	local c
-	for c in "${TB_COMPONENTS[@]}"; do tb_pid "$c" >/dev/null || return 1; done
-	tb_in_netns "${kubectl[@]}" get --raw /readyz >/dev/null 2>&1
-}
-if [[ -e $TB_NETNS_PATH ]] && healthy; then
+if tb_healthy; then
 	tb_log "already up; source $TB_STATE/env"
 	exit 0
 fi

@@ -231,6 +231,9 @@ func TestPodmanErrors(t *testing.T) {
 		if out, err := probe.CombinedOutput(); err == nil || !strings.Contains(string(out), "rlimit") {
 			t.Skipf("podman's defaults work on this machine, so they cannot fail here (%v)", err)
 		}
+		// Start from nothing, as on a fresh machine: objects made with the
+		// working configuration are not this scenario.
+		removePaude()
 		before := containersWithLabel(t, "app=paude")
 		ws := newWorkspace(t, fakeAgentConfig(nil))
 		out, code := run(ws, withoutEnv(os.Environ(), "CONTAINERS_CONF", "HOME")...)
@@ -240,6 +243,7 @@ func TestPodmanErrors(t *testing.T) {
 		if after := containersWithLabel(t, "app=paude"); !slices.Equal(before, after) {
 			t.Errorf("the failed start left containers: before %q, after %q", before, after)
 		}
+		removePaude()
 	})
 }
 

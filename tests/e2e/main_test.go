@@ -248,15 +248,20 @@ func killOwnAardvark() {
 // removeLeftovers removes every paude and suite object, so each run
 // starts clean (and ends clean).
 func removeLeftovers() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	_ = podman.New(podman.Options{}).StopAll(ctx)
+	removePaude()
 	if out, err := podmanCmd("ps", "-aq", "--filter", "label=app="+suiteLabel); err == nil && strings.TrimSpace(out) != "" {
 		_, _ = podmanCmd(append([]string{"rm", "-f", "-t", "0"}, strings.Fields(out)...)...)
 	}
 	for _, n := range []string{fakeNet, "paude-e2e-leaky"} {
 		_, _ = podmanCmd("network", "rm", "-f", n)
 	}
+}
+
+// removePaude removes every paude session, the proxy and the network.
+func removePaude() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_ = podman.New(podman.Options{}).StopAll(ctx)
 }
 
 // podmanCmd runs podman and returns its combined output.

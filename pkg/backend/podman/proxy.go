@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,7 +133,16 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 		return "", false, err
 	}
 	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", ProxyContainer, strings.Join(cfg.Network.AllowedDomains, ", "))
-	if _, err := b.runner.Run(ctx, runProxyArgs(spec)); err != nil {
+	_, err = b.runner.Run(ctx, runProxyArgs(spec))
+	if err != nil && spec.InternalIP != "" && addressTaken(err) {
+		// The old address is not free after all: running sessions lose
+		// the proxy, new ones get the new address.
+		b.remove(ProxyContainer)
+		fmt.Fprintf(progress, "Note: the proxy's address %s is taken; starting it on a new one (running sessions lose network access)\n", spec.InternalIP)
+		spec.InternalIP = ""
+		_, err = b.runner.Run(ctx, runProxyArgs(spec))
+	}
+	if err != nil {
 		// run may have created the container before failing to start it.
 		b.remove(ProxyContainer)
 		return "", false, fmt.Errorf("failed to start the proxy: %w", withHint(err))
@@ -150,6 +160,13 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 		return "", false, fmt.Errorf("failed to find the proxy's address: %w", err)
 	}
 	return now.ip(InternalNetwork), true, nil
+}
+
+// addressTaken reports whether podman refused a fixed address because
+// another container holds it.
+func addressTaken(err error) bool {
+	var ee *ExitError
+	return errors.As(err, &ee) && strings.Contains(ee.Stderr, "already allocated")
 }
 
 // writeProxyConf stores the rendered squid.conf under StateDir, one file

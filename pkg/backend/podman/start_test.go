@@ -88,6 +88,17 @@ func TestStartSession(t *testing.T) {
 					map[string]string{"paude-internal": "203.0.113.66"}), nil).times = 1
 				running(f, v)
 			}},
+		{name: "a taken address starts the new proxy on another", golden: "replace-taken.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0,
+					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
+					map[string]string{"paude-internal": "203.0.113.66"}), nil).times = 1
+				f.on("run --detach --name paude-proxy --hostname paude-proxy", "",
+					fail(126, "Error: IPAM error: requested ip address 203.0.113.66 is already allocated to container ID 3bbc")).times = 1
+				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
+					map[string]string{"paude-internal": "203.0.113.67"}), nil)
+			}},
 		{name: "allow-network builds the agent image only", golden: "open.txt",
 			opts: func(o *backend.StartOptions) { o.AllowNetwork = true },
 			rules: func(f *fakeRunner, v startVars) {

@@ -29,14 +29,14 @@ func startFakeInternet() error {
 	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(root, "usr/local/bin/fakehost"), "./fakehost")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to build fakehost: %v: %s", err, out)
+		return fmt.Errorf("failed to build fakehost: %w: %s", err, out)
 	}
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
 		return fmt.Errorf("busybox-static is not installed: run hack/podman/install.sh")
 	}
 	if out, err := exec.Command("cp", busybox, filepath.Join(root, "bin/busybox")).CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to copy busybox: %v: %s", err, out)
+		return fmt.Errorf("failed to copy busybox: %w: %s", err, out)
 	}
 	for _, applet := range []string{"sh", "cat", "ls"} {
 		if err := os.Symlink("busybox", filepath.Join(root, "bin", applet)); err != nil {
@@ -50,15 +50,15 @@ func startFakeInternet() error {
 		"tar -C %q -c . | podman import --quiet --change 'ENTRYPOINT [\"/usr/local/bin/fakehost\"]' --change 'CMD [\"serve\"]' - %s",
 		root, fakeImage))
 	if out, err := imp.CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to import the fake host image: %v: %s", err, out)
+		return fmt.Errorf("failed to import the fake host image: %w: %s", err, out)
 	}
 	if out, err := podmanCmd("network", "create", "--disable-dns", "--subnet", fakeSubnet,
 		"--label", "app="+suiteLabel, fakeNet); err != nil {
-		return fmt.Errorf("failed to create %s: %v: %s", fakeNet, err, out)
+		return fmt.Errorf("failed to create %s: %w: %s", fakeNet, err, out)
 	}
 	if out, err := podmanCmd("run", "-d", "--name", fakeHost, "--label", "app="+suiteLabel,
 		"--network", fakeNet+":ip="+fakeIP, "--pull=never", fakeImage); err != nil {
-		return fmt.Errorf("failed to start the fake host: %v: %s", err, out)
+		return fmt.Errorf("failed to start the fake host: %w: %s", err, out)
 	}
 	// The fake host is up once it answers on :80 from inside its netns.
 	deadline := time.Now().Add(30 * time.Second)

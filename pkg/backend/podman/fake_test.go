@@ -3,6 +3,7 @@ package podman
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,7 +84,8 @@ func (f *fakeRunner) Stream(_ context.Context, args []string, s Streams) error {
 }
 
 func withArgs(err error, args []string) error {
-	if ee, ok := err.(*ExitError); ok {
+	var ee *ExitError
+	if errors.As(err, &ee) {
 		c := *ee
 		c.Args = args
 		return &c

@@ -244,7 +244,7 @@ func TestWithHint(t *testing.T) {
 		t.Errorf("rlimit failure: %s", got)
 	}
 	other := fail(125, "Error: name is in use")
-	if withHint(other) != other {
+	if got := withHint(other); got.Error() != other.Error() {
 		t.Errorf("an unknown failure got a hint: %v", withHint(other))
 	}
 }

@@ -170,13 +170,14 @@ func runStartCase(t *testing.T, tt startCase) {
 	opts.Progress = &progress
 	s, err := newTestBackend(t, f, bopts).StartSession(context.Background(), opts)
 	r := v.replacer()
-	if tt.wantErr != "" {
+	switch {
+	case tt.wantErr != "":
 		if err == nil || r.Replace(err.Error()) != tt.wantErr {
 			t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
 		}
-	} else if err != nil {
+	case err != nil:
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress.String())
-	} else if s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning {
+	case s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning:
 		t.Errorf("session = %+v", s)
 	}
 	var got strings.Builder

@@ -67,11 +67,11 @@ func TestArgs(t *testing.T) {
 				" --label paude.io/role=proxy --cap-drop ALL --security-opt no-new-privileges --pids-limit 1024 --stop-timeout 5" +
 				" --pull never --network paude-internal --network podman --add-host a.test:198.51.100.3 --add-host b.test:198.51.100.2" +
 				" --dns 127.0.0.1 -v /st/proxy/squid-h.conf:/etc/paude-proxy/squid.conf:ro paude-proxy:abc"},
-		{"proxy keeps its address", runProxyArgs(proxySpec{Image: "p:1", ConfFile: "/c", ConfigHash: "h",
-			InternalIP: "203.0.113.66", ExternalNetwork: "podman"}),
+		{"proxy keeps its addresses", runProxyArgs(proxySpec{Image: "p:1", ConfFile: "/c", ConfigHash: "h",
+			InternalIP: "203.0.113.66", InternalMAC: "2e:aa:bb:cc:dd:01", ExternalNetwork: "podman"}),
 			"run --detach --name paude-proxy --hostname paude-proxy --label app=paude --label paude.io/proxy-config=h" +
 				" --label paude.io/role=proxy --cap-drop ALL --security-opt no-new-privileges --pids-limit 1024 --stop-timeout 5" +
-				" --network paude-internal:ip=203.0.113.66 --network podman -v /c:/etc/paude-proxy/squid.conf:ro p:1"},
+				" --network paude-internal:ip=203.0.113.66,mac=2e:aa:bb:cc:dd:01 --network podman -v /c:/etc/paude-proxy/squid.conf:ro p:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,8 @@ type containerInfo struct {
 	} `json:"Config"`
 	NetworkSettings struct {
 		Networks map[string]struct {
-			IPAddress string `json:"IPAddress"`
+			IPAddress  string `json:"IPAddress"`
+			MacAddress string `json:"MacAddress"`
 		} `json:"Networks"`
 	} `json:"NetworkSettings"`
 }
@@ -30,6 +31,11 @@ type containerInfo struct {
 // ip is the container's address on a network, "" when not attached.
 func (c *containerInfo) ip(network string) string {
 	return c.NetworkSettings.Networks[network].IPAddress
+}
+
+// mac is the container's MAC address on a network.
+func (c *containerInfo) mac(network string) string {
+	return c.NetworkSettings.Networks[network].MacAddress
 }
 
 // inspect returns the container named name, or nil when there is none.

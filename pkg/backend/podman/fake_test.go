@@ -146,14 +146,16 @@ func diffCalls(t *testing.T, got, want []string) {
 	}
 }
 
-// inspectJSON is `podman container inspect` output for one container.
+// inspectJSON is `podman container inspect` output for one container;
+// nets maps a network to "IP" or "IP MAC".
 func inspectJSON(name, status string, exit int, labels map[string]string, nets map[string]string) string {
 	var l, n []string
 	for k, v := range labels {
 		l = append(l, fmt.Sprintf("%q:%q", k, v))
 	}
 	for k, v := range nets {
-		n = append(n, fmt.Sprintf("%q:{\"IPAddress\":%q}", k, v))
+		ip, mac, _ := strings.Cut(v, " ")
+		n = append(n, fmt.Sprintf("%q:{\"IPAddress\":%q,\"MacAddress\":%q}", k, ip, mac))
 	}
 	return fmt.Sprintf(`[{"Name":%q,"State":{"Status":%q,"Running":%t,"ExitCode":%d},"Config":{"Labels":{%s}},"NetworkSettings":{"Networks":{%s}}}]`,
 		name, status, status == "running", exit, strings.Join(l, ","), strings.Join(n, ","))

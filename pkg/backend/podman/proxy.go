@@ -27,9 +27,12 @@ type proxySpec struct {
 	// ConfigHash labels the container, to tell later starts whether it
 	// runs the configuration they need.
 	ConfigHash string
-	// InternalIP asks for a fixed address on the internal network (the
-	// previous proxy's, so running agents keep reaching it); "" = any.
+	// InternalIP and InternalMAC ask for fixed addresses on the internal
+	// network: the previous proxy's, so running agents keep reaching it
+	// (the MAC too, or their neighbour caches would point at the old
+	// one); "" = any.
 	InternalIP      string
+	InternalMAC     string
 	ExternalNetwork string
 	Hosts           map[string]string
 	DNS             []string
@@ -58,6 +61,9 @@ func runProxyArgs(s proxySpec) []string {
 	internal := InternalNetwork
 	if s.InternalIP != "" {
 		internal += ":ip=" + s.InternalIP
+		if s.InternalMAC != "" {
+			internal += ",mac=" + s.InternalMAC
+		}
 	}
 	args = append(args, "--network", internal, "--network", s.ExternalNetwork)
 	for _, h := range sortedKeys(s.Hosts) {
@@ -123,7 +129,7 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 			reason = "its allowlist or image changed"
 		}
 		fmt.Fprintf(progress, "Replacing proxy %s: %s\n", ProxyContainer, reason)
-		spec.InternalIP = curIP
+		spec.InternalIP, spec.InternalMAC = curIP, cur.mac(InternalNetwork)
 		if _, err := b.runner.Run(ctx, removeArgs(ProxyContainer)); err != nil {
 			return "", false, fmt.Errorf("failed to remove the old proxy: %w", err)
 		}
@@ -139,7 +145,7 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 		// the proxy, new ones get the new address.
 		b.remove(ProxyContainer)
 		fmt.Fprintf(progress, "Note: the proxy's address %s is taken; starting it on a new one (running sessions lose network access)\n", spec.InternalIP)
-		spec.InternalIP = ""
+		spec.InternalIP, spec.InternalMAC = "", ""
 		_, err = b.runner.Run(ctx, runProxyArgs(spec))
 	}
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -177,6 +179,10 @@ func (b *Backend) StopAll(ctx context.Context) error {
 		}
 	} else if code, ok := exitCode(err); !ok || code != 1 {
 		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
+	}
+	// The proxy is gone, and with it every use of its configurations.
+	if err := os.RemoveAll(filepath.Join(b.opts.StateDir, "proxy")); err != nil {
+		return fmt.Errorf("failed to remove the proxy configurations: %w", err)
 	}
 	return nil
 }

@@ -144,8 +144,13 @@ func TestStopAll(t *testing.T) {
 	f.on("rm ", "", nil)
 	f.on("network exists paude-internal", "", nil)
 	f.on("network rm paude-internal", "", nil)
-	if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
+	state := t.TempDir()
+	mkTree(t, state, "proxy/squid-0123456789ab.conf")
+	if err := newTestBackend(t, f, Options{StateDir: state}).StopAll(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(state, "proxy")); !os.IsNotExist(err) {
+		t.Errorf("the proxy configurations are still there: %v", err)
 	}
 	diffCalls(t, f.Calls(), []string{checkCall, listAgents, listProxy,
 		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",

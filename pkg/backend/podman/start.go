@@ -232,6 +232,10 @@ func (b *Backend) ensureNetwork(ctx context.Context, created *undo) error {
 		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
 	}
 	if _, err := b.runner.Run(ctx, networkCreateArgs(InternalNetwork)); err != nil {
+		// Another start may have created it in the meantime.
+		if _, xerr := b.runner.Run(ctx, networkExistsArgs(InternalNetwork)); xerr == nil {
+			return nil
+		}
 		return fmt.Errorf("failed to create network %s: %w", InternalNetwork, err)
 	}
 	created.push(func() {
@@ -250,6 +254,10 @@ func (b *Backend) ensureVolume(ctx context.Context, name, role, workspace string
 		return fmt.Errorf("failed to look up volume %s: %w", name, err)
 	}
 	if _, err := b.runner.Run(ctx, volumeCreateArgs(name, role, workspace)); err != nil {
+		// Another start of the same workspace may have created it.
+		if _, xerr := b.runner.Run(ctx, volumeExistsArgs(name)); xerr == nil {
+			return nil
+		}
 		return fmt.Errorf("failed to create volume %s: %w", name, err)
 	}
 	created.push(func() {

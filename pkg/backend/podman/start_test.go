@@ -85,7 +85,7 @@ func TestStartSession(t *testing.T) {
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
 					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": "0ld0ld0ld0ld"},
-					map[string]string{"paude-internal": "203.0.113.66"}), nil).times = 1
+					map[string]string{"paude-internal": "203.0.113.66 2e:aa:bb:cc:dd:01"}), nil).times = 1
 				running(f, v)
 			}},
 		{name: "a taken address starts the new proxy on another", golden: "replace-taken.txt",
@@ -107,6 +107,14 @@ func TestStartSession(t *testing.T) {
 		{name: "rebuild builds both images without cache", golden: "rebuild.txt",
 			opts:  func(o *backend.StartOptions) { o.Rebuild = true },
 			rules: running},
+		{name: "a network or volume another start just created is used", golden: "race.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				running(f, v)
+				f.on("network exists", "", fail(1, "")).times = 1
+				f.on("network create", "", fail(125, "Error: network name paude-internal already used"))
+				f.on("volume exists "+stateVolume(v.ws), "", fail(1, "")).times = 1
+				f.on("volume create", "", fail(125, "Error: volume with name x already exists"))
+			}},
 		{name: "a failed build creates nothing", golden: "build-failed.txt",
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("image exists "+v.agentImage, "", fail(1, ""))

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,5 +156,42 @@ func mkFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDevcontainerBuild starts a project described by a devcontainer.json
+// with its own Dockerfile: the user's image is built first, paude's layer
+// on top, and containerEnv and postCreateCommand reach the session.
+func TestDevcontainerBuild(t *testing.T) {
+	need(t)
+	ws := newWorkspace(t, nil)
+	fake := fakeAgentConfig(nil)
+	dc := map[string]any{
+		"build":             map[string]any{"dockerfile": "Dockerfile", "args": map[string]string{"MARK": "from-user-build"}},
+		"containerEnv":      map[string]string{"FROM_DEVCONTAINER": "yes"},
+		"postCreateCommand": "echo post-create > post-create.txt",
+		"customizations":    map[string]any{"paude": map[string]any{"agent": fake["agent"], "network": fake["network"]}},
+	}
+	b, err := json.Marshal(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkFile(t, filepath.Join(ws, ".devcontainer", "devcontainer.json"), string(b))
+	mkFile(t, filepath.Join(ws, ".devcontainer", "Dockerfile"),
+		"FROM docker.io/library/debian:bookworm-slim\nARG MARK\nRUN echo \"$MARK\" > /user-build-marker\n")
+	chownTree(t, ws, 1000, 1000)
+
+	progress := &syncBuffer{}
+	cfg := loadConfig(t, ws)
+	s := startSession(t, testBackend(t, progress, nil), progress, backend.StartOptions{Config: cfg, Workspace: ws})
+	if !strings.Contains(progress.String(), "Building paude-userbase:") && !strings.Contains(progress.String(), "already built") {
+		t.Errorf("no user image build in the progress:\n%s", tail(progress.String(), 20))
+	}
+	if out := mustInAgent(t, s.ID, "cat /user-build-marker; echo $FROM_DEVCONTAINER"); out != "from-user-build\nyes\n" {
+		t.Errorf("inside the session: %q", out)
+	}
+	waitScreen(t, s.ID, "fake-agent$", 30*time.Second)
+	if b, _ := os.ReadFile(filepath.Join(ws, "post-create.txt")); string(b) != "post-create\n" {
+		t.Errorf("postCreateCommand did not run: %q", b)
 	}
 }

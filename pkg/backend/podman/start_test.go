@@ -37,15 +37,18 @@ type startCase struct {
 
 // startVars are the values the golden files spell as $NAME.
 type startVars struct {
-	ws, home, state, agentImage, proxyImage, proxyHash string
+	ws, home, state, agentImage, proxyImage, proxyHash, userImage string
 }
 
 func (v startVars) replacer() *strings.Replacer {
-	return strings.NewReplacer(
-		v.proxyHash, "$PROXY_HASH",
+	pairs := []string{v.proxyHash, "$PROXY_HASH"}
+	if v.userImage != "" {
+		pairs = append(pairs, v.userImage, "$USER_IMAGE")
+	}
+	return strings.NewReplacer(append(pairs,
 		v.agentImage, "$AGENT_IMAGE", v.proxyImage, "$PROXY_IMAGE",
 		v.state, "$STATE", v.home, "$HOME", v.ws, "$WS",
-		stateVolume(v.ws), "$STATE_VOLUME", venvVolume(v.ws, ".venv"), "$VENV_VOLUME",
+		stateVolume(v.ws), "$STATE_VOLUME", venvVolume(v.ws, ".venv"), "$VENV_VOLUME")...,
 	)
 }
 
@@ -115,6 +118,16 @@ func TestStartSession(t *testing.T) {
 				f.on("volume exists "+stateVolume(v.ws), "", fail(1, "")).times = 1
 				f.on("volume create", "", fail(125, "Error: volume with name x already exists"))
 			}},
+		{name: "a user Dockerfile is built first", golden: "userbuild.txt",
+			cfg: func(c *config.Config) {
+				c.Base = ""
+				c.Build = &config.Build{Dockerfile: filepath.Join(c.Workspace, "Dockerfile"), Context: c.Workspace,
+					Args: map[string]string{"VERSION": "1.2", "A": "x"}}
+			},
+			rules: func(f *fakeRunner, v startVars) {
+				running(f, v)
+				f.on("image exists "+v.agentImage, "", fail(1, ""))
+			}},
 		{name: "a failed build creates nothing", golden: "build-failed.txt",
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
@@ -150,6 +163,9 @@ func TestStartSession(t *testing.T) {
 func runStartCase(t *testing.T, tt startCase) {
 	ws := t.TempDir()
 	if err := os.Mkdir(filepath.Join(ws, ".venv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "Dockerfile"), []byte("FROM docker.io/library/debian:bookworm-slim\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	home, state := t.TempDir(), t.TempDir()
@@ -221,7 +237,11 @@ func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVar
 		t.Fatal(err)
 	}
 	hash := proxyConfigHash(conf, proxySpec{Image: pp.Tag, ExternalNetwork: DefaultExternalNetwork})
-	return startVars{ws: ws, home: home, state: state, agentImage: wp.Tag, proxyImage: pp.Tag, proxyHash: hash}
+	v := startVars{ws: ws, home: home, state: state, agentImage: wp.Tag, proxyImage: pp.Tag, proxyHash: hash}
+	if wp.UserBuild != nil {
+		v.userImage = wp.UserBuild.Tag
+	}
+	return v
 }
 
 // defaultRules answer what every start asks when a case does not say

@@ -50,14 +50,18 @@ id=$("$paude" sessions | awk 'NR == 2 { print $1 }')
 image=$(podman inspect --format '{{.ImageName}}' "paude-$id")
 "$paude" stop "$id" >/dev/null 2>&1
 
-# paude: from invoking it to the agent's tmux session running. Without a
-# terminal, paude starts the session, waits for tmux, prints the screen
-# and returns.
+# paude: from invoking it to its "Session ... is running" line, printed
+# once the agent's tmux session exists. (Without a terminal paude then
+# prints the screen and returns; that part is not timed.)
 paude_ms=()
 for i in $(seq "$runs"); do
   t=$(ms)
-  "$paude" </dev/null >/dev/null 2>"$work/run.log" || { cat "$work/run.log" >&2; exit 1; }
-  paude_ms+=($(($(ms) - t)))
+  ready=$("$paude" 2>&1 </dev/null >/dev/null | tee "$work/run.log" |
+    while IFS= read -r line; do
+      case $line in *" is running"*) ms ;; esac
+    done)
+  [ -n "$ready" ] || { cat "$work/run.log" >&2; exit 1; }
+  paude_ms+=($((ready - t)))
   id=$("$paude" sessions | awk 'NR == 2 { print $1 }')
   "$paude" stop "$id" >/dev/null 2>&1
   log "paude run $i: ${paude_ms[-1]} ms"

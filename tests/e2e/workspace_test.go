@@ -75,6 +75,21 @@ func TestWorkspace(t *testing.T) {
 			t.Errorf("agent banner not as expected:\n%s", sc)
 		}
 	})
+	t.Run("the agent has no capabilities and its limits", func(t *testing.T) {
+		out := mustInAgent(t, s.ID, "grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; "+
+			"cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; "+
+			"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")
+		for _, want := range []string{"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1",
+			"\n4096\n", "\n8589934592\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("agent status lacks %q:\n%s", want, out)
+			}
+		}
+		// And so cannot do what root can, even in its own container.
+		if out, err := inAgent(t, s.ID, "chown 0 /home/paude/.claude.json"); err == nil {
+			t.Errorf("chown to root succeeded: %s", out)
+		}
+	})
 	t.Run("a file the agent writes appears on the host", func(t *testing.T) {
 		typeInAgent(t, s.ID, "pwd > written-by-agent.txt")
 		waitFor(t, "the file on the host", 10*time.Second, func() bool {

@@ -256,6 +256,13 @@ func removeLeftovers() {
 	for _, n := range []string{fakeNet, "paude-e2e-leaky"} {
 		_, _ = podmanCmd("network", "rm", "-f", n)
 	}
+	// The tests' workspaces are temporary: so are their state and venv
+	// volumes. Images replaced by a rebuild are dropped too.
+	if out, err := podmanCmd("volume", "ls", "-q", "--filter", "label=app=paude"); err == nil && strings.TrimSpace(out) != "" {
+		_, _ = podmanCmd(append([]string{"volume", "rm", "-f"}, strings.Fields(out)...)...)
+	}
+	_, _ = podmanCmd("rmi", "-f", fakeImage)
+	_, _ = podmanCmd("image", "prune", "-f", "--filter", "label=app=paude")
 }
 
 // removePaude removes every paude session, the proxy and the network.

@@ -44,9 +44,10 @@ func DefaultYoloArgs() []string {
 
 // DefaultAllowedDomains returns the egress allowlist used when
 // network.allowedDomains is not set: what Claude Code needs to reach
-// Vertex AI and to sign in with Google.
+// Vertex AI and to sign in with Google (accounts.google.com is covered
+// by .google.com: squid refuses a list naming both).
 func DefaultAllowedDomains() []string {
-	return []string{".googleapis.com", ".google.com", "accounts.google.com", ".gstatic.com"}
+	return []string{".googleapis.com", ".google.com", ".gstatic.com"}
 }
 
 // DefaultSyncExclude returns the patterns never synced when sync.exclude

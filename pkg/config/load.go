@@ -136,6 +136,21 @@ func (l Loader) parse(display, abs, ws string, kind Kind, data []byte) (*Config,
 	return cfg, nil
 }
 
+// coveringSuffix returns the ".suffix" entry of list, other than d itself,
+// that matches d ("accounts.google.com" and "google.com" are both covered
+// by ".google.com", as squid's dstdomain reads it), or "".
+func coveringSuffix(d string, list []string) string {
+	for _, s := range list {
+		if s == d || !strings.HasPrefix(s, ".") {
+			continue
+		}
+		if d == s[1:] || strings.HasSuffix(d, s) {
+			return s
+		}
+	}
+	return ""
+}
+
 // hujsonPosition matches the position hujson puts in its syntax errors.
 var hujsonPosition = regexp.MustCompile(`(?s)^hujson: line (\d+), column (\d+): (.*)$`)
 
@@ -186,18 +201,30 @@ func quoteShort(s string) string {
 }
 
 // normalize puts valid values in their canonical form: domains in lower
-// case without duplicates, venv directories cleaned.
+// case without duplicates and without entries a ".suffix" entry already
+// covers (squid refuses such overlaps), venv directories cleaned.
 func (c *Config) normalize() {
-	seen := map[string]bool{}
-	domains := make([]string, 0, len(c.Network.AllowedDomains))
+	lower := make([]string, len(c.Network.AllowedDomains))
 	for i, d := range c.Network.AllowedDomains {
-		d = strings.ToLower(d)
+		lower[i] = strings.ToLower(d)
+	}
+	seen := map[string]bool{}
+	domains := make([]string, 0, len(lower))
+	for i, d := range lower {
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
+		key := index("network.allowedDomains", i)
+		if by := coveringSuffix(d, lower); by != "" {
+			if o, ok := c.origins[key]; ok {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d:%d: %s: %q is already covered by %q: ignored",
+					c.srcPath, o.line, o.col, o.name, d, by))
+			}
+			continue
+		}
 		// Keep each kept entry's origin at its new index.
-		if o, ok := c.origins[index("network.allowedDomains", i)]; ok {
+		if o, ok := c.origins[key]; ok {
 			c.origins[index("network.allowedDomains", len(domains))] = o
 		} else {
 			delete(c.origins, index("network.allowedDomains", len(domains)))

@@ -2,11 +2,11 @@
 # down.sh [--quiet]: stop the testbed started by up.sh. Pods are deleted
 # first so the kubelet tears their sandboxes down cleanly; then every
 # component is stopped by its recorded PID in reverse start order; then
-# anything left is swept: container processes in the kubepods cgroups,
+# anything left is swept: container processes in the testbed's cgroups,
 # containerd shims of our socket, processes inside our network namespace,
 # mounts under our state directories, the namespace itself (and with it its
 # veth and all iptables rules), the cgroups and the host sysctls the kubelet
-# changed. Logs stay in $PAUDE_TESTBED_STATE/logs. It fails if anything is
+# changed. Logs stay in /var/lib/<name>/logs. It fails if anything is
 # left behind. A second call does nothing.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -73,8 +73,8 @@ for ((c = ${#TB_COMPONENTS[@]} - 1; c >= 0; c--)); do
 	stop "$name"
 done
 
-# 3. Sweep. Container processes: everything in the kubepods cgroups.
-mapfile -t pids < <(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null || true)
+# 3. Sweep. Container processes: everything in our cgroup root.
+mapfile -t pids < <(find "/sys/fs/cgroup/pids/$TB_CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null || true)
 ((${#pids[@]} == 0)) || say "killing ${#pids[@]} leftover container processes"
 kill_pids "${pids[@]}"
 # Shims of our containerd (they re-parent to init) and anything else still
@@ -106,23 +106,24 @@ if [[ -e $TB_NETNS_PATH ]]; then
 	say "deleted network namespace $TB_NETNS"
 fi
 
-# 6. Empty kubelet cgroups, leaves first.
-for root in /sys/fs/cgroup/*/kubepods; do
+# 6. Our cgroup root in every hierarchy, leaves first (all empty by now).
+for root in /sys/fs/cgroup/*/"$TB_CGROUP"; do
 	[[ -d $root ]] || continue
 	find "$root" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done
 
 # 7. Host sysctls the kubelet changed, and files it left at fixed paths.
-if [[ -f $TB_STATE/sysctls ]]; then
+if [[ -f $TB_SYSCTLS ]] && ! compgen -G "/run/netns/paude-testbed*" >/dev/null; then
 	while IFS='=' read -r key value; do
 		[[ $(cat "/proc/sys/$key") == "$value" ]] || echo "$value" >"/proc/sys/$key"
-	done <"$TB_STATE/sysctls"
-	rm -f "$TB_STATE/sysctls"
+	done <"$TB_SYSCTLS"
+	rm -f "$TB_SYSCTLS"
 fi
 find /var/log/containers -maxdepth 1 -type l -lname "$TB_STATE/*" -delete 2>/dev/null || true
 # Fixed paths the kubelet, containerd and libcni use whatever their root
-# dirs: our socket goes, and each directory too if nothing else is in it.
-rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+# dirs: the kubelet socket goes when no other testbed runs, and each
+# directory too if nothing else is in it.
+compgen -G "/run/netns/paude-testbed*" >/dev/null || rm -f /var/lib/kubelet/device-plugins/kubelet.sock
 rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers \
 	/run/containerd/s /run/containerd /var/lib/cni/results /var/lib/cni 2>/dev/null || true
 
@@ -137,6 +138,6 @@ done
 [[ -e $TB_NETNS_PATH ]] && left+=("network namespace $TB_NETNS")
 while read -r m; do left+=("mount $m"); done < <(awk -v s="$TB_STATE/" -v r="$TB_RUN/" \
 	'index($5, s) == 1 || index($5, r) == 1 { print $5 }' /proc/self/mountinfo)
-[[ -d /sys/fs/cgroup/pids/kubepods ]] && left+=("cgroup /sys/fs/cgroup/pids/kubepods")
+[[ -d /sys/fs/cgroup/pids/$TB_CGROUP ]] && left+=("cgroup /sys/fs/cgroup/pids/$TB_CGROUP")
 ((${#left[@]} == 0)) || tb_die "down left behind: ${left[*]}"
 say "down in $(tb_since "$start")s"

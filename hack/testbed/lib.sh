@@ -5,10 +5,21 @@
 
 TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TB_CACHE_ROOT=${PAUDE_TESTBED_CACHE:-/var/cache/paude-testbed}
-TB_STATE=${PAUDE_TESTBED_STATE:-/var/lib/paude-testbed}
-TB_RUN=/run/paude-testbed
-TB_NETNS=paude-testbed
+# PAUDE_TESTBED_NAME names an instance: testbeds with different names run
+# side by side (each has its own namespace, directories, cgroup and lock).
+TB_NAME=${PAUDE_TESTBED_NAME:-paude-testbed}
+if [[ ! $TB_NAME =~ ^paude-testbed(-[a-z0-9]{1,12})?$ ]]; then
+	printf '[testbed] error: PAUDE_TESTBED_NAME=%q is invalid: use paude-testbed or paude-testbed-<1-12 of a-z0-9>\n' "$TB_NAME" >&2
+	exit 2
+fi
+TB_STATE=/var/lib/$TB_NAME
+TB_RUN=/run/$TB_NAME
+TB_NETNS=$TB_NAME
 TB_NETNS_PATH=/run/netns/$TB_NETNS
+# The kubelet's cgroup root: pods live in /sys/fs/cgroup/<controller>/$TB_CGROUP.
+TB_CGROUP=$TB_NAME
+# Host sysctls as they were before the first running testbed changed them.
+TB_SYSCTLS=/run/paude-testbed.sysctls
 # The node's address: TEST-NET-1 (RFC 5737), never routed anywhere.
 TB_NODE_IP=192.0.2.10
 TB_NODE_NAME=paude-node
@@ -29,13 +40,13 @@ TB_COMPONENTS=(registry etcd kube-apiserver kube-controller-manager kube-schedul
 tb_log() { printf '[testbed] %s\n' "$*" >&2; }
 tb_die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
 
-# tb_lock serialises testbed scripts machine-wide: a second up, down or
-# test-kube waits for the first. Children of a holder (test-kube.sh runs
+# tb_lock serialises the scripts of one testbed instance: a second up, down
+# or test-kube of the same name waits for the first. Children of a holder (test-kube.sh runs
 # up.sh and down.sh) inherit the lock and do not take it again.
 tb_lock() {
 	[[ ${PAUDE_TESTBED_LOCKED:-} == 1 ]] && return 0
 	mkdir -p /run/lock
-	exec 8>/run/lock/paude-testbed.lock
+	exec 8>"/run/lock/$TB_NAME.lock"
 	if ! flock -n 8; then
 		tb_log "waiting for another testbed script to finish"
 		flock 8

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # up.sh: start a single-node Kubernetes cluster inside the private network
-# namespace "paude-testbed": etcd, kube-apiserver, kube-controller-manager,
+# namespace $PAUDE_TESTBED_NAME (default paude-testbed): etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, containerd + kubelet (a real node), kube-proxy (iptables),
 # kube-router (NetworkPolicy enforcement only) and a plain-HTTP registry on
-# the namespace's loopback. Writes $PAUDE_TESTBED_STATE/kubeconfig and
-# $PAUDE_TESTBED_STATE/env. If the testbed is already up and healthy it
+# the namespace's loopback. Writes /var/lib/<name>/kubeconfig and
+# /var/lib/<name>/env. If the testbed is already up and healthy it
 # changes nothing; a half-started one is torn down and started afresh.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -40,10 +40,21 @@ rm -rf "$TB_STATE" "$TB_RUN"
 mkdir -p "$TB_STATE"/{logs,pids,config/cni,images} "$TB_RUN"
 chmod 0700 "$TB_STATE"
 
-# The kubelet rewrites these host-wide sysctls; down.sh puts them back.
-for s in vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes; do
-	printf '%s=%s\n' "$s" "$(cat "/proc/sys/$s")"
-done >"$TB_STATE/sysctls"
+# The kubelet rewrites these host-wide sysctls; the last down.sh of all
+# running testbeds puts them back.
+if [[ ! -f $TB_SYSCTLS ]]; then
+	for s in vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes; do
+		printf '%s=%s\n' "$s" "$(cat "/proc/sys/$s")"
+	done >"$TB_SYSCTLS.tmp"
+	mv "$TB_SYSCTLS.tmp" "$TB_SYSCTLS"
+fi
+
+# The kubelet's cgroup root, in every hierarchy (it must exist beforehand).
+for hierarchy in /sys/fs/cgroup/*/; do
+	if [[ -f ${hierarchy}cgroup.procs ]]; then
+		mkdir -p "$hierarchy$TB_CGROUP"
+	fi
+done
 
 # Network namespace: loopback plus a veth whose TEST-NET address is the
 # node IP. Its peer stays inside too, so nothing leaves the namespace.
@@ -65,7 +76,7 @@ render() {
 		-e "s#@NODE_NAME@#$TB_NODE_NAME#g" -e "s#@POD_CIDR@#$TB_POD_CIDR#g" \
 		-e "s#@CLUSTER_CIDR@#$TB_CLUSTER_CIDR#g" -e "s#@REGISTRY@#$TB_REGISTRY#g" \
 		-e "s#@BRIDGE@#$TB_BRIDGE#g" -e "s#@CNI_NETWORK@#$TB_CNI_NETWORK#g" \
-		-e "s#@PAUSE_IMAGE@#$TB_PAUSE_IMAGE#g" "$TB_DIR/config/$1" >"$2"
+		-e "s#@PAUSE_IMAGE@#$TB_PAUSE_IMAGE#g" -e "s#@CGROUP@#$TB_CGROUP#g" "$TB_DIR/config/$1" >"$2"
 }
 render containerd.toml "$TB_STATE/config/containerd.toml"
 render cni.conflist "$TB_STATE/config/cni/10-$TB_CNI_NETWORK.conflist"
@@ -77,10 +88,10 @@ render kube-proxy.yaml "$TB_STATE/config/kube-proxy.yaml"
 
 pki=$TB_STATE/pki
 tb_start registry /usr/bin/docker-registry serve "$TB_STATE/config/registry.yml"
-tb_start etcd "$bin/etcd" --name paude-testbed --data-dir "$TB_STATE/etcd" --unsafe-no-fsync \
+tb_start etcd "$bin/etcd" --name testbed --data-dir "$TB_STATE/etcd" --unsafe-no-fsync \
 	--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
 	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-	--initial-cluster paude-testbed=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381 \
+	--initial-cluster testbed=http://127.0.0.1:2380 --listen-metrics-urls http://127.0.0.1:2381 \
 	--log-level warn
 tb_wait "etcd health" 30 etcd tb_in_netns curl -sf http://127.0.0.1:2381/health
 tb_start kube-apiserver "$bin/kube-apiserver" --etcd-servers http://127.0.0.1:2379 \
@@ -160,6 +171,7 @@ tb_wait "registry" 30 registry tb_in_netns curl -sf "http://$TB_REGISTRY/v2/"
 cat >"$TB_STATE/env" <<ENV
 # Written by hack/testbed/up.sh; source it (shell) or include it (make).
 export KUBECONFIG=$TB_STATE/kubeconfig
+export PAUDE_TESTBED_NAME=$TB_NAME
 export PAUDE_TESTBED_KUBECONFIG=$TB_STATE/kubeconfig
 export PAUDE_TESTBED_NETNS=$TB_NETNS
 export PAUDE_TESTBED_NETNS_PATH=$TB_NETNS_PATH

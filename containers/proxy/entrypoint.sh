@@ -38,5 +38,6 @@ fi
 if [[ $(id -u) == 0 ]] && id proxy >/dev/null 2>&1; then
 	chown proxy: "$run_dir/access.log"
 fi
-tail -n 0 -F "$run_dir/access.log" 2>/dev/null &
+# $$ becomes squid's PID at exec: tail ends when squid does.
+tail --pid=$$ -n 0 -F "$run_dir/access.log" 2>/dev/null &
 exec squid -N -d 1 -f "$run_dir/squid.conf"

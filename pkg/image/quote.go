@@ -31,15 +31,18 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
+// isAlnum reports whether r is an ASCII letter or digit.
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
 // shellQuote quotes s as one POSIX shell word. Strings with a control
 // character are refused: a newline would end the Containerfile instruction.
 func shellQuote(s string) (string, error) {
 	if hasControl(s) {
 		return "", fmt.Errorf("%q contains a control character", s)
 	}
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+-./:=@_%,", r))
-	}) < 0 {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune("+-./:=@_%,", r) }) < 0 {
 		return s, nil
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil

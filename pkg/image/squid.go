@@ -134,9 +134,7 @@ func checkDomain(s string) error {
 		return bad("empty")
 	case strings.Contains(s, "*"):
 		return bad("wildcards are not supported; \".example.com\" allows example.com and all its subdomains")
-	case strings.ContainsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.')
-	}):
+	case strings.ContainsFunc(s, func(r rune) bool { return !isAlnum(r) && r != '-' && r != '.' }):
 		return bad("only letters, digits, '-' and '.' are allowed")
 	case len(name) > 253:
 		return bad("longer than 253 characters")

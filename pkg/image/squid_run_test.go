@@ -270,8 +270,12 @@ func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(done)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -283,8 +287,8 @@ func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string)
 	})
 	waitUntil(t, "squid to listen", func() bool {
 		select {
-		case err := <-done:
-			t.Fatalf("the proxy entrypoint exited: %v\n%s", err, p.output())
+		case <-done:
+			t.Fatalf("the proxy entrypoint exited: %v\n%s", waitErr, p.output())
 		default:
 		}
 		c, err := net.Dial("tcp", p.addr)

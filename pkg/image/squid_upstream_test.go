@@ -41,14 +41,14 @@ func startUpstreams(t *testing.T) *upstreams {
 			}
 		}
 		w.Header().Set("X-Seen-Proxy-Headers", strings.Join(seen, ","))
-		io.WriteString(w, "upstream ok")
+		_, _ = io.WriteString(w, "upstream ok")
 	}))
 	serveTCP(t, upstreamIP+":443", func(c net.Conn) { _, _ = io.Copy(c, c) })
 	serveTCP(t, upstreamIP+":8443", func(net.Conn) { u.hit("8443") })
 	for _, addr := range []string{"127.0.0.1:80", "10.0.0.1:80", "[::1]:80"} {
 		serveHTTP(t, addr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			u.hit("decoy")
-			io.WriteString(w, "decoy reached")
+			_, _ = io.WriteString(w, "decoy reached")
 		}))
 	}
 	for _, addr := range []string{"127.0.0.1:443", "10.0.0.1:443", "[::1]:443"} {

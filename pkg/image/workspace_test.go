@@ -195,7 +195,11 @@ func envValues(t *testing.T, containerfile []byte) map[string]string {
 		t.Fatal("no ENV instruction")
 	}
 	body := s[start+5:]
-	body = body[:strings.Index(body, "\nUSER ")]
+	end := strings.Index(body, "\nUSER ")
+	if end < 0 {
+		t.Fatal("no USER instruction after ENV")
+	}
+	body = body[:end]
 	env := map[string]string{}
 	for _, part := range strings.Split(body, "\\\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")

@@ -118,8 +118,12 @@ func connect() (*Cluster, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if _, err := client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
-		return nil, fmt.Sprintf("testbed API server %s is not ready: %v: is the testbed up, and does the test run inside its network namespace (%s)?",
-			cfg.Host, err, os.Getenv(EnvNetns))
+		netns := os.Getenv(EnvNetns)
+		if netns == "" {
+			netns = "see " + EnvNetns + " in the testbed's env file"
+		}
+		return nil, fmt.Sprintf("testbed API server %s is not ready: %v: bring the testbed up with hack/testbed/up.sh and run the tests "+
+			"inside its network namespace (%s), as hack/testbed/test-kube.sh does", cfg.Host, err, netns)
 	}
 	c := &Cluster{
 		Kubeconfig:   path,

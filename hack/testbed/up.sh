@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # up.sh: start a single-node Kubernetes cluster inside the private network
-# namespace $PAUDE_TESTBED_NAME (default paude-testbed): etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, containerd + kubelet (a real node), kube-proxy (iptables),
+# namespace $PAUDE_TESTBED_NAME (default paude-testbed): etcd,
+# kube-apiserver, kube-controller-manager, kube-scheduler, containerd +
+# kubelet (a real node), kube-proxy (iptables),
 # kube-router (NetworkPolicy enforcement only) and a plain-HTTP registry on
 # the namespace's loopback. Writes /var/lib/<name>/kubeconfig and
 # /var/lib/<name>/env. If the testbed is already up and healthy it

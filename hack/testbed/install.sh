@@ -25,6 +25,7 @@ packages=(
 	busybox-static:/bin/busybox
 	curl:/usr/bin/curl
 	util-linux:/usr/bin/nsenter
+	procps:/sbin/sysctl
 )
 missing=()
 for entry in "${packages[@]}"; do

@@ -52,7 +52,9 @@ test-e2e: build
 test-kube: build
 	hack/testbed/test-kube.sh
 
+## testbed-up / testbed-down: the Kubernetes testbed, for running tests by hand
 testbed-up:
+	hack/testbed/install.sh
 	hack/testbed/up.sh
 
 testbed-down:

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/backend/openshift"
 	"github.com/paude-dev/paude/tests/kube/kubetest"
@@ -47,6 +50,15 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	progress := &syncBuffer{}
 	b := paudeBackend(t, c.Kubeconfig, ns, sessionConfig(class, false), home, progress)
 	ctx := context.Background()
+	// A service in the namespace would show up as KT_WEB_* variables in a
+	// pod with service links.
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kt-web"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	if _, err := c.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	start := time.Now()
 	s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/my-project", AgentArgs: []string{"--hello"}})
@@ -65,12 +77,12 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 		{"workspace writable", "echo x > /workspace/my-project/f && cat /workspace/my-project/f", "x\n"},
 		{"state dir outside the project", "test -d /workspace/.paude && echo ok", "ok\n"},
 		{"gcloud nested file", "cat ~/.config/gcloud/legacy_credentials/me@example.com/adc.json", `{"type":"authorized_user"}`},
-		{"gcloud read-only", "touch ~/.config/gcloud/x 2>&1 || echo refused", "refused\n"},
+		{"gcloud read-only", "touch ~/.config/gcloud/x 2>/dev/null || echo refused", "refused\n"},
 		{"gitconfig", "git config --global user.name", "Test User\n"},
-		{"gitconfig read-only", "echo x >> ~/.gitconfig 2>/dev/null || echo refused", "refused\n"},
+		{"gitconfig read-only", "{ echo x >> ~/.gitconfig; } 2>/dev/null || echo refused", "refused\n"},
 		{"claude config copied and writable", "cat ~/.claude/settings.json ~/.claude/.claude.json && echo more >> ~/.claude/.claude.json && echo ok", `{"theme":"dark"}{"numStartups":1}ok` + "\n"},
 		{"no service account token", "test -e /var/run/secrets/kubernetes.io/serviceaccount/token && echo present || echo absent", "absent\n"},
-		{"no service links", "env | grep -c _SERVICE_HOST || true", "0\n"},
+		{"no service links", "env | grep -c '^KT_WEB_' || true", "0\n"},
 		{"no privilege escalation", "grep NoNewPrivs /proc/self/status | tr -d '\\t '", "NoNewPrivs:1\n"},
 		{"no capabilities", "grep CapEff /proc/self/status | tr -d '\\t '", "CapEff:0000000000000000\n"},
 		{"seccomp", "grep '^Seccomp:' /proc/self/status | tr -d '\\t '", "Seccomp:2\n"},

@@ -4,9 +4,11 @@ package kube_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,7 +28,7 @@ func attachArgv(t *testing.T, kubeconfig, ns, id string) []string {
 
 // terminal is a real terminal: a pane of a private tmux server on the
 // host, running a command, typed into with send-keys and read with
-// capture-pane.
+// capture-pane. Its screen is only what the current command drew.
 type terminal struct {
 	t      *testing.T
 	socket string
@@ -65,20 +67,18 @@ func (tm *terminal) tmux(args ...string) string {
 	return string(out)
 }
 
-// run starts argv in the pane (a new one the first time, replacing the
-// dead one after), 120x40, keeping the pane after it exits so its exit
-// status can be read.
+// run starts argv in a fresh 120x40 pane (replacing the previous one)
+// under a small shell that prints its exit status when it ends ("[kt-exit
+// N]", 128+N for signal N): tmux's own record of it is unreliable.
 func (tm *terminal) run(argv ...string) time.Time {
 	tm.t.Helper()
-	if err := exec.Command("tmux", "-L", tm.socket, "has-session", "-t", "main").Run(); err != nil {
-		args := []string{"new-session", "-d", "-s", "main", "-x", "120", "-y", "40"}
-		for _, kv := range tm.env {
-			args = append(args, "-e", kv)
-		}
-		tm.tmux(append(append(args, "--"), argv...)...)
-	} else {
-		tm.tmux(append([]string{"respawn-pane", "-k", "-t", "main"}, argv...)...)
+	_ = exec.Command("tmux", "-L", tm.socket, "kill-session", "-t", "main").Run()
+	args := []string{"new-session", "-d", "-s", "main", "-x", "120", "-y", "40"}
+	for _, kv := range tm.env {
+		args = append(args, "-e", kv)
 	}
+	wrapper := []string{"sh", "-c", `"$@"; echo "[kt-exit $?]"`, "sh"}
+	tm.tmux(append(append(append(args, "--"), wrapper...), argv...)...)
 	return time.Now()
 }
 
@@ -107,14 +107,34 @@ func (tm *terminal) send(keys ...string) {
 	tm.tmux(append([]string{"send-keys", "-t", "main"}, keys...)...)
 }
 
-// waitExit waits for the pane's command to end and returns its status.
+// waitCols asks the agent's shell for its terminal width until it is
+// cols. A size travels client → API server → kubelet → the pod's
+// terminal → tmux, asynchronously, so it asks again until it arrives.
+func (tm *terminal) waitCols(cols int) time.Duration {
+	tm.t.Helper()
+	start := time.Now()
+	want := fmt.Sprintf("cols=%d", cols)
+	for !strings.Contains(tm.screen(), want) {
+		if time.Since(start) > 2*time.Minute {
+			tm.t.Fatalf("the agent never saw %d columns; screen:\n%s", cols, tm.screen())
+		}
+		tm.send("clear; echo cols=$(tput cols)", "Enter")
+		time.Sleep(200 * time.Millisecond)
+	}
+	return time.Since(start).Round(10 * time.Millisecond)
+}
+
+// exitRE finds the wrapper's exit status line.
+var exitRE = regexp.MustCompile(`\[kt-exit (\d+)\]`)
+
+// waitExit waits for the pane's command to end and returns its exit
+// status, or 128+N when signal N killed it.
 func (tm *terminal) waitExit() int {
 	tm.t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		fields := strings.Fields(tm.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"))
-		if len(fields) == 2 && fields[0] == "1" {
-			code, _ := strconv.Atoi(fields[1])
+		if m := exitRE.FindStringSubmatch(tm.screen()); m != nil {
+			code, _ := strconv.Atoi(m[1])
 			return code
 		}
 		if time.Now().After(deadline) {
@@ -124,13 +144,18 @@ func (tm *terminal) waitExit() int {
 	}
 }
 
-// kill sends SIGKILL to the pane's command, as a crash or a closed laptop
+// kill sends SIGKILL to the attach client, as a crash or a closed laptop
 // would end it, with no chance to detach.
 func (tm *terminal) kill() {
 	tm.t.Helper()
-	pid, err := strconv.Atoi(strings.TrimSpace(tm.tmux("display-message", "-p", "-t", "main", "#{pane_pid}")))
+	shell := strings.TrimSpace(tm.tmux("display-message", "-p", "-t", "main", "#{pane_pid}"))
+	children, err := os.ReadFile("/proc/" + shell + "/task/" + shell + "/children")
 	if err != nil {
 		tm.t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(children)))
+	if err != nil {
+		tm.t.Fatalf("cannot find the attach client under pid %s: %q", shell, children)
 	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		tm.t.Fatal(err)
@@ -170,12 +195,16 @@ func TestOpenShiftAttachThroughATerminal(t *testing.T) {
 	t.Logf("MEASURE reattach, client start to the preserved screen: %s", term.waitFor("42-"+marker))
 
 	// The terminal's size reaches the agent, and so do later resizes.
+	t.Logf("MEASURE initial size reached the agent within %s", term.waitCols(120))
 	term.tmux("resize-window", "-t", "main", "-x", "100", "-y", "30")
-	term.send("echo cols=$(tput cols)", "Enter")
-	term.waitFor("cols=100")
+	t.Logf("MEASURE resize reached the agent within %s", term.waitCols(100))
+	term.send("clear; echo $((6*7))-"+marker, "Enter")
+	term.waitFor("42-" + marker)
 
 	term.kill()
-	term.waitExit()
+	if code := term.waitExit(); code != 128+9 {
+		t.Fatalf("killed client: exit %d, want 137", code)
+	}
 	term.run(attach...)
 	t.Logf("MEASURE reattach after the client was killed: %s", term.waitFor("42-"+marker))
 	term.send("echo still-$((1+1))-"+marker, "Enter")

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/utils/ptr"
 )
 
@@ -31,6 +33,12 @@ func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) e
 		err = core.Pods(ns).Delete(ctx, r.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	case "persistentvolumeclaim":
 		err = core.PersistentVolumeClaims(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+		if err == nil {
+			// The claim lingers (Terminating) until its protection
+			// finalizer sees no pod using it; wait, so that a stopped
+			// session is really gone when paude says so.
+			err = b.waitClaimGone(ctx, c, ns, r.Name)
+		}
 	case "secret":
 		err = core.Secrets(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	case "configmap":
@@ -119,4 +127,47 @@ func (b *Backend) deleteRefs(ctx context.Context, c *Clients, ns string, refs []
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// claimGoneTimeout bounds the wait for a deleted claim to disappear.
+const claimGoneTimeout = 30 * time.Second
+
+// waitClaimGone watches a deleted claim until it has left the API. A
+// claim still there after claimGoneTimeout is left to finish on its own.
+func (b *Backend) waitClaimGone(ctx context.Context, c *Clients, ns, name string) error {
+	wctx, cancel := context.WithTimeout(ctx, claimGoneTimeout)
+	defer cancel()
+	claims := c.Kube.CoreV1().PersistentVolumeClaims(ns)
+	for {
+		claim, err := claims.Get(wctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				b.progressf("Workspace volume %s is still being deleted", name)
+				return nil
+			}
+			return err
+		}
+		w, err := claims.Watch(wctx, metav1.ListOptions{
+			FieldSelector:   fields.OneTermEqualSelector("metadata.name", name).String(),
+			ResourceVersion: claim.ResourceVersion,
+		})
+		if err != nil {
+			return err
+		}
+		gone, werr := waitDeleted(wctx, w)
+		w.Stop()
+		if gone {
+			return nil
+		}
+		if werr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			b.progressf("Workspace volume %s is still being deleted", name)
+			return nil
+		}
+	}
 }

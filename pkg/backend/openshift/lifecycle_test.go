@@ -258,3 +258,18 @@ func (r *recordingSyncer) Sync(_ context.Context, target SyncTarget, dir backend
 	r.target, r.dir = target, dir
 	return nil
 }
+
+func TestListSessionsSkipsClaimsBeingDeleted(t *testing.T) {
+	claim := sessionClaim(testID)
+	now := metav1.Now()
+	claim.DeletionTimestamp = &now
+	claim.Finalizers = []string{"kubernetes.io/pvc-protection"}
+	tb := newTestBackend(t, testConfig(), teamNS, claim, sessionClaim(otherID))
+	sessions, err := tb.ListSessions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || sessions[0].ID != otherID {
+		t.Errorf("sessions = %+v, want only %s", sessions, otherID)
+	}
+}

@@ -222,7 +222,8 @@ func credentialVolume(cred Credential) (vols []corev1.Volume, mounts []corev1.Vo
 
 // prepareScript is the init container's program. Secret volumes keep
 // their data under "..data"-style entries, which the globs skip; -L
-// copies file contents, not the volume's symlinks.
+// copies file contents, not the volume's symlinks, and the copies belong
+// to the pod's user, so the agent can write them.
 const prepareScript = `set -eu
 if ! mkdir -p "$PAUDE_WORKSPACE" "$PAUDE_STATE_DIR"; then
   echo "paude: the workspace volume is not writable by uid $(id -u) gid $(id -g): the image must run in group 0 and the volume must be group-writable (fsGroup)" >&2
@@ -237,7 +238,6 @@ if [ -d "$seed/claude" ]; then
   done
 fi
 if [ -f "$seed/claude.json" ]; then cp -L "$seed/claude.json" "$dest/.claude.json"; fi
-if [ -d "$dest" ]; then chmod -R u+w "$dest"; fi
 `
 
 // WorkspaceClaimParams is everything WorkspaceClaimFor needs.

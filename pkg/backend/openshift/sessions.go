@@ -48,7 +48,12 @@ func SessionStatus(pod *corev1.Pod) (backend.Status, string) {
 			}
 		}
 		reason, message := endReason(pod)
-		return backend.StatusError, joinReason(reason, message)
+		if pod.Status.Reason == "" {
+			// A container's message is the tail of its log (the
+			// termination message policy): too long for a listing.
+			message = ""
+		}
+		return backend.StatusError, joinReason(reason, firstLine(message))
 	case corev1.PodUnknown:
 		return backend.StatusError, "node unreachable: pod state unknown"
 	case corev1.PodRunning:
@@ -57,9 +62,19 @@ func SessionStatus(pod *corev1.Pod) (backend.Status, string) {
 	_, status, err := podState(pod)
 	var failed *PodFailedError
 	if errors.As(err, &failed) {
-		return backend.StatusError, joinReason(failed.Reason, failed.Message)
+		return backend.StatusError, joinReason(failed.Reason, firstLine(failed.Message))
 	}
 	return backend.StatusPending, status
+}
+
+// firstLine keeps a message's first non-empty line, for one-line reasons.
+func firstLine(message string) string {
+	for _, line := range strings.Split(message, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return line
+		}
+	}
+	return ""
 }
 
 func joinReason(reason, message string) string {
@@ -136,7 +151,9 @@ func sessionsFrom(pods []corev1.Pod, claims []corev1.PersistentVolumeClaim) []ba
 	for i := range claims {
 		claim := &claims[i]
 		id := claim.Labels[LabelSessionID]
-		if _, ok := byID[id]; ok || backend.ValidateSessionID(id) != nil {
+		// A claim being deleted belongs to a session on its way out: it
+		// cannot be resumed.
+		if _, ok := byID[id]; ok || claim.DeletionTimestamp != nil || backend.ValidateSessionID(id) != nil {
 			continue
 		}
 		byID[id] = backend.Session{

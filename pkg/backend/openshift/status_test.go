@@ -58,6 +58,11 @@ func TestSessionStatus(t *testing.T) {
 		}), backend.StatusStopped, ReasonDeadline},
 		{"idle timeout", podWith(corev1.PodFailed, terminated(124, "Error")), backend.StatusStopped, ReasonTimedOut},
 		{"agent failed", podWith(corev1.PodFailed, terminated(3, "Error")), backend.StatusError, "exited with code 3"},
+		{"log tail not listed", podWith(corev1.PodFailed, func(p *corev1.Pod) {
+			terminated(3, "Error")(p)
+			p.Status.ContainerStatuses[0].State.Terminated.Message = "screen\nline two\n"
+		}), backend.StatusError, "exited with code 3"},
+		{"multi-line message", podWith(corev1.PodPending, waiting("ErrImagePull", "rpc error:\n  not found")), backend.StatusError, "ErrImagePull: rpc error:"},
 		{"oom", podWith(corev1.PodFailed, terminated(137, "OOMKilled")), backend.StatusError, "OOMKilled (exit code 137)"},
 		{"evicted", podWith(corev1.PodFailed, func(p *corev1.Pod) { p.Status.Reason = "Evicted"; p.Status.Message = "low on memory" }), backend.StatusError, "Evicted: low on memory"},
 		{"unknown", podWith(corev1.PodUnknown, nil), backend.StatusError, "node unreachable: pod state unknown"},

@@ -78,14 +78,3 @@ func kindOf(obj Object) string {
 	}
 	return fmt.Sprintf("%T", obj)
 }
-
-// resourceOf names an object's resource for permission messages.
-func resourceOf(obj Object) string {
-	switch obj.(type) {
-	case *corev1.PersistentVolumeClaim:
-		return "persistentvolumeclaims"
-	case *corev1.ConfigMap:
-		return "configmaps"
-	}
-	return kindOf(obj) + "s"
-}

@@ -52,7 +52,7 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.
 	} else if pod.DeletionTimestamp != nil {
 		return 1, fmt.Errorf("session %s is being stopped: wait for it to end, then `paude attach %s` resumes it if its workspace was kept", id, id)
 	} else if ready, _, _ := podState(pod); !ready {
-		if _, err := b.waitForPod(ctx, c, ns, name, startTimeout(b.cfg), b.opts.Progress); err != nil {
+		if err := b.waitForPod(ctx, c, ns, name, startTimeout(b.cfg), b.opts.Progress); err != nil {
 			return 1, err
 		}
 	}

@@ -112,7 +112,7 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 		slices.Reverse(created)
 		fmt.Fprintf(progress, "Start failed; removing what it created (%d objects)\n", len(created))
 		if cerr := b.deleteRefs(cctx, c, plan.Namespace, created); cerr != nil {
-			err = fmt.Errorf("%w (cleanup also failed: %v: remove the objects labelled %s by hand)", err, cerr, SessionSelector(plan.ID))
+			err = fmt.Errorf("%w (cleanup also failed: %w: remove the objects labelled %s by hand)", err, cerr, SessionSelector(plan.ID))
 		}
 	}()
 	started := b.opts.Clock.Now()
@@ -125,7 +125,7 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 			return b.apiError(err, "create", kindOf(obj)+" "+obj.GetName(), plan.Namespace)
 		}
 	}
-	if _, err := b.waitForPod(ctx, c, plan.Namespace, plan.Pod.Name, startTimeout(cfg), progress); err != nil {
+	if err := b.waitForPod(ctx, c, plan.Namespace, plan.Pod.Name, startTimeout(cfg), progress); err != nil {
 		return err
 	}
 	fmt.Fprintf(progress, "Session %s is ready (%s)\n", plan.ID, b.opts.Clock.Since(started).Round(100*time.Millisecond))

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/cli-runtime/pkg/printers"
 )
 
 // failFastReasons are container waiting reasons that will not fix
@@ -133,28 +134,30 @@ func terminatedReason(t *corev1.ContainerStateTerminated) string {
 
 // waitForPod watches a pod until it is Ready, fails for good, vanishes
 // or timeout passes. Progress gets one line per status change.
-func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, timeout time.Duration, progress io.Writer) (*corev1.Pod, error) {
+func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, timeout time.Duration, progress io.Writer) error {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pods := c.Kube.CoreV1().Pods(ns)
 	last := ""
+	line := newStatusLine(progress)
+	defer line.done()
 	report := func(status string) {
 		if status != last {
-			fmt.Fprintf(progress, "Waiting for pod %s: %s\n", name, status)
+			line.set(fmt.Sprintf("Waiting for pod %s: %s", name, status))
 			last = status
 		}
 	}
 	for {
 		pod, err := pods.Get(wctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("pod %s was deleted before it became ready", name)
+			return fmt.Errorf("pod %s was deleted before it became ready", name)
 		}
 		if err != nil {
-			return nil, b.waitError(ctx, wctx, err, ns, name, timeout, last)
+			return b.waitError(ctx, wctx, err, ns, name, timeout, last)
 		}
 		ready, status, err := podState(pod)
 		if ready || err != nil {
-			return pod, err
+			return err
 		}
 		report(status)
 		w, err := pods.Watch(wctx, metav1.ListOptions{
@@ -162,37 +165,38 @@ func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, t
 			ResourceVersion: pod.ResourceVersion,
 		})
 		if err != nil {
-			return nil, b.waitError(ctx, wctx, err, ns, name, timeout, last)
+			return b.waitError(ctx, wctx, err, ns, name, timeout, last)
 		}
-		pod, err = b.watchPod(wctx, w, name, report)
+		done, err := b.watchPod(wctx, w, name, report)
 		w.Stop()
-		if pod != nil || err != nil {
+		if done || err != nil {
 			if err != nil && wctx.Err() != nil {
-				return nil, b.waitError(ctx, wctx, err, ns, name, timeout, last)
+				return b.waitError(ctx, wctx, err, ns, name, timeout, last)
 			}
-			return pod, err
+			return err
 		}
 		// The watch ended (server timeout, expired resource version):
 		// read the pod again and watch on.
 	}
 }
 
-// watchPod consumes one watch. It returns the pod when ready, an error
-// when it failed, and (nil, nil) when the watch ended and must restart.
-func (b *Backend) watchPod(ctx context.Context, w watch.Interface, name string, report func(string)) (*corev1.Pod, error) {
+// watchPod consumes one watch. It returns true when the pod is ready, an
+// error when it failed, and (false, nil) when the watch ended and must
+// restart.
+func (b *Backend) watchPod(ctx context.Context, w watch.Interface, name string, report func(string)) (bool, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return false, ctx.Err()
 		case ev, ok := <-w.ResultChan():
 			if !ok {
-				return nil, nil
+				return false, nil
 			}
 			switch ev.Type {
 			case watch.Deleted:
-				return nil, fmt.Errorf("pod %s was deleted before it became ready", name)
+				return false, fmt.Errorf("pod %s was deleted before it became ready", name)
 			case watch.Error:
-				return nil, nil
+				return false, nil
 			case watch.Added, watch.Modified:
 				pod, ok := ev.Object.(*corev1.Pod)
 				if !ok || pod.Name != name {
@@ -200,7 +204,7 @@ func (b *Backend) watchPod(ctx context.Context, w watch.Interface, name string, 
 				}
 				ready, status, err := podState(pod)
 				if ready || err != nil {
-					return pod, err
+					return ready, err
 				}
 				report(status)
 			}
@@ -225,4 +229,35 @@ func (b *Backend) waitError(parent, wctx context.Context, err error, ns, name st
 		return errors.New(msg)
 	}
 	return b.apiError(err, "watch", "pod "+name, ns)
+}
+
+// statusLine shows a changing status: one line rewritten in place on a
+// terminal, one line per change otherwise (logs, pipes, tests).
+type statusLine struct {
+	w    io.Writer
+	tty  bool
+	open bool
+}
+
+func newStatusLine(w io.Writer) *statusLine {
+	return &statusLine{w: w, tty: printers.IsTerminal(w)}
+}
+
+// set replaces the status.
+func (s *statusLine) set(text string) {
+	if !s.tty {
+		fmt.Fprintln(s.w, text)
+		return
+	}
+	// Carriage return, then erase to the end of the line.
+	fmt.Fprintf(s.w, "\r\x1b[K%s", text)
+	s.open = true
+}
+
+// done ends the rewritten line so later output starts on its own.
+func (s *statusLine) done() {
+	if s.open {
+		fmt.Fprintln(s.w)
+		s.open = false
+	}
 }

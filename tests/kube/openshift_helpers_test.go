@@ -79,13 +79,13 @@ var (
 
 // workspaceImage builds paude's real workspace image (our Containerfile,
 // entrypoint and tmux.conf, from pkg/image) with the fake agent, and
-// loads it into the testbed node. The build runs in the host's network
-// namespace, where the apt mirror is reachable; the testbed's namespace
-// reaches nothing outside. Built once per test binary; podman skips the
-// build when the content tag exists.
+// loads it into the testbed node. hack/podman/install.sh provides podman
+// and the local base image (idempotent: it only checks once done). Both
+// run in the host's network namespace, where the apt mirror is
+// reachable; the testbed's namespace reaches nothing outside. Built once
+// per test binary; the build is skipped when the content tag exists.
 func workspaceImage(t testing.TB) string {
 	t.Helper()
-	requireTool(t, "podman")
 	root := repoRoot(t)
 	imageOnce.Do(func() {
 		start := time.Now()
@@ -126,21 +126,22 @@ func buildWorkspaceImage(root string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	env := os.Environ()
-	if _, err := os.Stat("/var/cache/paude-podman/containers.conf"); err == nil && os.Getenv("CONTAINERS_CONF") == "" {
-		env = append(env, "CONTAINERS_CONF=/var/cache/paude-podman/containers.conf")
+	var outside []string
+	if netns := outsideNetns(); netns != "" {
+		outside = []string{"nsenter", "--net=" + netns, "--"}
 	}
+	if out, err := run(os.Environ(), append(outside, filepath.Join(root, "hack/podman/install.sh"))...); err != nil {
+		return "", fmt.Errorf("hack/podman/install.sh failed: %w\n%s", err, tail(out, 20))
+	}
+	env := append(os.Environ(), "CONTAINERS_CONF=/var/cache/paude-podman/containers.conf")
 	if _, err := run(env, "podman", "image", "exists", plan.Tag); err != nil {
 		buildDir := filepath.Join(dir, "context")
 		if err := plan.WriteContext(buildDir); err != nil {
 			return "", err
 		}
-		args := []string{"podman", "build", "--pull=never", "-f", filepath.Join(buildDir, image.ContainerfileName), "-t", plan.Tag, buildDir}
-		if netns := outsideNetns(); netns != "" {
-			args = append([]string{"nsenter", "--net=" + netns, "--"}, args...)
-		}
+		args := append(outside, "podman", "build", "--pull=never", "-f", filepath.Join(buildDir, image.ContainerfileName), "-t", plan.Tag, buildDir)
 		if out, err := run(env, args...); err != nil {
-			return "", fmt.Errorf("podman build failed (the local base image comes from hack/podman/images.sh): %w\n%s", err, tail(out, 40))
+			return "", fmt.Errorf("podman build failed: %w\n%s", err, tail(out, 40))
 		}
 	}
 	if out, err := run(env, filepath.Join(root, "hack/testbed/load-image.sh"), plan.Tag); err != nil {

@@ -139,7 +139,7 @@ func buildWorkspaceImage(root string) (string, error) {
 		if err := plan.WriteContext(buildDir); err != nil {
 			return "", err
 		}
-		args := append(outside, "podman", "build", "--pull=never", "-f", filepath.Join(buildDir, image.ContainerfileName), "-t", plan.Tag, buildDir)
+		args := append(append([]string{}, outside...), "podman", "build", "--pull=never", "-f", filepath.Join(buildDir, image.ContainerfileName), "-t", plan.Tag, buildDir)
 		if out, err := run(env, args...); err != nil {
 			return "", fmt.Errorf("podman build failed: %w\n%s", err, tail(out, 40))
 		}

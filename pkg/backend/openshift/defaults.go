@@ -10,32 +10,10 @@ import (
 	"github.com/paude-dev/paude/pkg/config"
 )
 
-// Built-in defaults (task 8.5, 6.5, 8.6), used when Options.Config is nil
-// and for fields a resolved config leaves empty.
-const (
-	DefaultRequestCPU    = "1"
-	DefaultRequestMemory = "4Gi"
-	DefaultLimitCPU      = "4"
-	DefaultLimitMemory   = "8Gi"
-	DefaultWorkspaceSize = "10Gi"
-	DefaultIdleTimeout   = 4 * time.Hour
-	DefaultMaxLifetime   = 24 * time.Hour
-	DefaultStartTimeout  = 5 * time.Minute
-)
-
-// DefaultConfig is the configuration used when the caller has none.
+// DefaultConfig is the configuration used when the caller has none: the
+// same defaults a workspace without a configuration file gets.
 func DefaultConfig() *config.Config {
-	return &config.Config{
-		Backend: config.BackendSettings{
-			Resources: config.Resources{
-				Requests: config.ResourceList{CPU: DefaultRequestCPU, Memory: DefaultRequestMemory},
-				Limits:   config.ResourceList{CPU: DefaultLimitCPU, Memory: DefaultLimitMemory},
-			},
-			Workspace:    config.WorkspaceVolume{Size: DefaultWorkspaceSize, KeepOnStop: true},
-			StartTimeout: DefaultStartTimeout,
-		},
-		Session: config.Session{IdleTimeout: DefaultIdleTimeout, MaxLifetime: DefaultMaxLifetime},
-	}
+	return config.Defaults("")
 }
 
 // ResourcesFor turns the configured requests and limits into Kubernetes
@@ -51,10 +29,10 @@ func ResourcesFor(r config.Resources) (corev1.ResourceRequirements, error) {
 	values := []struct {
 		key, field, value string
 	}{
-		{string(corev1.ResourceCPU), "requests.cpu", pick(r.Requests.CPU, DefaultRequestCPU)},
-		{string(corev1.ResourceMemory), "requests.memory", pick(r.Requests.Memory, DefaultRequestMemory)},
-		{string(corev1.ResourceCPU), "limits.cpu", pick(r.Limits.CPU, DefaultLimitCPU)},
-		{string(corev1.ResourceMemory), "limits.memory", pick(r.Limits.Memory, DefaultLimitMemory)},
+		{string(corev1.ResourceCPU), "requests.cpu", pick(r.Requests.CPU, config.DefaultRequestCPU)},
+		{string(corev1.ResourceMemory), "requests.memory", pick(r.Requests.Memory, config.DefaultRequestMemory)},
+		{string(corev1.ResourceCPU), "limits.cpu", pick(r.Limits.CPU, config.DefaultLimitCPU)},
+		{string(corev1.ResourceMemory), "limits.memory", pick(r.Limits.Memory, config.DefaultLimitMemory)},
 	}
 	req := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
 	for i, v := range values {
@@ -84,7 +62,7 @@ func ResourcesFor(r config.Resources) (corev1.ResourceRequirements, error) {
 func workspaceSize(w config.WorkspaceVolume) (resource.Quantity, error) {
 	size := w.Size
 	if size == "" {
-		size = DefaultWorkspaceSize
+		size = config.DefaultWorkspaceSize
 	}
 	q, err := resource.ParseQuantity(size)
 	if err != nil || q.Sign() <= 0 {
@@ -98,5 +76,5 @@ func startTimeout(cfg *config.Config) time.Duration {
 	if cfg.Backend.StartTimeout > 0 {
 		return cfg.Backend.StartTimeout
 	}
-	return DefaultStartTimeout
+	return config.DefaultStartTimeout
 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -195,6 +196,17 @@ func TestTimeouts(t *testing.T) {
 			out, _ := podmanCmd("inspect", "--format", "{{.State.ExitCode}}", "paude-"+s.ID)
 			if strings.TrimSpace(out) != "124" {
 				t.Errorf("container exit code %q, want 124", out)
+			}
+			// paude cleanup removes the expired session and nothing else.
+			var report bytes.Buffer
+			if err := b.Cleanup(context.Background(), &report); err != nil {
+				t.Fatalf("cleanup: %v", err)
+			}
+			if !strings.Contains(report.String(), "Removing session "+s.ID) {
+				t.Errorf("cleanup report %q does not name %s", report.String(), s.ID)
+			}
+			if _, err := podmanCmd("container", "exists", "paude-"+s.ID); err == nil {
+				t.Errorf("container paude-%s is still there after cleanup", s.ID)
 			}
 		})
 	}

@@ -6,21 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-
-	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // AttachOptions are `paude attach [ID]`'s.
 type AttachOptions struct {
-	root *RootOptions
-	args []string
-	cmd  *cobra.Command
-	b    backend.Backend
+	sessionTarget
 }
 
 // NewCmdAttach attaches the terminal to a session's tmux.
 func NewCmdAttach(root *RootOptions) *cobra.Command {
-	o := &AttachOptions{root: root}
+	o := &AttachOptions{sessionTarget{root: root}}
 	name := root.Flavor.DisplayName
 	cmd := &cobra.Command{
 		Use:   "attach [SESSION_ID]",
@@ -49,31 +44,19 @@ func NewCmdAttach(root *RootOptions) *cobra.Command {
 	return cmd
 }
 
-// Complete records the arguments and builds the backend.
+// Complete records the arguments.
 func (o *AttachOptions) Complete(c *cobra.Command, args []string) error {
-	o.cmd, o.args = c, args
-	if err := o.root.applyLegacyFlags(); err != nil {
-		return err
-	}
-	return nil
+	return o.complete(c, args)
 }
 
 // Validate checks the session ID, if one was given, and the backend.
 func (o *AttachOptions) Validate() error {
-	if err := validateSessionArg(o.cmd, o.root, o.args); err != nil {
-		return err
-	}
-	b, err := o.root.Backend()
-	if err != nil {
-		return err
-	}
-	o.b = b
-	return nil
+	return o.validate()
 }
 
 // Run attaches and returns the agent's exit code as an *ExitError.
 func (o *AttachOptions) Run(ctx context.Context) error {
-	id, err := resolveSessionID(ctx, o.cmd, o.root, o.b, o.args)
+	id, err := o.resolve(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,39 +9,56 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// resolveSessionID returns the ID the user named (validated before any
-// backend call) or, with none named, the most recent session's ID.
-func resolveSessionID(ctx context.Context, c *cobra.Command, root *RootOptions, b backend.Backend, args []string) (string, error) {
-	if len(args) > 0 {
-		if err := backend.ValidateSessionID(args[0]); err != nil {
-			return "", &UsageError{Msg: err.Error(), Command: displayPath(c, root)}
+// sessionTarget is the part commands naming one session share: an
+// optional ID argument, checked before any backend call, that defaults to
+// the most recent session.
+type sessionTarget struct {
+	root *RootOptions
+	cmd  *cobra.Command
+	args []string
+	b    backend.Backend
+}
+
+// complete records the arguments and folds the legacy flags in.
+func (s *sessionTarget) complete(c *cobra.Command, args []string) error {
+	s.cmd, s.args = c, args
+	return s.root.applyLegacyFlags()
+}
+
+// validate checks a user-typed ID (a usage error, exit 2) so that a bad ID
+// never reaches a backend, then builds the backend.
+func (s *sessionTarget) validate() error {
+	if len(s.args) > 0 {
+		if err := backend.ValidateSessionID(s.args[0]); err != nil {
+			return &UsageError{Msg: err.Error(), Command: displayPath(s.cmd, s.root)}
 		}
-		return args[0], nil
 	}
-	sessions, err := b.ListSessions(ctx)
+	b, err := s.root.Backend()
+	if err != nil {
+		return err
+	}
+	s.b = b
+	return nil
+}
+
+// resolve returns the ID the user named or, with none named, the most
+// recent session's.
+func (s *sessionTarget) resolve(ctx context.Context) (string, error) {
+	if len(s.args) > 0 {
+		return s.args[0], nil
+	}
+	sessions, err := s.b.ListSessions(ctx)
 	if err != nil {
 		return "", err
 	}
 	if len(sessions) == 0 {
-		return "", fmt.Errorf("no %s sessions: start one with '%s'", b.Type(), root.Flavor.DisplayName)
+		return "", fmt.Errorf("no %s sessions: start one with '%s'", s.b.Type(), s.root.Flavor.DisplayName)
 	}
 	newest := sessions[0]
-	for _, s := range sessions[1:] {
-		if s.CreatedAt.After(newest.CreatedAt) {
-			newest = s
+	for _, x := range sessions[1:] {
+		if x.CreatedAt.After(newest.CreatedAt) {
+			newest = x
 		}
 	}
 	return newest.ID, nil
-}
-
-// validateSessionArg checks a user-typed ID early, in Validate, so that a
-// bad ID never reaches a backend.
-func validateSessionArg(c *cobra.Command, root *RootOptions, args []string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	if err := backend.ValidateSessionID(args[0]); err != nil {
-		return &UsageError{Msg: err.Error(), Command: displayPath(c, root)}
-	}
-	return nil
 }

@@ -6,8 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-
-	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // allStopper is implemented by backends whose --all also removes shared
@@ -18,16 +16,13 @@ type allStopper interface {
 
 // StopOptions are `paude stop [ID|--all]`'s.
 type StopOptions struct {
-	root *RootOptions
-	All  bool
-	args []string
-	cmd  *cobra.Command
-	b    backend.Backend
+	sessionTarget
+	All bool
 }
 
 // NewCmdStop stops one session or all of them.
 func NewCmdStop(root *RootOptions) *cobra.Command {
-	o := &StopOptions{root: root}
+	o := &StopOptions{sessionTarget: sessionTarget{root: root}}
 	cmd := &cobra.Command{
 		Use:   "stop [SESSION_ID | --all]",
 		Short: "Stop a session and remove its objects (default: the most recent)",
@@ -58,8 +53,7 @@ func NewCmdStop(root *RootOptions) *cobra.Command {
 
 // Complete records the arguments.
 func (o *StopOptions) Complete(c *cobra.Command, args []string) error {
-	o.cmd, o.args = c, args
-	return o.root.applyLegacyFlags()
+	return o.complete(c, args)
 }
 
 // Validate rejects an ID together with --all, and a malformed ID.
@@ -67,15 +61,7 @@ func (o *StopOptions) Validate() error {
 	if o.All && len(o.args) > 0 {
 		return &UsageError{Msg: "give a session id or --all, not both", Command: displayPath(o.cmd, o.root)}
 	}
-	if err := validateSessionArg(o.cmd, o.root, o.args); err != nil {
-		return err
-	}
-	b, err := o.root.Backend()
-	if err != nil {
-		return err
-	}
-	o.b = b
-	return nil
+	return o.validate()
 }
 
 // Run stops what was asked for and says what it did.
@@ -84,7 +70,7 @@ func (o *StopOptions) Run(ctx context.Context) error {
 	if o.All {
 		return o.stopAll(ctx)
 	}
-	id, err := resolveSessionID(ctx, o.cmd, o.root, o.b, o.args)
+	id, err := o.resolve(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func NewCmdAttach(root *RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attach [SESSION_ID]",
 		Short: "Attach the terminal to a running session (default: the most recent)",
-		Long: templates.LongDesc(`
+		Long: longDesc(`
 			Attach the terminal to a session's tmux. Detach again with C-b d: the
 			agent keeps running. If the session's agent has exited, attach exits with
 			the agent's exit code.`),

@@ -26,7 +26,7 @@ func NewCmdSetup(root *RootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "setup",
 		Short: "Check access and prepare the backend once (namespace, credentials)",
-		Long: templates.LongDesc(`
+		Long: longDesc(`
 			Check that the backend works and prepare what every session shares. On
 			OpenShift/Kubernetes: check connectivity and permissions, create the
 			namespace when allowed, and create the persistent credential objects.
@@ -52,7 +52,7 @@ func NewCmdCleanup(root *RootOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "cleanup",
 		Short: "Remove finished or expired sessions and their objects",
-		Long: templates.LongDesc(`
+		Long: longDesc(`
 			Remove sessions whose agent has exited, whose idle timeout or maximum
 			lifetime has passed, or that failed, together with the objects made for
 			them. Running sessions are left alone.`),

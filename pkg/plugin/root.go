@@ -81,7 +81,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   root.Flavor.Binary + " [flags] [-- AGENT ARGS...]",
 		Short: "Run an AI coding agent in an isolated container whose only way out is an allowlisting proxy",
-		Long: templates.LongDesc(fmt.Sprintf(`
+		Long: fmt.Sprintf(longDesc(`
 			%[1]s runs an AI coding agent (Claude Code by default) in a container
 			whose only network path is an allowlisting proxy, locally with Podman or
 			on OpenShift/Kubernetes. The agent lives in tmux, so the session survives
@@ -89,7 +89,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 
 			Without a subcommand, %[1]s starts a session for the current directory,
 			or reattaches to the one already running for it. Configuration comes from
-			.devcontainer/devcontainer.json, .devcontainer.json or paude.json (JSONC).`, name)),
+			.devcontainer/devcontainer.json, .devcontainer.json or paude.json (JSONC).`), name),
 		Example: templates.Examples(fmt.Sprintf(`
 			# Start (or reattach to) a session for the current directory
 			%[1]s
@@ -233,4 +233,15 @@ func maxArgs(root *RootOptions, n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// longDesc dedents a help text written as an indented raw string and keeps
+// its paragraphs. (kubectl's templates.LongDesc reflows through a markdown
+// renderer that indents every paragraph after the first.)
+func longDesc(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimLeft(l, "\t ")
+	}
+	return strings.Join(lines, "\n")
 }

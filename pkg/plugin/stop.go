@@ -26,7 +26,7 @@ func NewCmdStop(root *RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop [SESSION_ID | --all]",
 		Short: "Stop a session and remove its objects (default: the most recent)",
-		Long: templates.LongDesc(`
+		Long: longDesc(`
 			Stop a session: its container or pod and the objects made for it are
 			removed. A session that is already gone is not an error. With --all, every
 			session is stopped and the shared proxy and network are removed too.`),

@@ -3,7 +3,6 @@ package plugin
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
@@ -62,26 +61,14 @@ func (o *StartOptions) runDryRun() error {
 
 	section(fmt.Sprintf("steps (%s backend)", o.backend))
 	b, err := o.root.NewBackend(o.root, o.backend)
-	if err == nil {
-		if d, ok := b.(dryRunner); ok {
-			return d.DryRun(o.startOptions(), out)
-		}
-	}
 	if err != nil {
-		_, _ = fmt.Fprintf(out, "# note: %v\n", err)
+		_, err = fmt.Fprintf(out, "# the %s backend cannot be used here: %v\n", o.backend, err)
+		return err
 	}
-	steps := []string{
-		"build the proxy and workspace images unless up to date",
-		"start the allowlisting proxy (reused while healthy)",
-		"start the agent in tmux, with the proxy as its only way out",
-		"attach this terminal",
+	d, ok := b.(dryRunner)
+	if !ok {
+		_, err = fmt.Fprintf(out, "# the %s backend cannot list its steps\n", o.backend)
+		return err
 	}
-	if o.AllowNetwork {
-		steps[1] = "no proxy (--allow-network)"
-	}
-	for i, s := range steps {
-		_, _ = fmt.Fprintf(out, "%d. %s\n", i+1, s)
-	}
-	_, _ = fmt.Fprintln(out, strings.Repeat("#", 3)+" dry run: nothing was started")
-	return nil
+	return d.DryRun(o.startOptions(), out)
 }

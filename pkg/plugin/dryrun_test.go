@@ -31,7 +31,7 @@ func TestDryRunPrintsEverythingAndStartsNothing(t *testing.T) {
 		"api.example.com",
 		".pypi.org",
 		"http_access deny all",
-		"# ---- steps (podman backend) ----",
+		"# ---- steps (podman backend) ----\nFAKE STEPS for " + ws,
 	} {
 		if !strings.Contains(res.out, want) {
 			t.Errorf("dry-run output lacks %q", want)

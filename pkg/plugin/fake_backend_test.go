@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -109,3 +110,9 @@ func writeFile(t *testing.T, dir, name, content string) {
 }
 
 func calls(f *fakeBackend) string { return strings.Join(f.calls, "\n") }
+
+// DryRun writes a marker, so tests can see the command tree used it.
+func (f *fakeBackend) DryRun(o backend.StartOptions, out io.Writer) error {
+	_, err := fmt.Fprintf(out, "FAKE STEPS for %s\n", o.Workspace)
+	return err
+}

@@ -1,0 +1,166 @@
+package podman
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// DryRun implements --dry-run for Podman: it prints the podman commands a
+// start would run, in order, built by the same functions a start uses.
+// What is only known at run time (the session ID, the proxy's address, the
+// build directory) appears as <placeholders>, and environment values that
+// may come from the host are hidden. It runs nothing, podman included.
+func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
+	workspace, err := checkStart(opts)
+	if err != nil {
+		return err
+	}
+	cfg := opts.Config
+	// podman is not asked: the machine's CPUs and our own UID stand in for
+	// what `podman info` would say.
+	rootless := os.Geteuid() != 0
+	lim, _, err := limitsFor(cfg.Backend.Resources, runtime.NumCPU())
+	if err != nil {
+		return err
+	}
+	venvs, err := venvDirs(cfg.Venv, workspace)
+	if err != nil {
+		return err
+	}
+	home, err := homeFilesFor(b.opts.HomeDir)
+	if err != nil {
+		return err
+	}
+	user, err := b.agentUser(workspace, rootless, io.Discard)
+	if err != nil {
+		return err
+	}
+
+	var steps []dryStep
+	agentImage := opts.Image
+	if agentImage == "" {
+		plan, err := image.WorkspacePlan(cfg)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, b.buildSteps(plan, opts.Rebuild)...)
+		agentImage = imageRef(plan)
+	}
+	spec := agentSpec{
+		ID: "<id>", Workspace: workspace, Image: agentImage, CreatedAt: b.opts.Now(),
+		User: user, KeepID: rootless, Network: b.opts.ExternalNetwork,
+		Env:    hideHostValues(agentEnv(cfg, opts, workspace, b.opts.Getenv)),
+		Limits: lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
+	}
+	if !opts.AllowNetwork {
+		plan, err := image.ProxyPlan(cfg)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, b.buildSteps(plan, opts.Rebuild)...)
+		conf, err := b.renderProxyConf(cfg)
+		if err != nil {
+			return err
+		}
+		ps := proxySpec{Image: imageRef(plan), ExternalNetwork: b.opts.ExternalNetwork,
+			Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
+		ps.ConfigHash = proxyConfigHash(conf, ps)
+		ps.ConfFile = filepath.Join(b.opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
+		steps = append(steps,
+			dryStep{"unless it exists", networkCreateArgs(InternalNetwork)},
+			dryStep{"unless a proxy with this configuration runs (the squid.conf above is written to " + ps.ConfFile + ")", runProxyArgs(ps)},
+		)
+		spec.Network, spec.ProxyIP = InternalNetwork, "<proxy-ip>"
+	}
+	steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(stateVolume(workspace), roleState, workspace)})
+	for _, d := range venvs {
+		steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(venvVolume(workspace, d), roleVenv, workspace)})
+	}
+	spec.Mounts = append(workspaceMounts(workspace, venvs), home.Mounts...)
+	name := containerName(spec.ID)
+	steps = append(steps, dryStep{"", createAgentArgs(spec)})
+	for _, c := range home.Copies {
+		steps = append(steps, dryStep{"", copyArgs(c.Source, name, c.Target)})
+	}
+	steps = append(steps,
+		dryStep{"", startArgs(name)},
+		dryStep{"", attachArgs(name, "$TERM")},
+	)
+	for i, s := range steps {
+		if s.when != "" {
+			_, _ = fmt.Fprintf(out, "# %s\n", s.when)
+		}
+		if _, err := fmt.Fprintf(out, "%d. podman %s\n", i+1, shellWords(s.args)); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintln(out, "### dry run: nothing was started")
+	return err
+}
+
+// dryStep is one command of a dry run, with the condition it runs under.
+type dryStep struct {
+	when string
+	args []string
+}
+
+// buildSteps are the builds of a plan: skipped when its tag exists.
+func (b *Backend) buildSteps(p *image.Plan, rebuild bool) []dryStep {
+	when := "unless " + imageRef(p) + " exists"
+	if rebuild {
+		when = "--rebuild: always"
+	}
+	var steps []dryStep
+	if ub := p.UserBuild; ub != nil {
+		steps = append(steps, dryStep{when + "; the project's own Dockerfile first", buildArgs(buildSpec{
+			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: ub.Args,
+			PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
+	}
+	steps = append(steps, dryStep{when, buildArgs(buildSpec{
+		Tag: imageRef(p), Dockerfile: "<build-dir>/Containerfile", Context: "<build-dir>",
+		PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
+	return steps
+}
+
+// hideHostValues keeps paude's own variables and hides every other value:
+// env entries may carry host secrets (${localEnv:...}, Vertex settings).
+func hideHostValues(env map[string]string) map[string]string {
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		switch {
+		case strings.HasPrefix(k, "PAUDE_"), strings.HasSuffix(strings.ToLower(k), "_proxy"), k == "HOME":
+			out[k] = v
+		default:
+			out[k] = "<hidden>"
+		}
+	}
+	return out
+}
+
+// shellWords joins argv for display, quoting what a shell would split.
+func shellWords(args []string) string {
+	words := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, needsQuote) < 0 {
+			words[i] = a
+			continue
+		}
+		words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(words, " ")
+}
+
+// needsQuote reports a rune a shell would treat specially (placeholders'
+// angle brackets and $TERM stay readable: the output is for people).
+func needsQuote(r rune) bool {
+	plain := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+		strings.ContainsRune("-_./:=,@%+<>$", r)
+	return !plain
+}

@@ -90,6 +90,18 @@ func TestStartOrReattach(t *testing.T) {
 			t.Fatalf("stderr %q", res.errOut)
 		}
 	})
+	t.Run("reattaches to a pending session of this workspace, not to a stopped one", func(t *testing.T) {
+		ws := emptyWorkspace(t)
+		now := time.Now()
+		f := &fakeBackend{typ: backend.OpenShift, sessions: []backend.Session{
+			{ID: "1700000900-0stopped", Status: backend.StatusStopped, CreatedAt: now, Workspace: ws},
+			{ID: "1700000800-0pending", Status: backend.StatusPending, CreatedAt: now.Add(-time.Minute), Workspace: ws},
+		}}
+		res := runCmd(t, KubectlPlugin, f, ws)
+		if res.code != 0 || calls(f) != "list\nattach 1700000800-0pending" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+	})
 	t.Run("warns loudly for yolo with allow-network", func(t *testing.T) {
 		f := &fakeBackend{typ: backend.Podman}
 		res := runCmd(t, Standalone, f, emptyWorkspace(t), "--yolo", "--allow-network")

@@ -125,10 +125,12 @@ func (o *StartOptions) Run(ctx context.Context) error {
 		return err
 	}
 	for _, s := range sessions {
-		if s.Workspace == o.workspace && s.Status == backend.StatusRunning {
+		// A pending session (a pod still pulling its image) is as good as
+		// running: attach waits for it rather than starting a second one.
+		if s.Workspace == o.workspace && (s.Status == backend.StatusRunning || s.Status == backend.StatusPending) {
 			_, _ = fmt.Fprintf(o.root.Streams.ErrOut,
-				"Reattaching to session %s, already running for %s (flags for a new session are ignored; '%s stop %s' first to change them)\n",
-				s.ID, o.workspace, o.root.Flavor.DisplayName, s.ID)
+				"Reattaching to session %s, already %s for %s (flags for a new session are ignored; '%s stop %s' first to change them)\n",
+				s.ID, s.Status, o.workspace, o.root.Flavor.DisplayName, s.ID)
 			return attach(ctx, b, s.ID, o.root)
 		}
 	}

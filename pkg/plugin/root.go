@@ -139,6 +139,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		sub.SilenceUsage = true
 		sub.SilenceErrors = true
 	}
+	registerCompletions(root, cmd)
 	return cmd
 }
 

@@ -10,7 +10,7 @@ LDFLAGS       := -s -w -X github.com/paude-dev/paude/pkg/plugin.Version=$(VERSIO
 TOOLS_DIR     ?= /var/cache/paude-tools/bin
 GOLANGCI_VER  := v2.15.0
 GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)
-SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run)
+SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_complete-paude)
 
 .PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
         bench-podman check tools fuzz clean

@@ -104,6 +104,29 @@ func TestWorkspace(t *testing.T) {
 			t.Errorf("host sees last commit %q", log)
 		}
 	})
+	t.Run("the agent cannot plant code for the host's git", func(t *testing.T) {
+		for _, script := range []string{
+			"git config core.fsmonitor 'touch /tmp/pwned'",
+			"git config core.hooksPath /tmp",
+			"echo 'touch /tmp/pwned' >> .git/config",
+			"printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > .git/hooks/post-commit",
+			"rm -rf .git/hooks",
+			"mv .git/config .git/config.old",
+		} {
+			if out, err := inAgent(t, s.ID, script); err == nil {
+				t.Errorf("%q succeeded: %s", script, out)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(ws, ".git/hooks/post-commit")); err == nil {
+			t.Error("a hook written inside reached the host's .git/hooks")
+		}
+		if cfg := git("config", "--local", "--list"); strings.Contains(cfg, "fsmonitor") || strings.Contains(cfg, "hookspath") {
+			t.Errorf("the host's repository config changed:\n%s", cfg)
+		}
+		// Commits still work: objects, refs and the index stay writable.
+		typeInAgent(t, s.ID, "git commit -q --allow-empty -m after-guard && echo GUARD-COMMIT-DONE")
+		waitScreen(t, s.ID, "GUARD-COMMIT-DONE", 15*time.Second)
+	})
 	t.Run("credential mounts are read-only", func(t *testing.T) {
 		for _, script := range []string{
 			"echo x >> ~/.gitconfig",

@@ -83,7 +83,11 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	for _, d := range venvs {
 		steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(venvVolume(workspace, d), roleVenv, workspace)})
 	}
-	spec.Mounts = append(workspaceMounts(workspace, venvs), home.Mounts...)
+	guards, err := gitGuardMounts(workspace, false)
+	if err != nil {
+		return err
+	}
+	spec.Mounts = append(append(workspaceMounts(workspace, venvs), guards...), home.Mounts...)
 	name := containerName(spec.ID)
 	steps = append(steps, dryStep{"", createAgentArgs(spec)})
 	for _, c := range home.Copies {

@@ -119,7 +119,11 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 			return nil, err
 		}
 	}
-	spec.Mounts = append(workspaceMounts(workspace, venvs), home.Mounts...)
+	guards, err := gitGuardMounts(workspace, true)
+	if err != nil {
+		return nil, err
+	}
+	spec.Mounts = append(append(workspaceMounts(workspace, venvs), guards...), home.Mounts...)
 
 	name := containerName(id)
 	fmt.Fprintf(progress, "Creating session %s\n", id)

@@ -29,6 +29,8 @@ func TestLoadFileErrors(t *testing.T) {
 		{"empty.json", []string{`empty.json:1:1: syntax error: parsing value: unexpected EOF`}},
 		{"invalid-utf8.json", []string{`invalid-utf8.json:1:15: invalid UTF-8: save the file as UTF-8`}},
 		{"not-object.json", []string{`not-object.json:1:1: expected an object at the top level, got an array`}},
+		{"reserved-env.json", []string{
+			`reserved-env.json:4:5: env.PAUDE_AGENT_ARGS: "PAUDE_AGENT_ARGS": names starting with PAUDE_ are reserved for paude`}},
 		{"unknown-key.json", []string{`unknown-key.json:3:3: unknown key "pacakges" in the top level ` + topKeys}},
 		{"unknown-nested.json", []string{
 			`unknown-nested.json:4:20: unknown key "cpus" in backend.resources.requests (valid keys: cpu, memory)`}},

@@ -77,6 +77,11 @@ func (c *Config) validate() ErrorList {
 	}
 	for _, k := range sortedKeys(c.Env) {
 		v.check(join("env", k)+"#name", checkEnvName(k))
+		if strings.HasPrefix(k, "PAUDE_") {
+			// paude's own settings (the agent's arguments, yolo, setup)
+			// travel in these: a project file must not be able to set them.
+			v.fail(join("env", k)+"#name", "%q: names starting with PAUDE_ are reserved for paude", k)
+		}
 		v.checkNoNUL(join("env", k), c.Env[k])
 	}
 	v.agent()

@@ -163,7 +163,13 @@ func envFor(p PodParams, cfg *config.Config) []corev1.EnvVar {
 			vars[k] = v
 		}
 	}
-	maps.Copy(vars, cfg.Env)
+	for k, v := range cfg.Env {
+		// PAUDE_* carry paude's own settings (agent arguments, yolo):
+		// never from the project's env, whatever built the Config.
+		if !strings.HasPrefix(k, "PAUDE_") {
+			vars[k] = v
+		}
+	}
 	vars["HOME"] = HomeDir
 	vars["TERM"] = "xterm-256color"
 	vars["PAUDE_SESSION_ID"] = p.ID

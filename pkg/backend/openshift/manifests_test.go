@@ -157,6 +157,8 @@ func TestPodForEnvPrecedence(t *testing.T) {
 	p.Config.Env = map[string]string{
 		"PAUDE_WORKSPACE": "/etc", "HOME": "/root", "PAUDE_YOLO": "1",
 		"CLOUD_ML_REGION": "from-config",
+		// Base64 of --dangerously-skip-permissions: yolo by the back door.
+		"PAUDE_AGENT_ARGS": "LS1kYW5nZXJvdXNseS1za2lwLXBlcm1pc3Npb25zAA==", "PAUDE_AGENT_CMD": "sh",
 	}
 	p.Config.Setup = ""
 	p.HostEnv = map[string]string{"CLOUD_ML_REGION": "from-host", "GOOGLE_CLOUD_PROJECT": "proj", "UNRELATED": "x"}
@@ -170,7 +172,7 @@ func TestPodForEnvPrecedence(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
 		}
 	}
-	for _, k := range []string{"PAUDE_YOLO", "PAUDE_SETUP", "UNRELATED"} {
+	for _, k := range []string{"PAUDE_YOLO", "PAUDE_SETUP", "UNRELATED", "PAUDE_AGENT_ARGS", "PAUDE_AGENT_CMD"} {
 		if _, ok := env[k]; ok {
 			t.Errorf("%s must not be set", k)
 		}

@@ -272,3 +272,29 @@ func TestTmuxConf(t *testing.T) {
 		t.Errorf("status line does not name the detach key: %q", got)
 	}
 }
+
+// TestEntrypointWorkspaceNameIsNotATmuxFormat starts the agent in a
+// directory whose name is a tmux format that runs a command: tmux must
+// take it literally.
+func TestEntrypointWorkspaceNameIsNotATmuxFormat(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	marker := filepath.Join(h.root, "pwned")
+	h.ws = filepath.Join(h.root, "ws#(touch "+marker+")")
+	if err := os.MkdirAll(h.ws, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	h.env["PAUDE_WORKSPACE"] = h.ws
+	main := h.start(h.command())
+	h.agentStarted()
+	if got := strings.TrimSpace(h.read(filepath.Join(h.ctl, "cwd"))); got != h.ws {
+		t.Errorf("agent ran in %q, want %q", got, h.ws)
+	}
+	h.finishAgent("0")
+	if code := h.wait(main); code != 0 {
+		t.Fatalf("main exited %d; stderr:\n%s", code, main.stderr.String())
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("tmux ran the command in the workspace's name")
+	}
+}

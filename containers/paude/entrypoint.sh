@@ -196,7 +196,11 @@ state_dir() {
 
 # new_session [FLAGS...]: create the session running the wrapper.
 new_session() {
-	tmux -u new-session "$@" -s "$SESSION" -n agent -c "$(<"$RUN_DIR/agent.dir")" -- "$SELF" __run
+	local dir
+	dir=$(<"$RUN_DIR/agent.dir")
+	# tmux expands formats in -c: "#(cmd)" in a directory name would run
+	# cmd. "##" is tmux's literal "#".
+	tmux -u new-session "$@" -s "$SESSION" -n agent -c "${dir//#/##}" -- "$SELF" __run
 }
 
 # last_activity: newest activity time (epoch seconds) of the session, its

@@ -237,10 +237,20 @@ func pipFile(workspace string) (string, []byte, error) {
 		return "", nil, errors.New("pip_install is set but the configuration has no workspace directory")
 	}
 	for _, name := range []string{"requirements.txt", "pyproject.toml"} {
-		content, err := os.ReadFile(filepath.Join(workspace, name))
+		p := filepath.Join(workspace, name)
+		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		if err != nil {
+			return "", nil, fmt.Errorf("failed to read %s for pip_install: %w", name, err)
+		}
+		// A link could point anywhere on the host (~/.ssh, /proc/self/environ)
+		// and its target would end up in an image layer.
+		if !fi.Mode().IsRegular() {
+			return "", nil, fmt.Errorf("%s is not a regular file (a symlink?): pip_install reads only a real file inside the workspace", p)
+		}
+		content, err := os.ReadFile(p)
 		if err != nil {
 			return "", nil, fmt.Errorf("failed to read %s for pip_install: %w", name, err)
 		}

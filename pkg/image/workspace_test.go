@@ -117,6 +117,16 @@ func TestWorkspacePlanRejects(t *testing.T) {
 		{"empty command", func(c *config.Config) { c.Agent.Command = "" }, "not a program"},
 		{"arg with NUL", func(c *config.Config) { c.Agent.Args = []string{"a\x00b"} }, "NUL"},
 		{"pip without files", func(c *config.Config) { c.PipInstall = true }, "neither requirements.txt nor pyproject.toml"},
+		{"pip file is a symlink out of the workspace", func(c *config.Config) {
+			c.PipInstall = true
+			secret := filepath.Join(filepath.Dir(c.Workspace), "secret")
+			if err := os.WriteFile(secret, []byte("token"), 0o600); err != nil {
+				panic(err)
+			}
+			if err := os.Symlink(secret, filepath.Join(c.Workspace, "requirements.txt")); err != nil {
+				panic(err)
+			}
+		}, "not a regular file"},
 		{"relative build", func(c *config.Config) {
 			c.Base = ""
 			c.Build = &config.Build{Dockerfile: "Dockerfile", Context: "."}

@@ -63,6 +63,8 @@ func TestWorkspace(t *testing.T) {
 	mkFile(t, filepath.Join(home, ".gitconfig"), "[user]\n\tname = Agent Tester\n\temail = agent@example.invalid\n")
 	mkFile(t, filepath.Join(home, ".config", "gcloud", "application_default_credentials.json"), `{"fake":"creds"}`)
 	mkFile(t, filepath.Join(home, ".claude", "settings.json"), `{"host":"settings"}`)
+	mkFile(t, filepath.Join(home, ".claude", "agents", "reviewer.md"), "a reviewer")
+	mkFile(t, filepath.Join(home, ".claude", "projects", "-home-u-other", "transcript.jsonl"), `{"secret":"other project"}`)
 	mkFile(t, filepath.Join(home, ".claude.json"), `{"host":"state"}`)
 
 	s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws, Yolo: true,
@@ -143,6 +145,12 @@ func TestWorkspace(t *testing.T) {
 		}
 	})
 	t.Run("claude settings are a writable copy", func(t *testing.T) {
+		if out := mustInAgent(t, s.ID, "cat ~/.claude/agents/reviewer.md"); out != "a reviewer" {
+			t.Errorf("~/.claude/agents inside: %q", out)
+		}
+		if out, err := inAgent(t, s.ID, "ls -A ~/.claude/projects"); err == nil {
+			t.Errorf("other projects' history reached the session: %q", out)
+		}
 		mustInAgent(t, s.ID, `echo '{"changed":1}' > ~/.claude/settings.json && echo '{}' > ~/.claude.json`)
 		for file, want := range map[string]string{".claude/settings.json": `{"host":"settings"}`, ".claude.json": `{"host":"state"}`} {
 			if b, _ := os.ReadFile(filepath.Join(home, file)); string(b) != want {

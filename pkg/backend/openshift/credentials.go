@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // CredentialKind names one kind of credential paude copies into sessions.
@@ -34,8 +36,7 @@ var CredentialKinds = []CredentialKind{CredentialGcloud, CredentialGitconfig, Cr
 // size limit and mean nothing inside a pod.
 var excluded = map[CredentialKind][]string{
 	CredentialGcloud: {"logs", "virtenv"},
-	CredentialClaude: {"projects", "todos", "statsig", "shell-snapshots", "ide", "local",
-		"debug", "file-history", "session-env", "logs", "cache", "plugins"},
+	CredentialClaude: backend.ClaudeHistoryDirs,
 }
 
 // CredentialFile is one file of a credential: Path is where it lands

@@ -90,6 +90,10 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	spec.Mounts = append(append(workspaceMounts(workspace, venvs), guards...), home.Mounts...)
 	name := containerName(spec.ID)
 	steps = append(steps, dryStep{"", createAgentArgs(spec)})
+	if home.ClaudeDir != "" {
+		steps = append(steps, dryStep{"stdin: a tar of " + home.ClaudeDir + " without " + strings.Join(backend.ClaudeHistoryDirs, ", "),
+			claudeCopyArgs(name)})
+	}
 	for _, c := range home.Copies {
 		steps = append(steps, dryStep{"", copyArgs(c.Source, name, c.Target)})
 	}

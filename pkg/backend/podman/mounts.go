@@ -21,14 +21,16 @@ type copyIn struct {
 type homeFiles struct {
 	// Mounts are read-only bind mounts (gcloud credentials, git identity).
 	Mounts []mount
-	// Copies are copied in (Claude Code's settings and login).
+	// Copies are copied in (Claude Code's ~/.claude.json).
 	Copies []copyIn
+	// ClaudeDir is ~/.claude when it is a directory: copied in as a tar
+	// stream without other projects' history (copyClaudeDir).
+	ClaudeDir string
 }
 
 // homeFilesFor looks at the user's home and returns the mounts and copies
 // of the files that exist: ~/.config/gcloud and ~/.gitconfig read-only,
-// ~/.claude and ~/.claude.json copied. A directory copy ends in "/." so
-// podman copies its contents, whether or not the target exists.
+// ~/.claude (without other projects' history) and ~/.claude.json copied.
 func homeFilesFor(home string) (homeFiles, error) {
 	var hf homeFiles
 	if home == "" {
@@ -63,7 +65,7 @@ func homeFilesFor(home string) (homeFiles, error) {
 		case e.mount:
 			hf.Mounts = append(hf.Mounts, mount{Source: src, Target: dst, ReadOnly: true})
 		case e.dir:
-			hf.Copies = append(hf.Copies, copyIn{Source: src + "/.", Target: dst})
+			hf.ClaudeDir = src
 		default:
 			hf.Copies = append(hf.Copies, copyIn{Source: src, Target: dst})
 		}

@@ -40,7 +40,7 @@ func TestHomeFilesFor(t *testing.T) {
 		{"empty home", nil, nil, nil},
 		{"everything", []string{".config/gcloud/adc.json", ".gitconfig", ".claude/settings.json", ".claude.json"},
 			[]string{"$H/.config/gcloud:/home/paude/.config/gcloud:ro", "$H/.gitconfig:/home/paude/.gitconfig:ro"},
-			[]string{"$H/.claude/. -> /home/paude/.claude", "$H/.claude.json -> /home/paude/.claude.json"}},
+			[]string{"$H/.claude (tar)", "$H/.claude.json -> /home/paude/.claude.json"}},
 		{"wrong kinds are left out", []string{".gitconfig/", ".claude", ".config/gcloud"}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -52,6 +52,9 @@ func TestHomeFilesFor(t *testing.T) {
 				t.Fatal(err)
 			}
 			var mounts, copies []string
+			if hf.ClaudeDir != "" {
+				copies = append(copies, strings.ReplaceAll(hf.ClaudeDir, home, "$H")+" (tar)")
+			}
 			for _, m := range hf.Mounts {
 				mounts = append(mounts, strings.ReplaceAll(m.flag(), home, "$H"))
 			}

@@ -132,6 +132,11 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		return nil, fmt.Errorf("failed to create the session container: %w", withHint(err))
 	}
 	created.push(func() { b.remove(name) })
+	if home.ClaudeDir != "" {
+		if err := b.copyClaudeDir(ctx, home.ClaudeDir, name); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range home.Copies {
 		if _, err := b.runner.Run(ctx, copyArgs(c.Source, name, c.Target)); err != nil {
 			return nil, fmt.Errorf("failed to copy %s into the session: %w", c.Source, err)

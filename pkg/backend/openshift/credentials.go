@@ -150,6 +150,11 @@ func readTree(root, prefix string, skip []string) ([]CredentialFile, error) {
 	if !info.IsDir() {
 		return nil, nil
 	}
+	// A symlinked root (dotfiles managers link ~/.claude) is read where it
+	// points: WalkDir alone would see only the link and read nothing.
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", root, err)
+	}
 	var files []CredentialFile
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -166,11 +171,17 @@ func readTree(root, prefix string, skip []string) ([]CredentialFile, error) {
 			}
 			return nil
 		}
+		item := strings.TrimPrefix(prefix+"/"+rel, "/")
+		if checkItemPath(item) != nil {
+			// Kubernetes refuses item paths starting with ".." (its own
+			// ..data links live there); such a file cannot be mounted.
+			return nil
+		}
 		data, err := readRegular(path)
 		if err != nil || data == nil {
 			return err
 		}
-		files = append(files, CredentialFile{Path: strings.TrimPrefix(prefix+"/"+rel, "/"), Data: data})
+		files = append(files, CredentialFile{Path: item, Data: data})
 		return nil
 	})
 	return files, err

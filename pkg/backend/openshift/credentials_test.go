@@ -195,3 +195,26 @@ func TestCredentialFromObjectRejectsEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestReadCredentialsSymlinkedRootAndDotDotNames(t *testing.T) {
+	home := t.TempDir()
+	// ~/.claude managed by a dotfiles tool: a link to the real directory.
+	writeFile(t, home, "dotfiles/claude/settings.json", []byte(`{}`))
+	writeFile(t, home, "dotfiles/claude/.credentials.json", []byte(`{"token":"t"}`))
+	if err := os.Symlink(filepath.Join(home, "dotfiles/claude"), filepath.Join(home, ".claude")); err != nil {
+		t.Fatal(err)
+	}
+	// Kubernetes refuses item paths starting with "..": left out.
+	writeFile(t, home, ".config/gcloud/..data", []byte("x"))
+	writeFile(t, home, ".config/gcloud/adc.json", []byte("{}"))
+	found, _, err := ReadCredentials(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := filePaths(credByKind(found, CredentialClaude)), []string{"claude/.credentials.json", "claude/settings.json"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("claude files = %v, want %v", got, want)
+	}
+	if got, want := filePaths(credByKind(found, CredentialGcloud)), []string{"adc.json"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("gcloud files = %v, want %v", got, want)
+	}
+}

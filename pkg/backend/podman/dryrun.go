@@ -128,7 +128,7 @@ func (b *Backend) buildSteps(p *image.Plan, rebuild bool) []dryStep {
 	var steps []dryStep
 	if ub := p.UserBuild; ub != nil {
 		steps = append(steps, dryStep{when + "; the project's own Dockerfile first", buildArgs(buildSpec{
-			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: ub.Args,
+			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: hideHostValues(ub.Args),
 			PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
 	}
 	steps = append(steps, dryStep{when, buildArgs(buildSpec{

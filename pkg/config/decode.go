@@ -121,6 +121,22 @@ func (d *decoder) object(v *hujson.Value, key string, fs fields, strict bool) {
 		d.typeError(key, v, "an object")
 		return
 	}
+	d.members(obj, key, func(k string, m *hujson.ObjectMember) {
+		h, known := fs[k]
+		switch {
+		case known:
+			d.keyOffset = m.Name.StartOffset
+			h(join(key, k), &m.Value)
+		case strict:
+			d.fail(m.Name.StartOffset, "unknown key %q in %s (valid keys: %s)", k, d.objectName(key), keyList(fs))
+		}
+	})
+}
+
+// members calls fn for each member of obj, in order, once per key: a key
+// given twice is reported (JSON parsers disagree on which copy wins) and
+// its later copies skipped.
+func (d *decoder) members(obj *hujson.Object, key string, fn func(k string, m *hujson.ObjectMember)) {
 	seen := map[string]bool{}
 	for i := range obj.Members {
 		m := &obj.Members[i]
@@ -130,14 +146,7 @@ func (d *decoder) object(v *hujson.Value, key string, fs fields, strict bool) {
 			continue
 		}
 		seen[k] = true
-		h, known := fs[k]
-		switch {
-		case known:
-			d.keyOffset = m.Name.StartOffset
-			h(join(key, k), &m.Value)
-		case strict:
-			d.fail(m.Name.StartOffset, "unknown key %q in %s (valid keys: %s)", k, d.objectName(key), keyList(fs))
-		}
+		fn(k, m)
 	}
 }
 
@@ -217,24 +226,16 @@ func (d *decoder) strMap(key, base string, v *hujson.Value) map[string]string {
 		return nil
 	}
 	out := map[string]string{}
-	seen := map[string]bool{}
-	for i := range obj.Members {
-		m := &obj.Members[i]
-		k := m.Name.Value.(hujson.Literal).String()
-		if seen[k] {
-			d.fail(m.Name.StartOffset, "duplicate key %q in %s: remove one of them", k, d.objectName(key))
-			continue
-		}
-		seen[k] = true
+	d.members(obj, key, func(k string, m *hujson.ObjectMember) {
 		s, ok := d.str(join(key, k), &m.Value)
 		if !ok {
-			continue
+			return
 		}
 		// The name's own position is where a bad name is reported.
 		d.mark(join(base, k)+"#name", d.name(join(key, k)), &m.Name)
 		d.mark(join(base, k), d.name(join(key, k)), &m.Value)
 		out[k] = s
-	}
+	})
 	return out
 }
 

@@ -71,8 +71,11 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	checks := []struct {
 		name, script, want string
 	}{
+		// Checked first and without waiting: Ready means the agent's tmux
+		// session exists, so an attach right after a start finds it.
+		{"tmux session exists once Ready", "/usr/local/bin/paude-entrypoint status", "running\n"},
 		{"arbitrary uid in group 0", "id -u; id -g", "1000\n0\n"},
-		{"agent runs in the project dir", "for i in $(seq 100); do tmux has-session -t claude 2>/dev/null && break; sleep 0.1; done; tmux display -p -t claude '#{pane_current_path}'", "/workspace/my-project\n"},
+		{"agent runs in the project dir", "tmux display -p -t claude '#{pane_current_path}'", "/workspace/my-project\n"},
 		{"agent args", "for i in $(seq 100); do tmux capture-pane -p -t claude | grep -q READY && break; sleep 0.1; done; tmux capture-pane -p -t claude | grep -o 'args:.*'", "args:--hello\n"},
 		{"workspace writable", "echo x > /workspace/my-project/f && cat /workspace/my-project/f", "x\n"},
 		{"state dir outside the project", "test -d /workspace/.paude && echo ok", "ok\n"},

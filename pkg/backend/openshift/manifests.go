@@ -131,6 +131,7 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 				Resources:       resources,
 				VolumeMounts:    mounts,
 				SecurityContext: hardened(),
+				StartupProbe:    agentStartupProbe(startTimeout(cfg)),
 				// A failed start shows the entrypoint's last words.
 				TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 			}},
@@ -141,6 +142,24 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 		pod.Spec.ActiveDeadlineSeconds = ptr.To(secs)
 	}
 	return pod, nil
+}
+
+// agentStartupProbe keeps the pod from being Ready until the
+// entrypoint has created the agent's tmux session, so an attach right
+// after a start always finds it (and never races the entrypoint to
+// create it). It asks the entrypoint's status mode, which every paude
+// image has, once a second for up to the start timeout; once it has
+// succeeded the kubelet never runs it again.
+func agentStartupProbe(timeout time.Duration) *corev1.Probe {
+	attempts := int32(min(max(timeout/time.Second, 1), 1<<30))
+	return &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{
+			Command: []string{"/bin/sh", "-c", `test "$(` + EntrypointPath + ` status)" = running`},
+		}},
+		PeriodSeconds:    1,
+		TimeoutSeconds:   10,
+		FailureThreshold: attempts,
+	}
 }
 
 // hardened is the container security context of decision 4: no UID

@@ -25,6 +25,12 @@ log "built bin/paude ($(elapsed "$t")s)"
 
 t=$(now)
 rc=0
-go test -tags e2e -count=1 -timeout 60m -v ./tests/e2e/ "$@" || rc=$?
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+go test -tags e2e -count=1 -timeout 60m -v ./tests/e2e/ "$@" 2>&1 | tee "$out" || rc=$?
 log "e2e suite took $(elapsed "$t")s (total with install and build $(elapsed "$T0")s), exit code $rc"
+if ((rc != 0)); then
+	log "why the failed tests failed:"
+	"$repo/hack/test-failures.sh" "$out" >&2
+fi
 exit "$rc"

@@ -50,10 +50,18 @@ source "$TB_STATE/env"
 # module proxy); -exec then runs each test binary inside it, and go test's
 # own output, closing ok/FAIL lines included, stays as usual.
 rc=0
-t test go test -tags integration -count=1 -v -timeout 20m \
-	-exec "nsenter --net=$TB_NETNS_PATH --" "$@" "$pkgs" || rc=$?
+out=$TB_STATE/logs/go-test.out
+# run_tests: go test, its output also kept in $out for the summary below.
+# shellcheck disable=SC2317 # invoked through t
+run_tests() {
+	go test -tags integration -count=1 -v -timeout 20m \
+		-exec "nsenter --net=$TB_NETNS_PATH --" "$@" "$pkgs" 2>&1 | tee "$out"
+}
+t test run_tests "$@" || rc=$?
 if ((rc != 0)); then
 	tb_log "tests failed (exit $rc); component logs are in $TB_STATE/logs"
 	tb_tails
+	tb_log "why the failed tests failed:"
+	"$repo/hack/test-failures.sh" "$out" >&2
 fi
 exit "$rc"

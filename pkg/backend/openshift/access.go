@@ -30,7 +30,6 @@ func (a Access) target() string {
 var StartAccess = []Access{
 	{Verb: "create", Resource: "persistentvolumeclaims"},
 	{Verb: "create", Resource: "secrets"},
-	{Verb: "create", Resource: "configmaps"},
 	{Verb: "create", Resource: "pods"},
 	{Verb: "create", Resource: "pods", Subresource: "exec"},
 }
@@ -55,11 +54,6 @@ var SessionAccess = []Access{
 	{Verb: "list", Resource: "secrets"},
 	{Verb: "patch", Resource: "secrets"},
 	{Verb: "delete", Resource: "secrets"},
-	{Verb: "create", Resource: "configmaps"},
-	{Verb: "get", Resource: "configmaps"},
-	{Verb: "list", Resource: "configmaps"},
-	{Verb: "patch", Resource: "configmaps"},
-	{Verb: "delete", Resource: "configmaps"},
 }
 
 // CheckAccess asks the API server, with one SelfSubjectAccessReview per

@@ -38,7 +38,7 @@ func applyPatch(obj Object) ([]byte, error) {
 }
 
 // ServerSideApply creates or updates obj (a Pod, PersistentVolumeClaim,
-// Secret, ConfigMap or Namespace) with server-side apply under the field
+// Secret or Namespace) with server-side apply under the field
 // manager "paude". Applying the same object twice changes nothing.
 func ServerSideApply(ctx context.Context, cs kubernetes.Interface, obj Object) (Object, error) {
 	body, err := applyPatch(obj)
@@ -54,8 +54,6 @@ func ServerSideApply(ctx context.Context, cs kubernetes.Interface, obj Object) (
 		return cs.CoreV1().PersistentVolumeClaims(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
 	case *corev1.Secret:
 		return cs.CoreV1().Secrets(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
-	case *corev1.ConfigMap:
-		return cs.CoreV1().ConfigMaps(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
 	case *corev1.Namespace:
 		return cs.CoreV1().Namespaces().Patch(ctx, name, types.ApplyPatchType, body, opts)
 	}
@@ -71,8 +69,6 @@ func kindOf(obj Object) string {
 		return "persistentvolumeclaim"
 	case *corev1.Secret:
 		return "secret"
-	case *corev1.ConfigMap:
-		return "configmap"
 	case *corev1.Namespace:
 		return "namespace"
 	}

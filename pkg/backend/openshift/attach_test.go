@@ -150,7 +150,7 @@ func TestAttachResumes(t *testing.T) {
 			if pod.Status.Phase == corev1.PodFailed {
 				t.Errorf("the ended pod was not replaced")
 			}
-			if _, err := tb.cs.CoreV1().ConfigMaps("team").Get(context.Background(), SessionCredentialName(testID, CredentialGitconfig), metav1.GetOptions{}); err != nil {
+			if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), SessionCredentialName(testID, CredentialGitconfig), metav1.GetOptions{}); err != nil {
 				t.Errorf("credentials not recreated: %v", err)
 			}
 			if len(tb.exec.urls) != 1 {

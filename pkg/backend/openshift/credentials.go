@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 
 	"github.com/paude-dev/paude/pkg/backend"
 )
@@ -22,7 +23,7 @@ type CredentialKind string
 const (
 	// CredentialGcloud is ~/.config/gcloud (Vertex AI auth), a Secret.
 	CredentialGcloud CredentialKind = "gcloud"
-	// CredentialGitconfig is ~/.gitconfig, a ConfigMap.
+	// CredentialGitconfig is ~/.gitconfig, a Secret: it can hold tokens.
 	CredentialGitconfig CredentialKind = "gitconfig"
 	// CredentialClaude is ~/.claude plus ~/.claude.json, a Secret.
 	CredentialClaude CredentialKind = "claude"
@@ -56,7 +57,8 @@ type LocalCredential struct {
 
 // ReadCredentials reads the credentials under home. Missing ones are
 // skipped, each with one line in skipped; a credential over the Secret
-// size limit is an error naming its largest files.
+// size limit (files and the list of their paths) is an error naming its
+// largest files.
 func ReadCredentials(home string) (found []LocalCredential, skipped []string, err error) {
 	for _, kind := range CredentialKinds {
 		cred, missing, err := readCredential(home, kind)
@@ -187,26 +189,45 @@ func readTree(root, prefix string, skip []string) ([]CredentialFile, error) {
 	return files, err
 }
 
-// checkSize rejects a credential that cannot fit one Secret or ConfigMap,
-// naming the largest files so the user knows what to trim.
+// maxAnnotationsSize is what the API server allows for all of an
+// object's annotations together, keys included.
+const maxAnnotationsSize = apimachineryvalidation.TotalAnnotationSizeLimitB
+
+// checkSize rejects a credential that cannot fit one Secret, naming the
+// largest files so the user knows what to trim. The Secret holds the
+// files and, in its AnnotationPaths annotation, the list of their paths;
+// both count against the 1 MiB a Secret may hold, which keeps the whole
+// object (the managed fields list every key again) well inside what the
+// API server stores. The list alone must also stay within the API
+// server's annotation limit.
 func checkSize(cred LocalCredential) error {
-	total := 0
+	data := 0
 	for _, f := range cred.Files {
-		total += len(f.Data)
+		data += len(f.Data)
 	}
-	if total <= corev1.MaxSecretSize {
-		return nil
+	_, paths, err := pathItems(cred.Files)
+	if err != nil {
+		return err
 	}
-	largest := slices.Clone(cred.Files)
-	slices.SortFunc(largest, func(a, b CredentialFile) int {
-		return cmp.Or(cmp.Compare(len(b.Data), len(a.Data)), strings.Compare(a.Path, b.Path))
-	})
-	var names []string
-	for _, f := range largest[:min(5, len(largest))] {
-		names = append(names, fmt.Sprintf("%s (%s)", displayPath(cred.Kind, f.Path), humanBytes(len(f.Data))))
+	record := len(AnnotationPaths) + len(paths)
+	if total := data + record; total > corev1.MaxSecretSize {
+		largest := slices.Clone(cred.Files)
+		slices.SortFunc(largest, func(a, b CredentialFile) int {
+			return cmp.Or(cmp.Compare(len(b.Data), len(a.Data)), strings.Compare(a.Path, b.Path))
+		})
+		var names []string
+		for _, f := range largest[:min(5, len(largest))] {
+			names = append(names, fmt.Sprintf("%s (%s)", displayPath(cred.Kind, f.Path), humanBytes(len(f.Data))))
+		}
+		return fmt.Errorf("%s credentials from %s total %s (%s of files, %s listing their paths), %s over the %s a Secret can hold: largest files: %s: remove what the agent does not need",
+			cred.Kind, cred.Source, humanBytes(total), humanBytes(data), humanBytes(record),
+			humanBytes(total-corev1.MaxSecretSize), humanBytes(corev1.MaxSecretSize), strings.Join(names, ", "))
 	}
-	return fmt.Errorf("%s credentials from %s total %s, over the %s a Secret can hold: largest files: %s: remove what the agent does not need",
-		cred.Kind, cred.Source, humanBytes(total), humanBytes(corev1.MaxSecretSize), strings.Join(names, ", "))
+	if record > maxAnnotationsSize {
+		return fmt.Errorf("%s credentials from %s are %d files, and the list of their paths takes %s, over the %s Kubernetes allows for a Secret's annotations: remove files the agent does not need",
+			cred.Kind, cred.Source, len(cred.Files), humanBytes(record), humanBytes(maxAnnotationsSize))
+	}
+	return nil
 }
 
 // displayPath is where a credential file lives on the user's machine.

@@ -2,6 +2,7 @@ package openshift
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,9 +112,70 @@ func TestReadCredentialsOversize(t *testing.T) {
 		t.Fatal("want an error for credentials over the Secret size limit")
 	}
 	msg := err.Error()
-	if !containsAll(msg, "gcloud credentials from ~/.config/gcloud total 1.2 MiB", "over the 1.0 MiB a Secret can hold",
-		"~/.config/gcloud/credentials.db (700.0 KiB), ~/.config/gcloud/access_tokens.db (500.0 KiB), ~/.config/gcloud/small (1 B)") {
+	if !containsAll(msg, "gcloud credentials from ~/.config/gcloud total 1.2 MiB (1.2 MiB of files, ", " listing their paths), 176.1 KiB over the 1.0 MiB a Secret can hold",
+		"~/.config/gcloud/credentials.db (700.0 KiB), ~/.config/gcloud/access_tokens.db (500.0 KiB), ~/.config/gcloud/small (1 B)",
+		"remove what the agent does not need") {
 		t.Errorf("error = %q", msg)
+	}
+}
+
+// pathsRecordSize is what a credential's paths annotation (key and
+// value) takes in its Secret, measured on the object CredentialObject
+// builds.
+func pathsRecordSize(t *testing.T, cred LocalCredential) int {
+	t.Helper()
+	obj, _, err := CredentialObject(cred, "team", "paude-x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(AnnotationPaths) + len(obj.GetAnnotations()[AnnotationPaths])
+}
+
+func TestCheckSizeCountsThePathsAnnotation(t *testing.T) {
+	gitconfig := func(size int) LocalCredential {
+		return LocalCredential{Kind: CredentialGitconfig, Source: "~/.gitconfig", Files: []CredentialFile{{Path: "gitconfig", Data: bytes.Repeat([]byte("g"), size)}}}
+	}
+	record := pathsRecordSize(t, gitconfig(1))
+	var many []CredentialFile
+	for i := range 2000 {
+		many = append(many, CredentialFile{Path: fmt.Sprintf("agents/%s/%04d.md", strings.Repeat("n", 100), i), Data: []byte("x")})
+	}
+	tests := []struct {
+		name    string
+		cred    LocalCredential
+		wantErr []string
+	}{
+		{"files and paths exactly at the limit", gitconfig(corev1.MaxSecretSize - record), nil},
+		// The file alone fits a Secret; with the list of its path it does not.
+		{"files fit, files and paths do not", gitconfig(corev1.MaxSecretSize - record + 1), []string{
+			"gitconfig credentials from ~/.gitconfig total 1.0 MiB (1023.9 KiB of files, " + humanBytes(record) + " listing their paths), 1 B over the 1.0 MiB a Secret can hold",
+			"largest files: ~/.gitconfig (1023.9 KiB)", "remove what the agent does not need",
+		}},
+		{"paths over the annotation limit", LocalCredential{Kind: CredentialClaude, Source: "~/.claude and ~/.claude.json", Files: many}, []string{
+			"claude credentials from ~/.claude and ~/.claude.json are 2000 files, and the list of their paths takes ",
+			"over the 256.0 KiB Kubernetes allows for a Secret's annotations: remove files the agent does not need",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := 0
+			for _, f := range tt.cred.Files {
+				data += len(f.Data)
+			}
+			if data > corev1.MaxSecretSize {
+				t.Fatalf("bad case: the files alone (%d bytes) are over the limit", data)
+			}
+			err := checkSize(tt.cred)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("checkSize = %v, want it to fit", err)
+				}
+				return
+			}
+			if err == nil || !containsAll(err.Error(), tt.wantErr...) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -140,42 +202,60 @@ func TestKeysFor(t *testing.T) {
 }
 
 func TestCredentialObjects(t *testing.T) {
-	gcloud := LocalCredential{Kind: CredentialGcloud, Files: []CredentialFile{
-		{Path: "legacy_credentials/me@example.com/adc.json", Data: []byte("{}")},
-		{Path: "active_config", Data: []byte("default")},
-	}}
-	obj, mount, err := CredentialObject(gcloud, "team", "paude-x-gcloud", SessionLabels("x", RoleCredential))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		cred LocalCredential
+		want map[string]string // Secret key → content
+	}{
+		{LocalCredential{Kind: CredentialGcloud, Files: []CredentialFile{
+			{Path: "legacy_credentials/me@example.com/adc.json", Data: []byte("{}")},
+			{Path: "active_config", Data: []byte("default")},
+		}}, map[string]string{"legacy_credentials.me_example.com.adc.json": "{}", "active_config": "default"}},
+		// A gitconfig can carry tokens: it is a Secret like the others,
+		// never a ConfigMap (readable with the namespace's view role).
+		{LocalCredential{Kind: CredentialGitconfig, Files: []CredentialFile{
+			{Path: "gitconfig", Data: []byte("[http]\n\textraHeader = Authorization: Bearer t0k3n\n")},
+		}}, map[string]string{"gitconfig": "[http]\n\textraHeader = Authorization: Bearer t0k3n\n"}},
+		{LocalCredential{Kind: CredentialClaude, Files: []CredentialFile{
+			{Path: "claude.json", Data: []byte("{}")}, {Path: "claude/settings.json", Data: []byte{0xff, 0xfe}},
+		}}, map[string]string{"claude.json": "{}", "claude.settings.json": "\xff\xfe"}},
 	}
-	secret, ok := obj.(*corev1.Secret)
-	if !ok {
-		t.Fatalf("gcloud object is %T, want Secret", obj)
-	}
-	if secret.Labels[LabelCredential] != "gcloud" || secret.Labels[LabelSessionID] != "x" || secret.Namespace != "team" {
-		t.Errorf("labels = %v", secret.Labels)
-	}
-	for _, it := range mount.Items {
-		if _, ok := secret.Data[it.Key]; !ok {
-			t.Errorf("item key %q not in the secret", it.Key)
-		}
-	}
-	back, err := CredentialFromObject(secret, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back, mount) {
-		t.Errorf("round trip = %+v, want %+v", back, mount)
-	}
-
-	git := LocalCredential{Kind: CredentialGitconfig, Files: []CredentialFile{{Path: "gitconfig", Data: []byte("[user]\n")}}}
-	obj, mount, err = CredentialObject(git, "team", "paude-gitconfig", map[string]string{LabelApp: AppName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, ok := obj.(*corev1.ConfigMap)
-	if !ok || !mount.ConfigMap || cm.Data["gitconfig"] != "[user]\n" {
-		t.Errorf("gitconfig object = %#v", obj)
+	for _, tt := range tests {
+		t.Run(string(tt.cred.Kind), func(t *testing.T) {
+			name := SessionCredentialName("x", tt.cred.Kind)
+			obj, mount, err := CredentialObject(tt.cred, "team", name, SessionLabels("x", RoleCredential))
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret, ok := obj.(*corev1.Secret)
+			if !ok {
+				t.Fatalf("%s object is %T, want a Secret", tt.cred.Kind, obj)
+			}
+			if secret.Type != corev1.SecretTypeOpaque || secret.Kind != "Secret" || secret.Name != name || secret.Namespace != "team" {
+				t.Errorf("secret = %s %s/%s of type %s", secret.Kind, secret.Namespace, secret.Name, secret.Type)
+			}
+			if secret.Labels[LabelCredential] != string(tt.cred.Kind) || secret.Labels[LabelSessionID] != "x" {
+				t.Errorf("labels = %v", secret.Labels)
+			}
+			got := map[string]string{}
+			for k, v := range secret.Data {
+				got[k] = string(v)
+			}
+			if !reflect.DeepEqual(got, tt.want) || len(secret.StringData) != 0 {
+				t.Errorf("data = %q, want %q", got, tt.want)
+			}
+			for _, it := range mount.Items {
+				if _, ok := secret.Data[it.Key]; !ok {
+					t.Errorf("item key %q not in the secret", it.Key)
+				}
+			}
+			back, err := CredentialFromObject(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, mount) {
+				t.Errorf("round trip = %+v, want %+v", back, mount)
+			}
+		})
 	}
 }
 
@@ -190,7 +270,7 @@ func TestCredentialFromObjectRejectsEscapes(t *testing.T) {
 		s := &corev1.Secret{}
 		s.Name = "paude-gcloud"
 		s.Annotations = map[string]string{AnnotationPaths: paths}
-		if _, err := CredentialFromObject(s, false); err == nil {
+		if _, err := CredentialFromObject(s); err == nil {
 			t.Errorf("paths %s accepted", paths)
 		}
 	}

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// AnnotationPaths records a credential object's key → path items as JSON,
-// so a persistent object created by `paude setup` can be mounted later
+// AnnotationPaths records a credential Secret's key → path items as JSON,
+// so a persistent Secret created by `paude setup` can be mounted later
 // without reading the user's home again.
 const AnnotationPaths = "paude.io/paths"
 
@@ -30,32 +29,30 @@ const (
 	ClaudeConfigDir = HomeDir + "/.claude"
 )
 
-// Credential is a credential object a session pod mounts.
+// Credential is a credential Secret a session pod mounts.
 type Credential struct {
 	Kind CredentialKind
-	// Name is the Secret or ConfigMap name.
+	// Name is the Secret's name.
 	Name string
-	// ConfigMap is true for a ConfigMap, false for a Secret.
-	ConfigMap bool
-	// Items map object keys to paths below the mount point.
+	// Items map Secret keys to paths below the mount point.
 	Items []corev1.KeyToPath
 }
 
-// SessionCredentialName is the name of a session's credential object.
+// SessionCredentialName is the name of a session's credential Secret.
 func SessionCredentialName(id string, kind CredentialKind) string {
 	return "paude-" + id + "-" + string(kind)
 }
 
 // PersistentCredentialName is the name of the namespace-wide credential
-// object `paude setup` creates.
+// Secret `paude setup` creates.
 func PersistentCredentialName(kind CredentialKind) string {
 	return "paude-" + string(kind)
 }
 
-// invalidKeyChars are the characters a Secret or ConfigMap key may not hold.
+// invalidKeyChars are the characters a Secret key may not hold.
 var invalidKeyChars = regexp.MustCompile(`[^-._a-zA-Z0-9]`)
 
-// keysFor gives every file a valid, unique object key, readable where
+// keysFor gives every file a valid, unique Secret key, readable where
 // possible ("legacy_credentials/a@b/adc.json" → "legacy_credentials.a_b.adc.json").
 func keysFor(files []CredentialFile) []string {
 	keys := make([]string, len(files))
@@ -79,76 +76,68 @@ func keysFor(files []CredentialFile) []string {
 	return keys
 }
 
-// CredentialObject builds the Secret or ConfigMap for a local credential.
-// name is the object name, labels its labels. The returned Credential
-// says how to mount it.
-func CredentialObject(cred LocalCredential, namespace, name string, labels map[string]string) (Object, Credential, error) {
-	keys := keysFor(cred.Files)
-	items := make([]corev1.KeyToPath, len(cred.Files))
-	for i, f := range cred.Files {
+// pathItems gives every file of a credential its Secret key and returns
+// the key → path items with their JSON encoding, the value of the
+// AnnotationPaths annotation.
+func pathItems(files []CredentialFile) ([]corev1.KeyToPath, string, error) {
+	keys := keysFor(files)
+	items := make([]corev1.KeyToPath, len(files))
+	for i, f := range files {
+		// Secret keys follow the same rules as ConfigMap keys.
 		if errs := validation.IsConfigMapKey(keys[i]); len(errs) > 0 {
-			return nil, Credential{}, fmt.Errorf("failed to name %s in a Secret: %s", f.Path, strings.Join(errs, "; "))
+			return nil, "", fmt.Errorf("failed to name %s in a Secret: %s", f.Path, strings.Join(errs, "; "))
 		}
 		items[i] = corev1.KeyToPath{Key: keys[i], Path: f.Path}
 	}
 	paths, err := json.Marshal(items)
 	if err != nil {
-		return nil, Credential{}, fmt.Errorf("failed to encode credential paths: %w", err)
+		return nil, "", fmt.Errorf("failed to encode credential paths: %w", err)
 	}
-	meta := metav1.ObjectMeta{
-		Name:        name,
-		Namespace:   namespace,
-		Labels:      withLabel(labels, LabelCredential, string(cred.Kind)),
-		Annotations: map[string]string{AnnotationPaths: string(paths)},
-	}
-	mount := Credential{Kind: cred.Kind, Name: name, Items: items}
-	if cred.Kind == CredentialGitconfig {
-		cm := &corev1.ConfigMap{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-			ObjectMeta: meta,
-		}
-		for i, f := range cred.Files {
-			if utf8.Valid(f.Data) {
-				if cm.Data == nil {
-					cm.Data = map[string]string{}
-				}
-				cm.Data[keys[i]] = string(f.Data)
-			} else {
-				if cm.BinaryData == nil {
-					cm.BinaryData = map[string][]byte{}
-				}
-				cm.BinaryData[keys[i]] = f.Data
-			}
-		}
-		mount.ConfigMap = true
-		return cm, mount, nil
+	return items, string(paths), nil
+}
+
+// CredentialObject builds the Opaque Secret for a local credential, every
+// kind alike: a gitconfig can hold tokens (url.<…>.insteadOf with a
+// password, http.extraHeader, credential helper settings), and a
+// ConfigMap would show them to anyone with the namespace's view role.
+// name is the Secret's name, labels its labels. The returned Credential
+// says how to mount it.
+func CredentialObject(cred LocalCredential, namespace, name string, labels map[string]string) (Object, Credential, error) {
+	items, paths, err := pathItems(cred.Files)
+	if err != nil {
+		return nil, Credential{}, err
 	}
 	secret := &corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: meta,
-		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{},
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Namespace:   namespace,
+			Labels:      withLabel(labels, LabelCredential, string(cred.Kind)),
+			Annotations: map[string]string{AnnotationPaths: paths},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: make(map[string][]byte, len(items)),
 	}
 	for i, f := range cred.Files {
-		secret.Data[keys[i]] = f.Data
+		secret.Data[items[i].Key] = f.Data
 	}
-	return secret, mount, nil
+	return secret, Credential{Kind: cred.Kind, Name: name, Items: items}, nil
 }
 
 // CredentialFromObject rebuilds the mount description of an existing
-// credential object from its labels and paths annotation.
-func CredentialFromObject(obj metav1.Object, configMap bool) (Credential, error) {
+// credential Secret from its labels and paths annotation.
+func CredentialFromObject(obj metav1.Object) (Credential, error) {
 	kind := CredentialKind(obj.GetLabels()[LabelCredential])
 	var items []corev1.KeyToPath
 	if err := json.Unmarshal([]byte(obj.GetAnnotations()[AnnotationPaths]), &items); err != nil || len(items) == 0 {
-		return Credential{}, fmt.Errorf("credential object %s has no valid %s annotation: recreate it with `paude setup`", obj.GetName(), AnnotationPaths)
+		return Credential{}, fmt.Errorf("credential secret %s has no valid %s annotation: recreate it with `paude setup`", obj.GetName(), AnnotationPaths)
 	}
 	for _, it := range items {
 		if err := checkItemPath(it.Path); err != nil {
-			return Credential{}, fmt.Errorf("credential object %s: %w: recreate it with `paude setup`", obj.GetName(), err)
+			return Credential{}, fmt.Errorf("credential secret %s: %w: recreate it with `paude setup`", obj.GetName(), err)
 		}
 	}
-	return Credential{Kind: kind, Name: obj.GetName(), ConfigMap: configMap, Items: items}, nil
+	return Credential{Kind: kind, Name: obj.GetName(), Items: items}, nil
 }
 
 // checkItemPath refuses item paths that would leave the mount point.

@@ -15,7 +15,7 @@ import (
 
 // ref names one object for deletion and messages ("secret/paude-x-gcloud").
 type ref struct {
-	Kind string // pod, persistentvolumeclaim, secret, configmap
+	Kind string // pod, persistentvolumeclaim, secret
 	Name string
 	// Session is the object's session ID label, when known.
 	Session string
@@ -41,8 +41,6 @@ func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) e
 		}
 	case "secret":
 		err = core.Secrets(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
-	case "configmap":
-		err = core.ConfigMaps(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	default:
 		return fmt.Errorf("cannot delete %s: unknown kind", r)
 	}
@@ -54,10 +52,9 @@ func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) e
 
 // sessionObjects are the objects labelled with session IDs.
 type sessionObjects struct {
-	Pods       []corev1.Pod
-	Secrets    []corev1.Secret
-	ConfigMaps []corev1.ConfigMap
-	Claims     []corev1.PersistentVolumeClaim
+	Pods    []corev1.Pod
+	Secrets []corev1.Secret
+	Claims  []corev1.PersistentVolumeClaim
 }
 
 // listSessionObjects lists the objects of one session (or of every
@@ -80,11 +77,6 @@ func (b *Backend) listSessionObjects(ctx context.Context, c *Clients, ns, id str
 		return nil, b.apiError(err, "list", "secrets", ns)
 	}
 	objs.Secrets = secrets.Items
-	cms, err := core.ConfigMaps(ns).List(ctx, opts)
-	if err != nil {
-		return nil, b.apiError(err, "list", "configmaps", ns)
-	}
-	objs.ConfigMaps = cms.Items
 	if withClaims {
 		claims, err := core.PersistentVolumeClaims(ns).List(ctx, opts)
 		if err != nil {
@@ -96,7 +88,7 @@ func (b *Backend) listSessionObjects(ctx context.Context, c *Clients, ns, id str
 }
 
 // refs lists the objects in deletion order: pods first (so nothing
-// still uses the rest), then Secrets, ConfigMaps and claims.
+// still uses the rest), then Secrets and claims.
 func (o *sessionObjects) refs() []ref {
 	var refs []ref
 	add := func(kind string, obj metav1.Object) {
@@ -107,9 +99,6 @@ func (o *sessionObjects) refs() []ref {
 	}
 	for i := range o.Secrets {
 		add("secret", &o.Secrets[i])
-	}
-	for i := range o.ConfigMaps {
-		add("configmap", &o.ConfigMaps[i])
 	}
 	for i := range o.Claims {
 		add("persistentvolumeclaim", &o.Claims[i])

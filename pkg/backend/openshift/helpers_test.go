@@ -232,15 +232,47 @@ func sessionObjectsLeft(t *testing.T, cs *fake.Clientset, ns, id string) []strin
 	for _, o := range secrets.Items {
 		left = append(left, "secret/"+o.Name)
 	}
-	cms, _ := cs.CoreV1().ConfigMaps(ns).List(ctx, opts)
-	for _, o := range cms.Items {
-		left = append(left, "configmap/"+o.Name)
+	// ConfigMaps are looked up in the tracker, not through the client, so
+	// that assertNoConfigMaps still sees only paude's own calls.
+	cms, _ := cs.Tracker().List(corev1.SchemeGroupVersion.WithResource("configmaps"), corev1.SchemeGroupVersion.WithKind("ConfigMap"), ns)
+	if list, ok := cms.(*corev1.ConfigMapList); ok {
+		for _, o := range list.Items {
+			if o.Labels[LabelSessionID] == id {
+				left = append(left, "configmap/"+o.Name)
+			}
+		}
 	}
 	pvcs, _ := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, opts)
 	for _, o := range pvcs.Items {
 		left = append(left, "persistentvolumeclaim/"+o.Name)
 	}
 	return left
+}
+
+// assertNoConfigMaps fails the test if paude called the API on
+// ConfigMaps, asked whether it may, or one exists: paude keeps nothing
+// in them (a gitconfig can hold tokens) and needs no permission on them.
+func assertNoConfigMaps(t *testing.T, cs *fake.Clientset) {
+	t.Helper()
+	for _, a := range cs.Actions() {
+		if a.GetResource().Resource == "configmaps" {
+			t.Errorf("paude called %s on configmaps: it must not use ConfigMaps", a.GetVerb())
+		}
+		if create, ok := a.(k8stesting.CreateAction); ok {
+			review, ok := create.GetObject().(*authorizationv1.SelfSubjectAccessReview)
+			if ok && review.Spec.ResourceAttributes != nil && review.Spec.ResourceAttributes.Resource == "configmaps" {
+				t.Errorf("paude checks permission to %s configmaps: it needs none on them", review.Spec.ResourceAttributes.Verb)
+			}
+		}
+	}
+	// The tracker answers without recording an action.
+	all, err := cs.Tracker().List(corev1.SchemeGroupVersion.WithResource("configmaps"), corev1.SchemeGroupVersion.WithKind("ConfigMap"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list := all.(*corev1.ConfigMapList); len(list.Items) != 0 {
+		t.Errorf("%d ConfigMaps exist, first %s/%s: paude must not create any", len(list.Items), list.Items[0].Namespace, list.Items[0].Name)
+	}
 }
 
 // contains reports whether s contains every part.

@@ -25,7 +25,7 @@ func sessionCreds(id string) []runtime.Object {
 	labels := SessionLabels(id, RoleCredential)
 	return []runtime.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGcloud), Namespace: "team", Labels: labels}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGitconfig), Namespace: "team", Labels: labels}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGitconfig), Namespace: "team", Labels: labels}},
 	}
 }
 
@@ -80,6 +80,7 @@ func TestStopSession(t *testing.T) {
 			if len(deletes) == 0 || deletes[0] != "pods" {
 				t.Errorf("delete order = %v, want the pod first", deletes)
 			}
+			assertNoConfigMaps(t, tb.cs)
 			out := tb.progress.String()
 			if tt.keep != strings.Contains(out, "Kept workspace volume paude-"+testID+"-workspace") {
 				t.Errorf("progress:\n%s", out)
@@ -204,6 +205,7 @@ func TestCleanup(t *testing.T) {
 	if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), "paude-gcloud", metav1.GetOptions{}); err != nil {
 		t.Errorf("persistent credentials removed: %v", err)
 	}
+	assertNoConfigMaps(t, tb.cs)
 	want := "Removed session " + otherID + " (max lifetime reached): 4 objects\n" +
 		"Removed session " + stopped + " (stopped): 3 objects\n" +
 		"Left 1 running or pending sessions alone: `paude stop` ends them\n"

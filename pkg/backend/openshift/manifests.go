@@ -211,23 +211,24 @@ func envFor(p PodParams, cfg *config.Config) []corev1.EnvVar {
 	return env
 }
 
-// credentialVolume returns the volume and mounts for one credential,
-// read-only under HomeDir. The claude credential is not mounted into the
-// agent, which must write its config: the init container copies the
-// read-only Secret (seed, mounted there only) into a writable emptyDir,
-// as the Podman backend copies it into the container.
+// credentialFileMode is the mode of credential files in the pod:
+// readable by their owner and group 0, in which the agent runs under any
+// UID (and by the pod's fsGroup, which the kubelet adds where one is
+// set), never by others.
+const credentialFileMode int32 = 0o440
+
+// credentialVolume returns the volume and mounts for one credential
+// Secret, read-only under HomeDir. The claude credential is not mounted
+// into the agent, which must write its config: the init container copies
+// the read-only Secret (seed, mounted there only) into a writable
+// emptyDir, as the Podman backend copies it into the container.
 func credentialVolume(cred Credential) (vols []corev1.Volume, mounts []corev1.VolumeMount, seed *corev1.VolumeMount) {
 	name := "cred-" + string(cred.Kind)
-	src := corev1.VolumeSource{}
-	if cred.ConfigMap {
-		src.ConfigMap = &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: cred.Name},
-			Items:                slices.Clone(cred.Items),
-		}
-	} else {
-		src.Secret = &corev1.SecretVolumeSource{SecretName: cred.Name, Items: slices.Clone(cred.Items)}
-	}
-	vols = []corev1.Volume{{Name: name, VolumeSource: src}}
+	vols = []corev1.Volume{{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+		SecretName:  cred.Name,
+		Items:       slices.Clone(cred.Items),
+		DefaultMode: ptr.To(credentialFileMode),
+	}}}}
 	switch cred.Kind {
 	case CredentialGcloud:
 		return vols, []corev1.VolumeMount{{Name: name, MountPath: GcloudMountPath, ReadOnly: true}}, nil
@@ -247,8 +248,9 @@ func credentialVolume(cred Credential) (vols []corev1.Volume, mounts []corev1.Vo
 
 // prepareScript is the init container's program. Secret volumes keep
 // their data under "..data"-style entries, which the globs skip; -L
-// copies file contents, not the volume's symlinks, and the copies belong
-// to the pod's user, so the agent can write them.
+// copies file contents, not the volume's symlinks. The copies belong to
+// the pod's user but keep the Secret's read-only mode, so they are made
+// writable for that user: the agent writes its config.
 const prepareScript = `set -eu
 if ! mkdir -p "$PAUDE_WORKSPACE" "$PAUDE_STATE_DIR"; then
   echo "paude: the workspace volume is not writable by uid $(id -u) gid $(id -g): the image must run in group 0 and the volume must be group-writable (fsGroup)" >&2
@@ -263,6 +265,7 @@ if [ -d "$seed/claude" ]; then
   done
 fi
 if [ -f "$seed/claude.json" ]; then cp -L "$seed/claude.json" "$dest/.claude.json"; fi
+if [ -d "$seed" ]; then chmod -R u+w "$dest"; fi
 `
 
 // WorkspaceClaimParams is everything WorkspaceClaimFor needs.

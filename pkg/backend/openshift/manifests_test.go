@@ -260,7 +260,7 @@ func qs(l corev1.ResourceList, n corev1.ResourceName) string {
 func TestPodForMounts(t *testing.T) {
 	creds := []Credential{
 		{Kind: CredentialGcloud, Name: "paude-x-gcloud", Items: []corev1.KeyToPath{{Key: "a.json", Path: "legacy/a.json"}}},
-		{Kind: CredentialGitconfig, Name: "paude-x-gitconfig", ConfigMap: true, Items: []corev1.KeyToPath{{Key: "gitconfig", Path: "gitconfig"}}},
+		{Kind: CredentialGitconfig, Name: "paude-x-gitconfig", Items: []corev1.KeyToPath{{Key: "gitconfig", Path: "gitconfig"}}},
 		{Kind: CredentialClaude, Name: "paude-x-claude", Items: []corev1.KeyToPath{{Key: "claude.json", Path: "claude.json"}}},
 	}
 	tests := []struct {
@@ -314,11 +314,21 @@ func TestPodForMounts(t *testing.T) {
 				t.Errorf("workspace volume = %+v", vols["workspace"])
 			}
 			if tt.creds != nil {
-				if s := vols["cred-gcloud"].Secret; s == nil || s.SecretName != "paude-x-gcloud" || !reflect.DeepEqual(s.Items, creds[0].Items) {
-					t.Errorf("gcloud volume = %+v", vols["cred-gcloud"])
-				}
-				if cm := vols["cred-gitconfig"].ConfigMap; cm == nil || cm.Name != "paude-x-gitconfig" {
-					t.Errorf("gitconfig volume = %+v", vols["cred-gitconfig"])
+				// Every credential is a Secret volume, gitconfig included,
+				// its files readable by owner and group only.
+				for i, kind := range []string{"gcloud", "gitconfig", "claude"} {
+					v := vols["cred-"+kind]
+					if v.ConfigMap != nil {
+						t.Errorf("%s is mounted from a ConfigMap: %+v", kind, v)
+					}
+					s := v.Secret
+					if s == nil || s.SecretName != "paude-x-"+kind || !reflect.DeepEqual(s.Items, creds[i].Items) {
+						t.Errorf("%s volume = %+v", kind, v)
+						continue
+					}
+					if s.DefaultMode == nil || *s.DefaultMode != 0o440 {
+						t.Errorf("%s volume mode = %v, want 0440", kind, s.DefaultMode)
+					}
 				}
 				if vols["claude-home"].EmptyDir == nil {
 					t.Errorf("claude home must be an emptyDir")

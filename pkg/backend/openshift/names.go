@@ -23,7 +23,7 @@ const (
 	LabelApp       = "app"
 	LabelRole      = "role"
 	LabelSessionID = "paude.io/session-id"
-	// LabelCredential marks credential Secrets and ConfigMaps with their kind.
+	// LabelCredential marks credential Secrets with their kind.
 	LabelCredential = "paude.io/credential"
 
 	AppName        = "paude"

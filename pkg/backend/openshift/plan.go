@@ -19,7 +19,7 @@ type sessionPlan struct {
 	Namespace string
 	// Claim is nil when resuming on a kept workspace claim.
 	Claim *corev1.PersistentVolumeClaim
-	// Credentials are the session's own Secrets and ConfigMaps.
+	// Credentials are the session's own credential Secrets.
 	Credentials []Object
 	Pod         *corev1.Pod
 	// Notes are lines for the user: skipped or persistent credentials.
@@ -38,7 +38,7 @@ type planInput struct {
 	CreatedAt     time.Time
 	HostEnv       map[string]string
 	// Local are credentials read from the user's home; Persistent are
-	// `paude setup` objects used for kinds missing locally.
+	// `paude setup` Secrets used for kinds missing locally.
 	Local      []LocalCredential
 	Persistent map[CredentialKind]Credential
 	Skipped    []string
@@ -111,27 +111,20 @@ func (b *Backend) hostEnv() map[string]string {
 	return env
 }
 
-// persistentCredentials finds `paude setup` objects for the kinds that
-// were not found locally. Missing objects are simply not used.
+// persistentCredentials finds `paude setup` Secrets for the kinds that
+// were not found locally. Missing Secrets are simply not used.
 func (b *Backend) persistentCredentials(ctx context.Context, c *Clients, ns string, missing []CredentialKind) (map[CredentialKind]Credential, error) {
 	found := map[CredentialKind]Credential{}
 	for _, kind := range missing {
 		name := PersistentCredentialName(kind)
-		var obj metav1.Object
-		var err error
-		configMap := kind == CredentialGitconfig
-		if configMap {
-			obj, err = c.Kube.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
-		} else {
-			obj, err = c.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-		}
+		secret, err := c.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return nil, b.apiError(err, "get", "credentials "+name, ns)
+			return nil, b.apiError(err, "get", "secret "+name, ns)
 		}
-		cred, err := CredentialFromObject(obj, configMap)
+		cred, err := CredentialFromObject(secret)
 		if err != nil {
 			return nil, err
 		}

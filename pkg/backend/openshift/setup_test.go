@@ -3,12 +3,14 @@ package openshift
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -26,10 +28,10 @@ func TestSetupCreatesNamespaceAndCredentials(t *testing.T) {
 	}
 	want := `Connected to https://api.test.invalid:6443 as alice
 Created namespace team
-Permissions in namespace team: ok (22 checked)
+Permissions in namespace team: ok (17 checked)
 Skipping claude credentials: ~/.claude and ~/.claude.json not found
 Saved gcloud credentials from ~/.config/gcloud in secret paude-gcloud (1 files)
-Saved gitconfig credentials from ~/.gitconfig in configmap paude-gitconfig (1 files)
+Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig (1 files)
 Namespace team is ready for paude sessions
 `
 	if out.String() != want {
@@ -43,14 +45,21 @@ Namespace team is ready for paude sessions
 	if _, ok := secret.Labels[LabelSessionID]; ok {
 		t.Errorf("persistent secret carries a session label: %v", secret.Labels)
 	}
-	if _, err := CredentialFromObject(secret, false); err != nil {
+	if _, err := CredentialFromObject(secret); err != nil {
 		t.Errorf("persistent secret cannot be mounted: %v", err)
 	}
+	// The gitconfig may hold tokens: a Secret, never a ConfigMap.
+	git, err := tb.cs.CoreV1().Secrets("team").Get(ctx, "paude-gitconfig", metav1.GetOptions{})
+	if err != nil || git.Type != corev1.SecretTypeOpaque || string(git.Data["gitconfig"]) != "[user]\n" {
+		t.Errorf("gitconfig secret = %+v, %v", git, err)
+	}
+	assertNoConfigMaps(t, tb.cs)
 	// A second run changes nothing and says the namespace exists.
 	out.Reset()
 	if err := tb.Setup(ctx, &out); err != nil || !strings.Contains(out.String(), "Namespace team (from kubeconfig context) exists") {
 		t.Errorf("second setup: %v\n%s", err, out.String())
 	}
+	assertNoConfigMaps(t, tb.cs)
 }
 
 func TestSetupRefusals(t *testing.T) {
@@ -76,7 +85,7 @@ func TestSetupRefusals(t *testing.T) {
 			if err == nil || !containsAll(err.Error(), tt.wantErr...) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			if _, err := tb.cs.CoreV1().ConfigMaps("team").Get(context.Background(), "paude-gitconfig", metav1.GetOptions{}); err == nil {
+			if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), "paude-gitconfig", metav1.GetOptions{}); err == nil {
 				t.Errorf("credentials created despite the refusal")
 			}
 		})
@@ -86,7 +95,8 @@ func TestSetupRefusals(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	tb := newTestBackend(t, testConfig())
 	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
-	writeFile(t, tb.home, ".gitconfig", []byte("[user]\n\tname = Me\n"))
+	gitconfig := []byte("[user]\n\tname = Me\n[http]\n\textraHeader = Authorization: Bearer GIT-TOKEN\n")
+	writeFile(t, tb.home, ".gitconfig", gitconfig)
 	opts := startOpts()
 	opts.Yolo = true
 	var out bytes.Buffer
@@ -96,8 +106,15 @@ func TestDryRun(t *testing.T) {
 	if n := len(tb.cs.Actions()); n != 0 {
 		t.Errorf("dry run made %d API calls", n)
 	}
-	if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "U0VDUkVU") {
-		t.Errorf("dry run printed a secret value")
+	// The gitconfig is a Secret like the others: neither its text nor
+	// its base64 may appear.
+	for _, leak := range []string{"SECRET-VALUE", "U0VDUkVU", "GIT-TOKEN", "name = Me", base64.StdEncoding.EncodeToString(gitconfig)} {
+		if strings.Contains(out.String(), leak) {
+			t.Errorf("dry run printed a credential value (%q)", leak)
+		}
+	}
+	if strings.Contains(out.String(), "kind: ConfigMap") {
+		t.Errorf("dry run plans a ConfigMap")
 	}
 	golden := filepath.Join("testdata", "dryrun.golden.yaml")
 	if *update {

@@ -75,10 +75,10 @@ func TestStartSession(t *testing.T) {
 	left := sessionObjectsLeft(t, tb.cs, "team", testID)
 	slices.Sort(left)
 	wantLeft := []string{
-		"configmap/paude-" + testID + "-gitconfig",
 		"persistentvolumeclaim/paude-" + testID + "-workspace",
 		"pod/paude-" + testID,
 		"secret/paude-" + testID + "-gcloud",
+		"secret/paude-" + testID + "-gitconfig",
 	}
 	if !reflect.DeepEqual(left, wantLeft) {
 		t.Errorf("objects = %v, want %v", left, wantLeft)
@@ -101,10 +101,11 @@ func TestStartSession(t *testing.T) {
 			applied = append(applied, act.GetResource().Resource)
 		}
 	}
-	wantOrder := []string{"persistentvolumeclaims", "secrets", "configmaps", "pods"}
+	wantOrder := []string{"persistentvolumeclaims", "secrets", "secrets", "pods"}
 	if !reflect.DeepEqual(applied, wantOrder) {
 		t.Errorf("apply order = %v, want %v", applied, wantOrder)
 	}
+	assertNoConfigMaps(t, tb.cs)
 	out := tb.progress.String()
 	if !containsAll(out, "Starting session "+testID+" in namespace team",
 		"Skipping claude credentials: ~/.claude and ~/.claude.json not found",
@@ -231,6 +232,11 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		{"oversize credentials", []runtime.Object{teamNS}, func(tb *testBackend) {
 			writeFile(t, tb.home, ".claude/CLAUDE.md", bytes.Repeat([]byte("m"), 2<<20))
 		}, nil, "over the 1.0 MiB a Secret can hold"},
+		// The file fits a Secret; the list of its path, kept in the same
+		// Secret, takes it over.
+		{"credentials fit only without their paths", []runtime.Object{teamNS}, func(tb *testBackend) {
+			writeFile(t, tb.home, ".gitconfig", bytes.Repeat([]byte("g"), corev1.MaxSecretSize))
+		}, nil, "listing their paths), 54 B over the 1.0 MiB a Secret can hold: largest files: ~/.gitconfig (1.0 MiB): remove what the agent does not need"},
 		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) { o.Image = "" }, "pass --image"},
 		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) { o.Workspace = "proj" }, "not an absolute path"},
 		{"bad resources", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) {
@@ -295,5 +301,63 @@ func TestStartSessionUsesPersistentCredentials(t *testing.T) {
 	}
 	if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), "paude-gcloud", metav1.GetOptions{}); err != nil {
 		t.Errorf("persistent secret removed by stop: %v", err)
+	}
+}
+
+// TestPlanHasNoConfigMap builds the plan for every kind of credential,
+// with the namespace's `paude setup` Secrets for the kinds missing
+// locally too: every credential is an Opaque Secret mounted from a
+// Secret volume, and nothing in the plan is (or mounts) a ConfigMap.
+func TestPlanHasNoConfigMap(t *testing.T) {
+	local := []LocalCredential{
+		{Kind: CredentialGcloud, Files: []CredentialFile{{Path: "adc.json", Data: []byte("{}")}}},
+		{Kind: CredentialGitconfig, Files: []CredentialFile{{Path: "gitconfig", Data: []byte("[url \"https://me:tok@git.example.com/\"]\n\tinsteadOf = https://git.example.com/\n")}}},
+		{Kind: CredentialClaude, Files: []CredentialFile{{Path: "claude.json", Data: []byte("{}")}}},
+	}
+	persistent := map[CredentialKind]Credential{}
+	for _, kind := range CredentialKinds {
+		persistent[kind] = Credential{Kind: kind, Name: PersistentCredentialName(kind), Items: []corev1.KeyToPath{{Key: "k", Path: string(kind)}}}
+	}
+	for name, in := range map[string]planInput{
+		"local credentials":     {Local: local},
+		"`paude setup` secrets": {Persistent: persistent},
+		"local and setup mixed": {Local: local[1:2], Persistent: persistent},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in.ID, in.Namespace, in.Config, in.Image = testID, "team", testConfig(), "img:1"
+			in.HostWorkspace, in.CreatedAt, in.NewClaim = "/home/me/proj", testNow, true
+			plan, err := buildPlan(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, obj := range plan.objects() {
+				if _, ok := obj.(*corev1.ConfigMap); ok {
+					t.Errorf("the plan holds ConfigMap %s", obj.GetName())
+				}
+			}
+			for _, obj := range plan.Credentials {
+				secret, ok := obj.(*corev1.Secret)
+				if !ok || secret.Type != corev1.SecretTypeOpaque {
+					t.Errorf("credential %s is %T, want an Opaque Secret", obj.GetName(), obj)
+				}
+			}
+			mounted := map[string]bool{}
+			for _, v := range plan.Pod.Spec.Volumes {
+				if v.ConfigMap != nil || v.Projected != nil {
+					t.Errorf("volume %s is not a plain Secret volume: %+v", v.Name, v.VolumeSource)
+				}
+				if v.Secret != nil {
+					mounted[v.Name] = true
+				}
+			}
+			if !mounted["cred-gitconfig"] {
+				t.Errorf("gitconfig is not mounted from a Secret: %+v", plan.Pod.Spec.Volumes)
+			}
+			for _, m := range plan.Pod.Spec.Containers[0].VolumeMounts {
+				if m.MountPath == GitconfigMountPath && (!m.ReadOnly || m.Name != "cred-gitconfig") {
+					t.Errorf("gitconfig mount = %+v, want read-only from the Secret volume", m)
+				}
+			}
+		})
 	}
 }

@@ -19,7 +19,11 @@ type agentSpec struct {
 	// address on it; "" means --allow-network (no proxy, normal DNS).
 	Network string
 	ProxyIP string
-	Env     map[string]string
+	// Env are -e flags: paude's own variables only (see agentEnvironment).
+	Env map[string]string
+	// EnvFile is the --env-file with the values from the configuration
+	// and the host; "" = none.
+	EnvFile string
 	Mounts  []mount
 	Limits  limits
 	// PullPolicy is podman's --pull for the image ("" = podman's default).
@@ -112,6 +116,9 @@ func createAgentArgs(s agentSpec) []string {
 		// No resolver at all: outside names cannot be looked up, so DNS
 		// cannot carry data out. The proxy is found through /etc/hosts.
 		args = append(args, "--dns", "none", "--add-host", ProxyHostname+":"+s.ProxyIP)
+	}
+	if s.EnvFile != "" {
+		args = append(args, "--env-file", s.EnvFile)
 	}
 	args = append(args, envArgs(s.Env)...)
 	for _, m := range s.Mounts {

@@ -23,6 +23,10 @@ func infoArgs() []string {
 	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
 }
 
+// versionArgs prints the podman client's version ("podman version X"):
+// the client is what reads --env-file, also for a remote podman.
+func versionArgs() []string { return []string{"--version"} }
+
 // imageExistsArgs exits 0 when ref is in local storage, 1 when not.
 func imageExistsArgs(ref string) []string { return []string{"image", "exists", ref} }
 
@@ -137,7 +141,8 @@ func labelArgs(labels map[string]string) []string {
 	return args
 }
 
-// envArgs renders the environment as -e flags in key order.
+// envArgs renders the environment as -e flags in key order. Only paude's
+// own variables go here: argv is readable by every local user.
 func envArgs(env map[string]string) []string {
 	var args []string
 	for _, k := range sortedKeys(env) {

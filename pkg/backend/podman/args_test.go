@@ -15,6 +15,7 @@ func TestArgs(t *testing.T) {
 		want string
 	}{
 		{"info", infoArgs(), "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"},
+		{"version", versionArgs(), "--version"},
 		{"image exists", imageExistsArgs("paude-proxy:abc"), "image exists paude-proxy:abc"},
 		{"build minimal", buildArgs(buildSpec{Tag: "t:1", Dockerfile: "/c/Containerfile", Context: "/c"}),
 			"build --force-rm --label app=paude -t t:1 -f /c/Containerfile /c"},
@@ -53,6 +54,14 @@ func TestArgs(t *testing.T) {
 			" --pull never --network paude-internal --dns none --add-host paude-proxy:203.0.113.66" +
 			" -e A=1 -e B=2 -v /src/p:/src/p -v v:/s:U -v /h/.gitconfig:/home/paude/.gitconfig:ro" +
 			" -w /src/p paude-workspace:abc -- --model opus"},
+		{"agent with an env file", createAgentArgs(agentSpec{
+			ID: "1-a", Workspace: "/w", Image: "img", CreatedAt: created, Network: "podman",
+			EnvFile: "/tmp/paude-env-1/agent.env", Env: map[string]string{"HOME": "/home/paude"},
+		}), "create --name paude-1-a --hostname paude-1-a" +
+			" --label app=paude --label paude.io/created-at=2026-01-02T03:04:05Z --label paude.io/network=open" +
+			" --label paude.io/role=agent --label paude.io/session-id=1-a --label paude.io/workspace=/w" +
+			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10" +
+			" --network podman --env-file /tmp/paude-env-1/agent.env -e HOME=/home/paude -w /w img --"},
 		{"agent open network rootless", createAgentArgs(agentSpec{
 			ID: "1-a", Workspace: "/w", Image: "img", CreatedAt: created, User: "501:0", KeepID: true, Network: "podman",
 		}), "create --name paude-1-a --hostname paude-1-a" +

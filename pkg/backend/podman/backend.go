@@ -58,6 +58,10 @@ type Options struct {
 	ProxyHosts map[string]string
 	// ProxyDNS, when set, are the proxy's DNS servers (podman --dns).
 	ProxyDNS []string
+	// EnvFileDir is where the private directory holding the agent's env
+	// file is made, for as long as `podman create` runs; "" means
+	// os.TempDir().
+	EnvFileDir string
 	// ReadyTimeout bounds the wait for the agent's tmux session and the
 	// proxy's port after a start; 0 means 60 seconds.
 	ReadyTimeout time.Duration

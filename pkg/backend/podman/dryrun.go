@@ -23,6 +23,10 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 		return err
 	}
 	cfg := opts.Config
+	env := agentEnv(cfg, opts, workspace, b.opts.Getenv)
+	if err := env.check(); err != nil {
+		return err
+	}
 	// podman is not asked: the machine's CPUs and our own UID stand in for
 	// what `podman info` would say.
 	rootless := os.Geteuid() != 0
@@ -56,7 +60,7 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	spec := agentSpec{
 		ID: "<id>", Workspace: workspace, Image: agentImage, CreatedAt: b.opts.Now(),
 		User: user, KeepID: rootless, Network: b.opts.ExternalNetwork,
-		Env:    hideHostValues(agentEnv(cfg, opts, workspace, b.opts.Getenv)),
+		Env:    env.Own,
 		Limits: lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
 	}
 	if !opts.AllowNetwork {
@@ -89,7 +93,7 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	}
 	spec.Mounts = append(append(workspaceMounts(workspace, venvs), guards...), home.Mounts...)
 	name := containerName(spec.ID)
-	steps = append(steps, dryStep{"", createAgentArgs(spec)})
+	steps = append(steps, dryStep{envFileNote(&spec, env.Passed), createAgentArgs(spec)})
 	if home.ClaudeDir != "" {
 		steps = append(steps, dryStep{"stdin: a tar of " + home.ClaudeDir + " without " + strings.Join(backend.ClaudeHistoryDirs, ", "),
 			claudeCopyArgs(name)})
@@ -103,7 +107,7 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	)
 	for i, s := range steps {
 		if s.when != "" {
-			_, _ = fmt.Fprintf(out, "# %s\n", s.when)
+			_, _ = fmt.Fprintf(out, "# %s\n", strings.ReplaceAll(s.when, "\n", "\n# "))
 		}
 		if _, err := fmt.Fprintf(out, "%d. podman %s\n", i+1, shellWords(s.args)); err != nil {
 			return err
@@ -117,6 +121,20 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 type dryStep struct {
 	when string
 	args []string
+}
+
+// envFileNote points spec at a placeholder env file and describes it: its
+// keys, never its values, which may be secrets. "" when there is no file.
+func envFileNote(spec *agentSpec, passed map[string]string) string {
+	if len(passed) == 0 {
+		return ""
+	}
+	spec.EnvFile = "<env-file>"
+	lines := []string{"<env-file>: a file only you can read, in a directory of its own, deleted as soon as podman create returns; it holds"}
+	for _, k := range sortedKeys(passed) {
+		lines = append(lines, "  "+k+"=<hidden>")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // buildSteps are the builds of a plan: skipped when its tag exists.
@@ -138,7 +156,7 @@ func (b *Backend) buildSteps(p *image.Plan, rebuild bool) []dryStep {
 }
 
 // hideHostValues keeps paude's own variables and hides every other value:
-// env entries may carry host secrets (${localEnv:...}, Vertex settings).
+// build arguments may carry host secrets (${localEnv:...}).
 func hideHostValues(env map[string]string) map[string]string {
 	out := make(map[string]string, len(env))
 	for k, v := range env {

@@ -15,7 +15,9 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 	cfg.Env = map[string]string{"TOKEN": "s3cret"}
 	f := newFake(t)
 	var out bytes.Buffer
-	b := newTestBackend(t, f, Options{StateDir: "/state"})
+	b := newTestBackend(t, f, Options{StateDir: "/state", Getenv: func(k string) string {
+		return map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "host-project-x"}[k]
+	}})
 	err := b.DryRun(backend.StartOptions{Config: cfg, Workspace: ws, Yolo: true, AgentArgs: []string{"--model", "opus"}}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +34,9 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 		"podman create --name paude-<id>",
 		"--dns none --add-host paude-proxy:<proxy-ip>",
 		"-e PAUDE_YOLO=1",
-		"-e TOKEN=<hidden>",
+		"# <env-file>: a file only you can read, in a directory of its own, deleted as soon as podman create returns; it holds\n" +
+			"#   ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#   TOKEN=<hidden>\n6. podman create --name paude-<id>",
+		"--add-host paude-proxy:<proxy-ip> --env-file <env-file> -e HOME=/home/paude",
 		"-- --model opus\n",
 		"podman start paude-<id>",
 		"podman exec -it -e TERM=$TERM paude-<id> /usr/local/bin/paude-entrypoint attach",
@@ -42,9 +46,34 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 			t.Errorf("dry run lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "s3cret") {
-		t.Error("the dry run printed an env value")
+	for _, secret := range []string{"s3cret", "host-project-x", "-e TOKEN", "-e ANTHROPIC"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("the dry run printed %q", secret)
+		}
 	}
+
+	t.Run("no configured or host variables, no env file", func(t *testing.T) {
+		var out bytes.Buffer
+		b := newTestBackend(t, f, Options{StateDir: "/state"})
+		if err := b.DryRun(backend.StartOptions{Config: config.Defaults(ws), Workspace: ws}, &out); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "env-file") {
+			t.Errorf("a dry run without variables mentions an env file:\n%s", out.String())
+		}
+	})
+	t.Run("a value the env file cannot carry is refused", func(t *testing.T) {
+		c := config.Defaults(ws)
+		c.Env = map[string]string{"KEY": "-----BEGIN KEY-----\nMII"}
+		var out bytes.Buffer
+		err := b.DryRun(backend.StartOptions{Config: c, Workspace: ws}, &out)
+		if err == nil || !strings.Contains(err.Error(), "configured variable KEY cannot be passed to the session: its value has a line break") {
+			t.Fatalf("error = %v", err)
+		}
+		if out.Len() != 0 || strings.Contains(err.Error(), "MII") {
+			t.Errorf("printed %q, error %v", out.String(), err)
+		}
+	})
 
 	t.Run("allow-network has no proxy", func(t *testing.T) {
 		var out bytes.Buffer

@@ -28,44 +28,83 @@ func proxyURL() string { return fmt.Sprintf("http://%s:%d", ProxyHostname, proxy
 // noProxy are the destinations the agent reaches without the proxy.
 const noProxy = "localhost,127.0.0.1,::1"
 
+// agentEnvironment is the agent container's environment, in two parts
+// that reach podman differently.
+type agentEnvironment struct {
+	// Own are paude's own variables: the proxy settings, HOME, and the
+	// PAUDE_* settings of the entrypoint. They are fixed or derived by
+	// paude (paths, whole seconds, "1"), never a user's secret, so they
+	// stay -e flags, which keeps the create command readable in golden
+	// files, dry runs and `podman inspect`. PAUDE_SETUP is among them: it
+	// is shell code from the project's configuration (never filled from
+	// the host), which reads secrets from the environment as $NAME, and
+	// it often spans lines (a postCreateCommand object always does),
+	// which an env file cannot carry.
+	Own map[string]string
+	// Passed are the values from the configuration (env, containerEnv)
+	// and the host (Vertex AI pass-through): they may be secrets, so they
+	// go to the env file, never on podman's command line.
+	Passed map[string]string
+	// from names where each Passed value came from, for errors.
+	from map[string]string
+}
+
 // agentEnv is the agent container's environment. Later sources win:
 // Vertex pass-through, then the configuration's env (paude.json "env" or
 // devcontainer "containerEnv", less PAUDE_* names), then paude's own
 // variables, which the configuration cannot override.
-func agentEnv(cfg *config.Config, opts backend.StartOptions, workspace string, getenv func(string) string) map[string]string {
-	env := map[string]string{}
+func agentEnv(cfg *config.Config, opts backend.StartOptions, workspace string, getenv func(string) string) agentEnvironment {
+	e := agentEnvironment{Own: map[string]string{}, Passed: map[string]string{}, from: map[string]string{}}
 	for _, k := range VertexEnv {
 		if v := getenv(k); v != "" {
-			env[k] = v
+			e.Passed[k], e.from[k] = v, "host variable "+k
 		}
 	}
 	for k, v := range cfg.Env {
 		// PAUDE_* belong to the entrypoint's contract (agent command,
 		// state directory, ...); the configuration has its own keys.
 		if !strings.HasPrefix(k, "PAUDE_") {
-			env[k] = v
+			e.Passed[k], e.from[k] = v, "configured variable "+k
 		}
 	}
+	own := e.Own
 	if !opts.AllowNetwork {
 		// Both spellings: curl reads only the lower-case http_proxy, most
 		// other tools read either.
 		for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-			env[k] = proxyURL()
+			own[k] = proxyURL()
 		}
-		env["NO_PROXY"], env["no_proxy"] = noProxy, noProxy
+		own["NO_PROXY"], own["no_proxy"] = noProxy, noProxy
 	}
-	env["HOME"] = containerHome
-	env["PAUDE_WORKSPACE"] = workspace
-	env["PAUDE_STATE_DIR"] = stateDir
-	env["PAUDE_IDLE_TIMEOUT"] = seconds(cfg.Session.IdleTimeout)
-	env["PAUDE_MAX_LIFETIME"] = seconds(cfg.Session.MaxLifetime)
+	own["HOME"] = containerHome
+	own["PAUDE_WORKSPACE"] = workspace
+	own["PAUDE_STATE_DIR"] = stateDir
+	own["PAUDE_IDLE_TIMEOUT"] = seconds(cfg.Session.IdleTimeout)
+	own["PAUDE_MAX_LIFETIME"] = seconds(cfg.Session.MaxLifetime)
 	if opts.Yolo {
-		env["PAUDE_YOLO"] = "1"
+		own["PAUDE_YOLO"] = "1"
 	}
 	if cfg.Setup != "" {
-		env["PAUDE_SETUP"] = cfg.Setup
+		own["PAUDE_SETUP"] = cfg.Setup
 	}
-	return env
+	// paude's own values win; a configured HTTPS_PROXY must not even
+	// reach the file (-e would override it, but podman would read it).
+	for k := range own {
+		delete(e.Passed, k)
+		delete(e.from, k)
+	}
+	return e
+}
+
+// check refuses, before anything is created, a value the env file cannot
+// carry, naming the setting it came from.
+func (e agentEnvironment) check() error {
+	for _, k := range sortedKeys(e.Passed) {
+		if err := checkEnvFileVar(k, e.Passed[k]); err != nil {
+			return fmt.Errorf("%s cannot be passed to the session: %w", e.from[k], err)
+		}
+	}
+	return nil
 }
 
 // seconds renders a duration as whole seconds, rounded up so a limit of

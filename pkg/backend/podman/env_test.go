@@ -29,11 +29,11 @@ func TestAgentEnv(t *testing.T) {
 		"http_proxy": "http://paude-proxy:3128", "https_proxy": "http://paude-proxy:3128",
 		"NO_PROXY": "localhost,127.0.0.1,::1", "no_proxy": "localhost,127.0.0.1,::1",
 	}
-	common := map[string]string{
-		"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "proj", "CLOUD_ML_REGION": "us-east5",
+	own := map[string]string{
 		"HOME": "/home/paude", "PAUDE_WORKSPACE": "/w", "PAUDE_STATE_DIR": "/var/lib/paude-state",
 		"PAUDE_IDLE_TIMEOUT": "14400", "PAUDE_MAX_LIFETIME": "2",
 	}
+	vertex := map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "proj", "CLOUD_ML_REGION": "us-east5"}
 	with := func(ms ...map[string]string) map[string]string {
 		out := map[string]string{}
 		for _, m := range ms {
@@ -42,25 +42,30 @@ func TestAgentEnv(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name string
-		cfg  func(*config.Config)
-		opts backend.StartOptions
-		want map[string]string
+		name       string
+		cfg        func(*config.Config)
+		opts       backend.StartOptions
+		wantOwn    map[string]string
+		wantPassed map[string]string
 	}{
-		{"proxied defaults", nil, backend.StartOptions{}, with(common, proxied)},
-		{"open network has no proxy variables", nil, backend.StartOptions{AllowNetwork: true}, common},
-		{"yolo and setup", func(c *config.Config) { c.Setup = "npm ci" }, backend.StartOptions{Yolo: true},
-			with(common, proxied, map[string]string{"PAUDE_YOLO": "1", "PAUDE_SETUP": "npm ci"})},
+		{"proxied defaults", nil, backend.StartOptions{}, with(own, proxied), vertex},
+		{"open network has no proxy variables", nil, backend.StartOptions{AllowNetwork: true}, own, vertex},
+		{"yolo and setup are paude's own", func(c *config.Config) { c.Setup = "npm ci\nmake" }, backend.StartOptions{Yolo: true},
+			with(own, proxied, map[string]string{"PAUDE_YOLO": "1", "PAUDE_SETUP": "npm ci\nmake"}), vertex},
 		{"config env overrides pass-through but not paude's own",
 			func(c *config.Config) {
 				c.Env = map[string]string{"CLOUD_ML_REGION": "europe-west4", "FOO": "bar",
-					"HTTPS_PROXY": "http://evil:1", "PAUDE_YOLO": "1", "PAUDE_SETUP": "rm -rf /"}
+					"HTTPS_PROXY": "http://evil:1", "HOME": "/root", "PAUDE_YOLO": "1", "PAUDE_SETUP": "rm -rf /"}
 			},
 			backend.StartOptions{},
-			with(common, proxied, map[string]string{"CLOUD_ML_REGION": "europe-west4", "FOO": "bar"})},
+			with(own, proxied), with(vertex, map[string]string{"CLOUD_ML_REGION": "europe-west4", "FOO": "bar"})},
+		{"a proxy variable of the config is passed when the network is open",
+			func(c *config.Config) { c.Env = map[string]string{"HTTPS_PROXY": "http://corp:8080"} },
+			backend.StartOptions{AllowNetwork: true},
+			own, with(vertex, map[string]string{"HTTPS_PROXY": "http://corp:8080"})},
 		{"timeouts of zero mean never",
 			func(c *config.Config) { c.Session = config.Session{} }, backend.StartOptions{AllowNetwork: true},
-			with(common, map[string]string{"PAUDE_IDLE_TIMEOUT": "0", "PAUDE_MAX_LIFETIME": "0"})},
+			with(own, map[string]string{"PAUDE_IDLE_TIMEOUT": "0", "PAUDE_MAX_LIFETIME": "0"}), vertex},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,8 +74,55 @@ func TestAgentEnv(t *testing.T) {
 				tt.cfg(c)
 			}
 			got := agentEnv(c, tt.opts, "/w", getenv)
-			if !maps.Equal(got, tt.want) {
-				t.Errorf("env mismatch\n got: %v\nwant: %v", got, tt.want)
+			if !maps.Equal(got.Own, tt.wantOwn) {
+				t.Errorf("own variables mismatch\n got: %v\nwant: %v", got.Own, tt.wantOwn)
+			}
+			if !maps.Equal(got.Passed, tt.wantPassed) {
+				t.Errorf("passed variables mismatch\n got: %v\nwant: %v", got.Passed, tt.wantPassed)
+			}
+		})
+	}
+}
+
+// TestAgentEnvCheck checks that a value the env file cannot carry is
+// refused with the setting it came from, and that a value it can carry,
+// however odd, is not.
+func TestAgentEnvCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		host    map[string]string
+		env     map[string]string
+		setup   string
+		wantErr string
+	}{
+		{name: "odd but single-line values pass",
+			env: map[string]string{"A": ` lead "dq" 'sq' #hash a=b trail `, "B": "#starts-with-hash", "C": "", "D": "tab\there"}},
+		{name: "a multi-line setup is paude's own and passes", setup: "npm ci\nmake\n"},
+		{name: "newline in config env", env: map[string]string{"CERT": "-----BEGIN-----\nabc"},
+			wantErr: "configured variable CERT cannot be passed to the session: its value has a line break"},
+		{name: "carriage return in config env", env: map[string]string{"X": "a\rb"},
+			wantErr: "configured variable X cannot be passed to the session: its value has a line break"},
+		{name: "newline in a host variable", host: map[string]string{"CLOUD_ML_REGION": "us\neast"},
+			wantErr: "host variable CLOUD_ML_REGION cannot be passed to the session: its value has a line break"},
+		{name: "a config value replacing a bad host value is what counts",
+			host: map[string]string{"CLOUD_ML_REGION": "us\neast"}, env: map[string]string{"CLOUD_ML_REGION": "us-east5"}},
+		{name: "too long for podman's line reader", env: map[string]string{"BIG": strings.Repeat("x", maxEnvFileLine-len("BIG=")+1)},
+			wantErr: "configured variable BIG cannot be passed to the session: its value is 65532 bytes, more than podman's --env-file reads for it (65531)"},
+		{name: "the longest line podman reads", env: map[string]string{"BIG": strings.Repeat("x", maxEnvFileLine-len("BIG="))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Defaults("/w")
+			c.Env, c.Setup = tt.env, tt.setup
+			err := agentEnv(c, backend.StartOptions{}, "/w", func(k string) string { return tt.host[k] }).check()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("check: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v\nwant prefix %s", err, tt.wantErr)
 			}
 		})
 	}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,15 @@ type fakeRunner struct {
 	mu    sync.Mutex
 	rules []*rule
 	calls []string
+	// envFiles are the --env-file files of calls, by call index, read
+	// when the call was made: paude removes them when podman returns.
+	envFiles map[int]seenEnvFile
+}
+
+// seenEnvFile is an env file as podman would have found it.
+type seenEnvFile struct {
+	content       string
+	mode, dirMode os.FileMode
 }
 
 // rule answers calls whose argv, joined by spaces, starts with prefix.
@@ -51,6 +63,11 @@ func (f *fakeRunner) match(args []string) *rule {
 	defer f.mu.Unlock()
 	line := strings.Join(args, " ")
 	f.calls = append(f.calls, line)
+	for i, a := range args {
+		if a == "--env-file" && i+1 < len(args) {
+			f.readEnvFile(len(f.calls)-1, args[i+1])
+		}
+	}
 	for _, r := range f.rules {
 		if r.times < 0 || !strings.HasPrefix(line, r.prefix) {
 			continue
@@ -91,6 +108,27 @@ func withArgs(err error, args []string) error {
 		return &c
 	}
 	return err
+}
+
+func (f *fakeRunner) readEnvFile(call int, path string) {
+	b, err := os.ReadFile(path)
+	fi, ferr := os.Stat(path)
+	di, derr := os.Stat(filepath.Dir(path))
+	if err != nil || ferr != nil || derr != nil {
+		f.t.Errorf("call %d names env file %s, which podman could not read: %v %v %v", call, path, err, ferr, derr)
+		return
+	}
+	if f.envFiles == nil {
+		f.envFiles = map[int]seenEnvFile{}
+	}
+	f.envFiles[call] = seenEnvFile{content: string(b), mode: fi.Mode(), dirMode: di.Mode()}
+}
+
+// EnvFiles returns the env files the calls named, by call index.
+func (f *fakeRunner) EnvFiles() map[int]seenEnvFile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.envFiles)
 }
 
 // Calls returns the recorded argv lines.

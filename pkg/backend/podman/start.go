@@ -38,8 +38,15 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		return nil, err
 	}
 	cfg := opts.Config
+	env := agentEnv(cfg, opts, workspace, b.opts.Getenv)
+	if err := env.check(); err != nil {
+		return nil, err
+	}
 	host, err := b.host(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.checkEnvFileReader(ctx, env.Passed); err != nil {
 		return nil, err
 	}
 	lim, note, err := limitsFor(cfg.Backend.Resources, host.CPUs)
@@ -92,7 +99,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		ID: id, Workspace: workspace, Image: agentImage, CreatedAt: now,
 		User: user, KeepID: host.Rootless,
 		Network: b.opts.ExternalNetwork,
-		Env:     agentEnv(cfg, opts, workspace, b.opts.Getenv),
+		Env:     env.Own,
 		Limits:  lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
 	}
 	// The --allow-network banner is the command tree's: it is the same
@@ -127,7 +134,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 
 	name := containerName(id)
 	fmt.Fprintf(progress, "Creating session %s\n", id)
-	if _, err := b.runner.Run(ctx, createAgentArgs(spec)); err != nil {
+	if err := b.createAgent(ctx, spec, env.Passed); err != nil {
 		b.remove(name)
 		return nil, fmt.Errorf("failed to create the session container: %w", withHint(err))
 	}

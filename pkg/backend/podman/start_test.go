@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +21,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // buildDirRe matches the temporary build context directories.
 var buildDirRe = regexp.MustCompile(`\S*/paude-build-[0-9]+`)
+
+// envFileRe matches the agent's env file in its private directory.
+var envFileRe = regexp.MustCompile(`\S*/paude-env-[0-9]+/agent\.env`)
 
 // startCase is one StartSession scenario: the fake podman's answers and
 // the golden file of the exact commands it must receive.
@@ -179,7 +183,8 @@ func runStartCase(t *testing.T, tt startCase) {
 	if tt.opts != nil {
 		tt.opts(&opts)
 	}
-	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never"}
+	envDir := t.TempDir()
+	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never", EnvFileDir: envDir}
 	if tt.backend != nil {
 		tt.backend(&bopts)
 	}
@@ -204,9 +209,24 @@ func runStartCase(t *testing.T, tt startCase) {
 	case s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning:
 		t.Errorf("session = %+v", s)
 	}
+	if left, _ := os.ReadDir(envDir); len(left) != 0 {
+		t.Errorf("the env file outlived the start: %v", left)
+	}
+	// The golden file has every call, and under a call that named an env
+	// file, that file as podman found it.
 	var got strings.Builder
-	for _, c := range f.Calls() {
-		got.WriteString(buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR") + "\n")
+	envFiles := f.EnvFiles()
+	for i, c := range f.Calls() {
+		c = buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR")
+		got.WriteString(envFileRe.ReplaceAllString(c, "$$ENV_FILE") + "\n")
+		if ef, ok := envFiles[i]; ok {
+			fmt.Fprintf(&got, "  $ENV_FILE: mode %v in a directory of mode %v\n", ef.mode, ef.dirMode)
+			for _, line := range strings.SplitAfter(ef.content, "\n") {
+				if line != "" {
+					got.WriteString("  | " + strings.TrimSuffix(line, "\n") + "\n")
+				}
+			}
+		}
 	}
 	golden := filepath.Join("testdata", "start", tt.golden)
 	if *update {
@@ -248,6 +268,7 @@ func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVar
 // otherwise: podman works, images and objects exist, everything succeeds.
 func defaultRules(f *fakeRunner) {
 	f.on("ps --quiet", "", nil)
+	f.on("--version", "podman version 4.3.1\n", nil)
 	f.on("image exists", "", nil)
 	f.on("build ", "", nil)
 	f.on("network ", "", nil)

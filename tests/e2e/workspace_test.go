@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,10 +32,16 @@ func typeInAgent(t *testing.T, id, line string) {
 // TestWorkspace checks what the agent sees of the host: the workspace
 // read-write at the same path (git works under an OpenShift-style
 // arbitrary UID), credentials read-only or copied, venvs shadowed, setup
-// once per workspace, the Vertex variables and --yolo passed on.
+// once per workspace, the Vertex variables and --yolo passed on, and a
+// configured env value arriving byte for byte without ever being on
+// podman's command line.
 func TestWorkspace(t *testing.T) {
 	need(t)
-	ws := newWorkspace(t, fakeAgentConfig(map[string]any{"setup": "echo ran >> setup-log.txt"}))
+	// Blanks at both ends, quotes, '#' and '=': what an env file could be
+	// thought to mangle; the number makes the value unique to this run.
+	trickyValue := fmt.Sprintf(` e2e-marker-%d "double" 'single' #not-a-comment a=b=c `, time.Now().UnixNano())
+	ws := newWorkspace(t, fakeAgentConfig(map[string]any{"setup": "echo ran >> setup-log.txt",
+		"env": map[string]string{"E2E_TRICKY": trickyValue}}))
 	git := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command("git", append([]string{"-c", "safe.directory=*", "-C", ws}, args...)...).CombinedOutput()
@@ -54,8 +62,10 @@ func TestWorkspace(t *testing.T) {
 
 	progress := &syncBuffer{}
 	var home string
+	envFileDir := t.TempDir()
 	b := testBackend(t, progress, func(o *podman.Options) {
 		o.User = "1000680000:0"
+		o.EnvFileDir = envFileDir
 		home = o.HomeDir
 		host := map[string]string{"CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project", "TERM": "xterm"}
 		o.Getenv = func(k string) string { return host[k] }
@@ -180,6 +190,33 @@ func TestWorkspace(t *testing.T) {
 			t.Error("an unset host variable was passed")
 		}
 	})
+	t.Run("a configured env value arrives byte for byte and never on podman's command line", func(t *testing.T) {
+		if out := mustInAgent(t, s.ID, "printenv E2E_TRICKY"); out != trickyValue+"\n" {
+			t.Errorf("inside the session E2E_TRICKY = %q, want %q", strings.TrimSuffix(out, "\n"), trickyValue)
+		}
+		// The container's configuration holds the value (that is where
+		// podman keeps it); the command podman was run with, which podman
+		// records, must not.
+		var env, createCommand []string
+		inspectJSON(t, "paude-"+s.ID, "{{json .Config.Env}}", &env)
+		inspectJSON(t, "paude-"+s.ID, "{{json .Config.CreateCommand}}", &createCommand)
+		if !slices.Contains(env, "E2E_TRICKY="+trickyValue) {
+			t.Errorf("Config.Env lacks the value: %q", env)
+		}
+		if len(createCommand) == 0 || !slices.Contains(createCommand, "--env-file") {
+			t.Errorf("CreateCommand does not name an env file: %q", createCommand)
+		}
+		for _, arg := range createCommand {
+			for _, secret := range []string{"e2e-marker-", "e2e-project", "us-east5"} {
+				if strings.Contains(arg, secret) {
+					t.Errorf("podman create ran with %q on its command line: %q", secret, arg)
+				}
+			}
+		}
+		if left, err := os.ReadDir(envFileDir); err != nil || len(left) != 0 {
+			t.Errorf("the env file outlived the start: %v %v", left, err)
+		}
+	})
 	t.Run("setup runs once per workspace and leaves no marker in it", func(t *testing.T) {
 		second := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
 		waitScreen(t, second.ID, "fake-agent$", 30*time.Second)
@@ -193,6 +230,18 @@ func TestWorkspace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// inspectJSON decodes a JSON field of `podman container inspect` into v.
+func inspectJSON(t *testing.T, name, format string, v any) {
+	t.Helper()
+	out, err := exec.Command("podman", "container", "inspect", "--format", format, name).Output()
+	if err != nil {
+		t.Fatalf("podman container inspect %s: %v", name, err)
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("podman container inspect %s --format %s printed %q: %v", name, format, out, err)
+	}
 }
 
 func mkFile(t *testing.T, path, content string) {

@@ -153,6 +153,7 @@ func TestAttachResumes(t *testing.T) {
 			if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), SessionCredentialName(testID, CredentialGitconfig), metav1.GetOptions{}); err != nil {
 				t.Errorf("credentials not recreated: %v", err)
 			}
+			assertNoConfigMaps(t, tb.cs)
 			if len(tb.exec.urls) != 1 {
 				t.Errorf("exec calls = %d, want 1", len(tb.exec.urls))
 			}

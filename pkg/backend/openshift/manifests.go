@@ -249,8 +249,9 @@ func credentialVolume(cred Credential) (vols []corev1.Volume, mounts []corev1.Vo
 // prepareScript is the init container's program. Secret volumes keep
 // their data under "..data"-style entries, which the globs skip; -L
 // copies file contents, not the volume's symlinks. The copies belong to
-// the pod's user but keep the Secret's read-only mode, so they are made
-// writable for that user: the agent writes its config.
+// the pod's user but keep the Secret's read-only mode, so each is made
+// writable for that user (not the emptyDir itself, which is root's): the
+// agent writes its config.
 const prepareScript = `set -eu
 if ! mkdir -p "$PAUDE_WORKSPACE" "$PAUDE_STATE_DIR"; then
   echo "paude: the workspace volume is not writable by uid $(id -u) gid $(id -g): the image must run in group 0 and the volume must be group-writable (fsGroup)" >&2
@@ -262,10 +263,13 @@ if [ -d "$seed/claude" ]; then
   for f in "$seed"/claude/* "$seed"/claude/.[!.]*; do
     [ -e "$f" ] || continue
     cp -RL "$f" "$dest/"
+    chmod -R u+w "$dest/${f##*/}"
   done
 fi
-if [ -f "$seed/claude.json" ]; then cp -L "$seed/claude.json" "$dest/.claude.json"; fi
-if [ -d "$seed" ]; then chmod -R u+w "$dest"; fi
+if [ -f "$seed/claude.json" ]; then
+  cp -L "$seed/claude.json" "$dest/.claude.json"
+  chmod u+w "$dest/.claude.json"
+fi
 `
 
 // WorkspaceClaimParams is everything WorkspaceClaimFor needs.

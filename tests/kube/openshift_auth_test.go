@@ -3,6 +3,7 @@
 package kube_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -108,20 +109,30 @@ func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
 	}
 }
 
+// documentedRules are the rights docs/OPENSHIFT.md lists for the
+// session namespace, and nothing else: no configmaps, on which paude
+// needs no right at all.
+var documentedRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "secrets"},
+		Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
+	{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}},
+}
+
 // TestOpenShiftForbiddenNamesWhatIsMissing gives a user every right a
 // session needs but one, and checks that start names exactly that one
-// (from a real SelfSubjectAccessReview) and creates nothing.
+// (from a real SelfSubjectAccessReview) and creates nothing. Then it
+// grants exactly the rights the documentation lists, without any on
+// configmaps, and checks that setup and a real session with a gitconfig
+// work for that user.
 func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	c := kubetest.Require(t)
+	img := workspaceImage(t)
 	ns := c.Namespace(t, nil)
+	class := workspaceStorage(t, c, 1)
 	token, _ := boundToken(t, c, ns, "kt-user")
 	ctx := context.Background()
-	rules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "secrets", "configmaps"},
-			Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
-		// pods/exec deliberately missing.
-	}
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "kt-almost-edit"}, Rules: rules}
+	// pods/exec deliberately missing.
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "kt-almost-edit"}, Rules: documentedRules[:1]}
 	if _, err := c.Client.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +144,15 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	if _, err := c.Client.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	b := paudeBackend(t, tokenKubeconfig(t, c, ns, token), ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
+	home := writeHome(t, map[string]string{".gitconfig": "[user]\n\tname = Limited User\n"})
+	kubeconfig := tokenKubeconfig(t, c, ns, token)
+	progress := &syncBuffer{}
+	b := paudeBackend(t, kubeconfig, ns, sessionConfig(class, false), home, progress)
 	deadline := time.Now().Add(time.Minute)
 	var err error
 	for {
 		// RBAC caches settle quickly but not instantly.
-		_, err = b.StartSession(ctx, backend.StartOptions{Image: c.Image, Workspace: "/home/me/proj"})
+		_, err = b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/proj"})
 		var forbidden *openshift.ForbiddenError
 		if errors.As(err, &forbidden) && forbidden.Resource == "pods/exec" || time.Now().After(deadline) {
 			break
@@ -168,5 +182,39 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d %s created by a start that was not allowed", n, kind)
 		}
+	}
+
+	// Exactly the documented rights: setup and a session work.
+	role.Rules = documentedRules
+	if _, err := c.Client.RbacV1().Roles(ns).Update(ctx, role, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		out.Reset()
+		err = b.Setup(ctx, &out)
+		var forbidden *openshift.ForbiddenError
+		if !errors.As(err, &forbidden) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || !strings.Contains(out.String(), "Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig") {
+		t.Fatalf("setup with the documented rights: %v\n%s", err, out.String())
+	}
+	s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/proj"})
+	if err != nil {
+		t.Fatalf("start with the documented rights: %v\nprogress:\n%s", err, progress)
+	}
+	if got, err := execIn(t, c, ns, s.ID, "git config --global user.name"); err != nil || got != "Limited User\n" {
+		t.Errorf("git config --global user.name = %q, %v", got, err)
+	}
+	if err := b.StopSession(ctx, s.ID); err != nil {
+		t.Errorf("stop with the documented rights: %v", err)
+	}
+	if left := labelledObjects(t, c, ns, s.ID); len(left) != 0 {
+		t.Errorf("objects left after stop: %v", left)
+	}
+	if l, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName}); err != nil || len(l.Items) != 0 {
+		t.Errorf("paude created ConfigMaps: %v, %v", l, err)
 	}
 }

@@ -38,12 +38,14 @@ func execIn(t *testing.T, c *kubetest.Cluster, ns, id, script string) (string, e
 // labelled with it afterwards.
 func TestOpenShiftSessionStartListStop(t *testing.T) {
 	c := kubetest.Require(t)
+	// A gitconfig can hold a token: it must travel as a Secret.
+	gitconfig := "[user]\n\tname = Test User\n[url \"https://me:tok3n@git.example.com/\"]\n\tinsteadOf = https://git.example.com/\n"
 	img := workspaceImage(t)
 	ns := c.Namespace(t, restrictedNamespace)
 	class := workspaceStorage(t, c, 1)
 	home := writeHome(t, map[string]string{
 		".config/gcloud/legacy_credentials/me@example.com/adc.json": `{"type":"authorized_user"}`,
-		".gitconfig":            "[user]\n\tname = Test User\n",
+		".gitconfig":            gitconfig,
 		".claude/settings.json": `{"theme":"dark"}`,
 		".claude.json":          `{"numStartups":1}`,
 	})
@@ -83,7 +85,9 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 		{"gcloud read-only", "touch ~/.config/gcloud/x 2>/dev/null || echo refused", "refused\n"},
 		{"gitconfig", "git config --global user.name", "Test User\n"},
 		{"gitconfig read-only", "{ echo x >> ~/.gitconfig; } 2>/dev/null || echo refused", "refused\n"},
-		{"claude config copied and writable", "cat ~/.claude/settings.json ~/.claude/.claude.json && echo more >> ~/.claude/.claude.json && echo ok", `{"theme":"dark"}{"numStartups":1}ok` + "\n"},
+		{"gitconfig token intact", "git config --global --get-regexp '^url\\.'", "url.https://me:tok3n@git.example.com/.insteadof https://git.example.com/\n"},
+		{"credential files owner and group only", "stat -L -c %a ~/.gitconfig ~/.config/gcloud/legacy_credentials/me@example.com/adc.json", "440\n440\n"},
+		{"claude config copied and writable", "cat ~/.claude/settings.json ~/.claude/.claude.json && echo more >> ~/.claude/.claude.json && test -w ~/.claude/settings.json && echo ok", `{"theme":"dark"}{"numStartups":1}ok` + "\n"},
 		{"no service account token", "test -e /var/run/secrets/kubernetes.io/serviceaccount/token && echo present || echo absent", "absent\n"},
 		{"no service links", "env | grep -c '^KT_WEB_' || true", "0\n"},
 		{"no privilege escalation", "grep NoNewPrivs /proc/self/status | tr -d '\\t '", "NoNewPrivs:1\n"},
@@ -96,6 +100,8 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 			t.Errorf("%s: got %q (%v), want %q", ck.name, out, err, ck.want)
 		}
 	}
+
+	checkGitconfigSecret(t, c, ns, s.ID, gitconfig)
 
 	sessions, err := b.ListSessions(ctx)
 	if err != nil {
@@ -113,6 +119,44 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	}
 	if err := b.StopSession(ctx, s.ID); err != nil {
 		t.Errorf("stopping a stopped session: %v", err)
+	}
+}
+
+// checkGitconfigSecret checks what the API server holds for a session's
+// gitconfig: an Opaque Secret with the file, mounted read-only from a
+// Secret volume, and no ConfigMap anywhere in the namespace.
+func checkGitconfigSecret(t *testing.T, c *kubetest.Cluster, ns, id, gitconfig string) {
+	t.Helper()
+	ctx := context.Background()
+	name := openshift.SessionCredentialName(id, openshift.CredentialGitconfig)
+	secret, err := c.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("gitconfig secret: %v", err)
+	}
+	if secret.Type != corev1.SecretTypeOpaque || string(secret.Data["gitconfig"]) != gitconfig {
+		t.Errorf("gitconfig secret = type %s, data %q", secret.Type, secret.Data)
+	}
+	pod, err := c.Client.CoreV1().Pods(ns).Get(ctx, openshift.PodName(id), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mounted bool
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == "cred-gitconfig" {
+			mounted = v.Secret != nil && v.Secret.SecretName == name && v.ConfigMap == nil
+		}
+	}
+	for _, m := range pod.Spec.Containers[0].VolumeMounts {
+		if m.MountPath == openshift.GitconfigMountPath && !m.ReadOnly {
+			t.Errorf("gitconfig mounted writable: %+v", m)
+		}
+	}
+	if !mounted {
+		t.Errorf("gitconfig not mounted from secret %s: %+v", name, pod.Spec.Volumes)
+	}
+	cms, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+	if err != nil || len(cms.Items) != 0 {
+		t.Errorf("paude created ConfigMaps: %+v, %v", cms, err)
 	}
 }
 

@@ -12,6 +12,5 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := plugin.NewRootCmd(streams, plugin.KubectlPlugin).Execute()
-	os.Exit(plugin.ExitCode(err, streams.ErrOut))
+	os.Exit(plugin.Main(streams, plugin.KubectlPlugin, os.Args[1:]))
 }

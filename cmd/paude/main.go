@@ -12,6 +12,5 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := plugin.NewRootCmd(streams, plugin.Standalone).Execute()
-	os.Exit(plugin.ExitCode(err, streams.ErrOut))
+	os.Exit(plugin.Main(streams, plugin.Standalone, os.Args[1:]))
 }

@@ -28,7 +28,8 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 // ExitCode maps the error returned by the root command to the process exit
 // code and prints the error, if any, to errOut. It is the only place that
 // decides exit codes: 0 success, the agent's own code after attach, 2 for
-// usage mistakes, 1 for everything else.
+// usage mistakes, 128+N when signal N interrupted the command, 1 for
+// everything else.
 func ExitCode(err error, errOut io.Writer) int {
 	if err == nil {
 		return 0
@@ -38,6 +39,10 @@ func ExitCode(err error, errOut io.Writer) int {
 		return exit.Code
 	}
 	_, _ = fmt.Fprintf(errOut, "error: %v\n", err)
+	var interrupted *InterruptedError
+	if errors.As(err, &interrupted) {
+		return interrupted.code()
+	}
 	var usage *UsageError
 	if errors.As(err, &usage) {
 		return 2

@@ -61,6 +61,9 @@ func TestWorkspace(t *testing.T) {
 	}
 
 	progress := &syncBuffer{}
+	// podman copies its own proxy variables into containers unless told
+	// not to; the session must see only paude's proxy.
+	t.Setenv("ftp_proxy", "http://host-proxy.invalid:3128")
 	var home string
 	envFileDir := t.TempDir()
 	b := testBackend(t, progress, func(o *podman.Options) {
@@ -188,6 +191,9 @@ func TestWorkspace(t *testing.T) {
 		}
 		if strings.Contains(out, "CLAUDE_CODE_USE_VERTEX") {
 			t.Error("an unset host variable was passed")
+		}
+		if strings.Contains(out, "host-proxy.invalid") {
+			t.Error("the host's ftp_proxy reached the session behind paude's proxy")
 		}
 	})
 	t.Run("a configured env value arrives byte for byte and never on podman's command line", func(t *testing.T) {

@@ -116,6 +116,10 @@ func createAgentArgs(s agentSpec) []string {
 		// No resolver at all: outside names cannot be looked up, so DNS
 		// cannot carry data out. The proxy is found through /etc/hosts.
 		args = append(args, "--dns", "none", "--add-host", ProxyHostname+":"+s.ProxyIP)
+		// podman copies the host's proxy variables (ftp_proxy among
+		// them, which paude does not set) into the container by
+		// default; behind paude's proxy the only proxy is paude's.
+		args = append(args, "--http-proxy=false")
 	}
 	if s.EnvFile != "" {
 		args = append(args, "--env-file", s.EnvFile)

@@ -51,7 +51,7 @@ func TestArgs(t *testing.T) {
 			" --label paude.io/role=agent --label paude.io/session-id=1767323045-deadbeef --label paude.io/workspace=/src/p" +
 			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10 --user 1000:0" +
 			" --pids-limit 4096 --memory 8589934592 --memory-reservation 4294967296 --cpus 2 --cpu-shares 1024" +
-			" --pull never --network paude-internal --dns none --add-host paude-proxy:203.0.113.66" +
+			" --pull never --network paude-internal --dns none --add-host paude-proxy:203.0.113.66 --http-proxy=false" +
 			" -e A=1 -e B=2 -v /src/p:/src/p -v v:/s:U -v /h/.gitconfig:/home/paude/.gitconfig:ro" +
 			" -w /src/p paude-workspace:abc -- --model opus"},
 		{"agent with an env file", createAgentArgs(agentSpec{

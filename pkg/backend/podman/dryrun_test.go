@@ -36,7 +36,7 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 		"-e PAUDE_YOLO=1",
 		"# <env-file>: a file only you can read, in a directory of its own, deleted as soon as podman create returns; it holds\n" +
 			"#   ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#   TOKEN=<hidden>\n6. podman create --name paude-<id>",
-		"--add-host paude-proxy:<proxy-ip> --env-file <env-file> -e HOME=/home/paude",
+		"--add-host paude-proxy:<proxy-ip> --http-proxy=false --env-file <env-file> -e HOME=/home/paude",
 		"-- --model opus\n",
 		"podman start paude-<id>",
 		"podman exec -it -e TERM=$TERM paude-<id> /usr/local/bin/paude-entrypoint attach",

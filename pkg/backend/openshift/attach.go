@@ -116,6 +116,13 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 	if err != nil {
 		return err
 	}
+	if plan.Env == nil {
+		// The config no longer sets any values: the env Secret of an
+		// earlier start must not keep them.
+		if err := b.deleteRef(ctx, c, ns, ref{Kind: "secret", Name: EnvSecretName(id), Session: id}); err != nil {
+			return err
+		}
+	}
 	return b.launch(ctx, c, plan, b.cfg, b.opts.Progress)
 }
 

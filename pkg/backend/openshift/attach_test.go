@@ -194,3 +194,55 @@ func statusOf(from *corev1.Pod) func(*corev1.Pod) {
 		from.Status.DeepCopyInto(&p.Status)
 	}
 }
+
+// TestAttachResumeRecreatesEnvSecret resumes a session whose env Secret
+// an earlier start left with other values: the resume writes the
+// current config's and host's values, drops the ones no longer set, and
+// removes the Secret when nothing is left to keep in it.
+func TestAttachResumeRecreatesEnvSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		host map[string]string
+		want map[string]string // nil = no env Secret
+	}{
+		{"values changed", map[string]string{"FOO": "new"}, map[string]string{"CLOUD_ML_REGION": "host-region"},
+			map[string]string{"FOO": "new", "CLOUD_ML_REGION": "host-region"}},
+		{"no values left", nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Env = tt.env
+			tb := newTestBackend(t, cfg, teamNS, sessionClaim(testID))
+			tb.opts.Getenv = func(k string) string { return tt.host[k] }
+			old := sessionEnvSecret(testID)
+			old.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+			old.Data = map[string][]byte{"FOO": []byte("old"), "GONE": []byte("old-token")}
+			if _, err := ServerSideApply(context.Background(), tb.cs, old); err != nil {
+				t.Fatal(err)
+			}
+			onPodWatch(tb, makeReady)
+			if code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}}); err != nil || code != 0 {
+				t.Fatalf("AttachSession = %d, %v\n%s", code, err, tb.progress)
+			}
+			secret, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), EnvSecretName(testID), metav1.GetOptions{})
+			if tt.want == nil {
+				if err == nil {
+					t.Errorf("env secret kept with %q", secret.Data)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for k, v := range secret.Data {
+				got[k] = string(v)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("env secret = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

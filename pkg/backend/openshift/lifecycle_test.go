@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,7 +27,18 @@ func sessionCreds(id string) []runtime.Object {
 	return []runtime.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGcloud), Namespace: "team", Labels: labels}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGitconfig), Namespace: "team", Labels: labels}},
+		sessionEnvSecret(id),
 	}
+}
+
+// sessionEnvSecret is a session's env Secret as a start creates it.
+func sessionEnvSecret(id string) *corev1.Secret {
+	secret, err := EnvSecretFor(PodParams{ID: id, Namespace: "team", HostWorkspace: "/home/me/proj", Config: testConfig()})
+	if err != nil || secret == nil {
+		panic(fmt.Sprintf("no env secret: %v", err))
+	}
+	secret.TypeMeta = metav1.TypeMeta{}
+	return secret
 }
 
 // fullSession is every object of a session with a pod in the given state.
@@ -61,7 +73,7 @@ func TestStopSession(t *testing.T) {
 			if left := sessionObjectsLeft(t, tb.cs, "team", testID); !reflect.DeepEqual(left, tt.wantLeft) {
 				t.Errorf("left = %v, want %v", left, tt.wantLeft)
 			}
-			if left := sessionObjectsLeft(t, tb.cs, "team", otherID); len(left) != 4 {
+			if left := sessionObjectsLeft(t, tb.cs, "team", otherID); len(left) != 5 {
 				t.Errorf("another session was touched: %v", left)
 			}
 			if _, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), "paude-gcloud", metav1.GetOptions{}); err != nil {
@@ -114,7 +126,7 @@ func TestStopErrors(t *testing.T) {
 		t.Errorf("err = %v, want a forbidden delete", err)
 	}
 	// Nothing else was deleted while the pod could not be.
-	if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 4 {
+	if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 5 {
 		t.Errorf("left = %v", left)
 	}
 }
@@ -194,7 +206,7 @@ func TestCleanup(t *testing.T) {
 	if err := tb.Cleanup(context.Background(), &out); err != nil {
 		t.Fatal(err)
 	}
-	if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 4 {
+	if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 5 {
 		t.Errorf("running session touched: %v", left)
 	}
 	for _, id := range []string{otherID, stopped} {
@@ -206,8 +218,8 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("persistent credentials removed: %v", err)
 	}
 	assertNoConfigMaps(t, tb.cs)
-	want := "Removed session " + otherID + " (max lifetime reached): 4 objects\n" +
-		"Removed session " + stopped + " (stopped): 3 objects\n" +
+	want := "Removed session " + otherID + " (max lifetime reached): 5 objects\n" +
+		"Removed session " + stopped + " (stopped): 4 objects\n" +
 		"Left 1 running or pending sessions alone: `paude stop` ends them\n"
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)

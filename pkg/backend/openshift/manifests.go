@@ -3,10 +3,8 @@ package openshift
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,15 +13,6 @@ import (
 
 	"github.com/paude-dev/paude/pkg/config"
 )
-
-// PassthroughEnv are host variables copied into the agent's environment
-// when set (Vertex AI configuration); paude.json env wins over them.
-var PassthroughEnv = []string{
-	"CLAUDE_CODE_USE_VERTEX",
-	"ANTHROPIC_VERTEX_PROJECT_ID",
-	"GOOGLE_CLOUD_PROJECT",
-	"CLOUD_ML_REGION",
-}
 
 // PodParams is everything PodFor needs to describe a session pod.
 type PodParams struct {
@@ -38,7 +27,8 @@ type PodParams struct {
 	CreatedAt     time.Time
 	// Config supplies resources, env, setup and the session limits.
 	Config *config.Config
-	// HostEnv are the PassthroughEnv values found on the host.
+	// HostEnv are the PassthroughEnv values found on the host. They and
+	// Config.Env reach the pod through the EnvSecretFor Secret.
 	HostEnv map[string]string
 	// Credentials are the objects to mount.
 	Credentials []Credential
@@ -52,7 +42,8 @@ const (
 
 // PodFor returns the session pod. It is a pure function: the same
 // parameters always give the same pod. Resources that do not parse are
-// an error.
+// an error. Environment values from paude.json and the host are
+// references to the EnvSecretFor Secret, never literal values.
 func PodFor(p PodParams) (*corev1.Pod, error) {
 	cfg := p.Config
 	if cfg == nil {
@@ -71,17 +62,18 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 	workspaceMount := corev1.VolumeMount{Name: workspaceVolume, MountPath: VolumeRoot}
 	mounts := []corev1.VolumeMount{workspaceMount}
 	initMounts := []corev1.VolumeMount{workspaceMount}
-	env := envFor(p, cfg)
+	env, err := envFor(p, cfg)
+	if err != nil {
+		return nil, err
+	}
 	for _, cred := range p.Credentials {
 		vol, mount, seed := credentialVolume(cred)
 		volumes = append(volumes, vol...)
 		mounts = append(mounts, mount...)
 		if seed != nil {
 			initMounts = append(initMounts, *seed, mount[0])
-			env = append(env, corev1.EnvVar{Name: "CLAUDE_CONFIG_DIR", Value: ClaudeConfigDir})
 		}
 	}
-	slices.SortFunc(env, func(a, b corev1.EnvVar) int { return strings.Compare(a.Name, b.Name) })
 	// The init container makes the project and state directories on the
 	// claim as the pod's user (so they are writable whatever UID the
 	// platform assigns) and seeds the agent's config directory.
@@ -171,44 +163,6 @@ func hardened() *corev1.SecurityContext {
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
-}
-
-// envFor is the agent's environment: host pass-through, then paude.json
-// env, then paude's own variables, which nothing overrides.
-func envFor(p PodParams, cfg *config.Config) []corev1.EnvVar {
-	vars := map[string]string{}
-	for _, k := range PassthroughEnv {
-		if v, ok := p.HostEnv[k]; ok && v != "" {
-			vars[k] = v
-		}
-	}
-	for k, v := range cfg.Env {
-		// PAUDE_* carry paude's own settings (agent arguments, yolo):
-		// never from the project's env, whatever built the Config.
-		if !strings.HasPrefix(k, "PAUDE_") {
-			vars[k] = v
-		}
-	}
-	vars["HOME"] = HomeDir
-	vars["TERM"] = "xterm-256color"
-	vars["PAUDE_SESSION_ID"] = p.ID
-	vars["PAUDE_WORKSPACE"] = WorkspaceDirFor(p.HostWorkspace)
-	vars["PAUDE_STATE_DIR"] = StateDir
-	vars["PAUDE_IDLE_TIMEOUT"] = strconv.FormatInt(int64(cfg.Session.IdleTimeout/time.Second), 10)
-	vars["PAUDE_MAX_LIFETIME"] = strconv.FormatInt(int64(cfg.Session.MaxLifetime/time.Second), 10)
-	delete(vars, "PAUDE_SETUP")
-	if cfg.Setup != "" {
-		vars["PAUDE_SETUP"] = cfg.Setup
-	}
-	delete(vars, "PAUDE_YOLO")
-	if p.Yolo {
-		vars["PAUDE_YOLO"] = "1"
-	}
-	env := make([]corev1.EnvVar, 0, len(vars))
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		env = append(env, corev1.EnvVar{Name: k, Value: vars[k]})
-	}
-	return env
 }
 
 // credentialFileMode is the mode of credential files in the pod:

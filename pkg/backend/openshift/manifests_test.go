@@ -135,7 +135,7 @@ func TestPodForMetadataAndContainer(t *testing.T) {
 	if got := *pod.Spec.ActiveDeadlineSeconds; got != 86400 {
 		t.Errorf("activeDeadlineSeconds = %d, want 86400", got)
 	}
-	env := envMap(c.Env)
+	env := resolvedEnv(t, p, pod)
 	want := map[string]string{
 		"FOO": "bar", "HOME": "/home/paude", "TERM": "xterm-256color",
 		"PAUDE_SESSION_ID": testID, "PAUDE_WORKSPACE": "/workspace/my-project",
@@ -148,33 +148,6 @@ func TestPodForMetadataAndContainer(t *testing.T) {
 	for i := 1; i < len(c.Env); i++ {
 		if c.Env[i-1].Name >= c.Env[i].Name {
 			t.Errorf("env not sorted: %s before %s", c.Env[i-1].Name, c.Env[i].Name)
-		}
-	}
-}
-
-func TestPodForEnvPrecedence(t *testing.T) {
-	p := basePodParams()
-	p.Config.Env = map[string]string{
-		"PAUDE_WORKSPACE": "/etc", "HOME": "/root", "PAUDE_YOLO": "1",
-		"CLOUD_ML_REGION": "from-config",
-		// Base64 of --dangerously-skip-permissions: yolo by the back door.
-		"PAUDE_AGENT_ARGS": "LS1kYW5nZXJvdXNseS1za2lwLXBlcm1pc3Npb25zAA==", "PAUDE_AGENT_CMD": "sh",
-	}
-	p.Config.Setup = ""
-	p.HostEnv = map[string]string{"CLOUD_ML_REGION": "from-host", "GOOGLE_CLOUD_PROJECT": "proj", "UNRELATED": "x"}
-	env := envMap(mustPod(t, p).Spec.Containers[0].Env)
-	checks := map[string]string{
-		"PAUDE_WORKSPACE": "/workspace/my-project", "HOME": "/home/paude",
-		"CLOUD_ML_REGION": "from-config", "GOOGLE_CLOUD_PROJECT": "proj",
-	}
-	for k, v := range checks {
-		if env[k] != v {
-			t.Errorf("%s = %q, want %q", k, env[k], v)
-		}
-	}
-	for _, k := range []string{"PAUDE_YOLO", "PAUDE_SETUP", "UNRELATED", "PAUDE_AGENT_ARGS", "PAUDE_AGENT_CMD"} {
-		if _, ok := env[k]; ok {
-			t.Errorf("%s must not be set", k)
 		}
 	}
 }

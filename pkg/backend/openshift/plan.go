@@ -21,7 +21,10 @@ type sessionPlan struct {
 	Claim *corev1.PersistentVolumeClaim
 	// Credentials are the session's own credential Secrets.
 	Credentials []Object
-	Pod         *corev1.Pod
+	// Env is the Secret with the environment values from paude.json and
+	// the host, nil when there are none.
+	Env *corev1.Secret
+	Pod *corev1.Pod
 	// Notes are lines for the user: skipped or persistent credentials.
 	Notes []string
 }
@@ -53,6 +56,9 @@ func (p *sessionPlan) objects() []Object {
 		objs = append(objs, p.Claim)
 	}
 	objs = append(objs, p.Credentials...)
+	if p.Env != nil {
+		objs = append(objs, p.Env)
+	}
 	return append(objs, p.Pod)
 }
 
@@ -88,11 +94,17 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 		}
 		plan.Claim = claim
 	}
-	pod, err := PodFor(PodParams{
+	params := PodParams{
 		ID: in.ID, Namespace: in.Namespace, Image: in.Image, HostWorkspace: in.HostWorkspace,
 		AgentArgs: in.AgentArgs, Yolo: in.Yolo, CreatedAt: in.CreatedAt, Config: in.Config,
 		HostEnv: maps.Clone(in.HostEnv), Credentials: mounts,
-	})
+	}
+	env, err := EnvSecretFor(params)
+	if err != nil {
+		return nil, err
+	}
+	plan.Env = env
+	pod, err := PodFor(params)
 	if err != nil {
 		return nil, err
 	}

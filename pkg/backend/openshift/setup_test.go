@@ -93,7 +93,10 @@ func TestSetupRefusals(t *testing.T) {
 }
 
 func TestDryRun(t *testing.T) {
-	tb := newTestBackend(t, testConfig())
+	cfg := testConfig()
+	cfg.Env["GITHUB_TOKEN"] = "ghp_DRYRUN-T0KEN"
+	tb := newTestBackend(t, cfg)
+	tb.opts.Getenv = func(k string) string { return map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "vertex-proj-9d2b"}[k] }
 	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
 	gitconfig := []byte("[user]\n\tname = Me\n[http]\n\textraHeader = Authorization: Bearer GIT-TOKEN\n")
 	writeFile(t, tb.home, ".gitconfig", gitconfig)
@@ -107,8 +110,11 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("dry run made %d API calls", n)
 	}
 	// The gitconfig is a Secret like the others: neither its text nor
-	// its base64 may appear.
-	for _, leak := range []string{"SECRET-VALUE", "U0VDUkVU", "GIT-TOKEN", "name = Me", base64.StdEncoding.EncodeToString(gitconfig)} {
+	// its base64 may appear. Nor may env values from paude.json or the
+	// host, which the pod takes from the env Secret.
+	for _, leak := range []string{"SECRET-VALUE", "U0VDUkVU", "GIT-TOKEN", "name = Me", base64.StdEncoding.EncodeToString(gitconfig),
+		"DRYRUN-T0KEN", base64.StdEncoding.EncodeToString([]byte("ghp_DRYRUN-T0KEN")),
+		"vertex-proj-9d2b", base64.StdEncoding.EncodeToString([]byte("vertex-proj-9d2b")), "value: bar"} {
 		if strings.Contains(out.String(), leak) {
 			t.Errorf("dry run printed a credential value (%q)", leak)
 		}

@@ -18,9 +18,11 @@ const cleanupTimeout = 30 * time.Second
 
 // StartSession starts a session: it checks the connection, the namespace
 // and the permissions it needs, then creates the workspace claim, the
-// session's credential objects and the pod (server-side apply, field
-// manager "paude"), and watches the pod until it is Ready. On any failure
-// it deletes what this start created before returning the error.
+// session's credential Secrets, its env Secret (the environment values
+// from paude.json and the host, when there are any) and the pod
+// (server-side apply, field manager "paude"), and watches the pod until
+// it is Ready. On any failure it deletes what this start created before
+// returning the error.
 func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (*backend.Session, error) {
 	cfg := opts.Config
 	if cfg == nil {

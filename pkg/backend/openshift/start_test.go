@@ -62,6 +62,7 @@ func TestStartSession(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS)
 	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte("{}"))
 	writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
+	tb.opts.Getenv = func(k string) string { return map[string]string{"GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"}[k] }
 	onPodWatch(tb, makeReady)
 
 	s, err := tb.StartSession(context.Background(), startOpts())
@@ -77,6 +78,7 @@ func TestStartSession(t *testing.T) {
 	wantLeft := []string{
 		"persistentvolumeclaim/paude-" + testID + "-workspace",
 		"pod/paude-" + testID,
+		"secret/paude-" + testID + "-env",
 		"secret/paude-" + testID + "-gcloud",
 		"secret/paude-" + testID + "-gitconfig",
 	}
@@ -101,10 +103,11 @@ func TestStartSession(t *testing.T) {
 			applied = append(applied, act.GetResource().Resource)
 		}
 	}
-	wantOrder := []string{"persistentvolumeclaims", "secrets", "secrets", "pods"}
+	wantOrder := []string{"persistentvolumeclaims", "secrets", "secrets", "secrets", "pods"}
 	if !reflect.DeepEqual(applied, wantOrder) {
 		t.Errorf("apply order = %v, want %v", applied, wantOrder)
 	}
+	checkEnvSecret(t, tb, map[string]string{"FOO": "bar", "GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"})
 	assertNoConfigMaps(t, tb.cs)
 	out := tb.progress.String()
 	if !containsAll(out, "Starting session "+testID+" in namespace team",
@@ -188,6 +191,9 @@ func TestStartSessionFailuresLeaveNothing(t *testing.T) {
 				if !errors.As(err, target) {
 					t.Errorf("err is %T, want %T", err, tt.wantType)
 				}
+			}
+			if !strings.Contains(tb.progress.String(), "Creating secret "+EnvSecretName(testID)) {
+				t.Errorf("the env secret was not created before the failure:\n%s", tb.progress)
 			}
 			if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 0 {
 				t.Errorf("objects left after a failed start: %v", left)

@@ -8,7 +8,7 @@ import (
 )
 
 // StopSession deletes the session's pod (grace period 0), then its
-// credential Secrets, all found by the label paude.io/session-id, and
+// credential and env Secrets, all found by the label paude.io/session-id, and
 // its workspace claim unless backend.workspace.keepOnStop is set. A
 // session that is already gone is not an error.
 func (b *Backend) StopSession(ctx context.Context, id string) error {

@@ -5,7 +5,10 @@ package kube_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -50,7 +53,12 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 		".claude.json":          `{"numStartups":1}`,
 	})
 	progress := &syncBuffer{}
-	b := paudeBackend(t, c.Kubeconfig, ns, sessionConfig(class, false), home, progress)
+	// Env values can be tokens: they travel in the session's env Secret,
+	// byte for byte, and never in the pod's spec.
+	cfg := sessionConfig(class, false)
+	cfg.Env = map[string]string{"KT_TOKEN": envToken}
+	t.Setenv("CLOUD_ML_REGION", hostRegion)
+	b := paudeBackend(t, c.Kubeconfig, ns, cfg, home, progress)
 	ctx := context.Background()
 	// A service in the namespace would show up as KT_WEB_* variables in a
 	// pod with service links.
@@ -67,7 +75,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress)
 	}
-	t.Logf("MEASURE start-to-Ready (preflight, claim bind, 3 credential objects, pod): %s", time.Since(start).Round(10*time.Millisecond))
+	t.Logf("MEASURE start-to-Ready (preflight, claim bind, 3 credential objects, env secret, pod): %s", time.Since(start).Round(10*time.Millisecond))
 	t.Logf("progress:\n%s", progress)
 
 	checks := []struct {
@@ -93,6 +101,9 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 		{"no privilege escalation", "grep NoNewPrivs /proc/self/status | tr -d '\\t '", "NoNewPrivs:1\n"},
 		{"no capabilities", "grep CapEff /proc/self/status | tr -d '\\t '", "CapEff:0000000000000000\n"},
 		{"seccomp", "grep '^Seccomp:' /proc/self/status | tr -d '\\t '", "Seccomp:2\n"},
+		{"configured env value byte-exact", "printenv KT_TOKEN", envToken + "\n"},
+		{"host vertex value", "printenv CLOUD_ML_REGION", hostRegion + "\n"},
+		{"paude's own values", "printenv PAUDE_SESSION_ID HOME", s.ID + "\n/home/paude\n"},
 	}
 	for _, ck := range checks {
 		out, err := execIn(t, c, ns, s.ID, ck.script)
@@ -102,6 +113,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	}
 
 	checkGitconfigSecret(t, c, ns, s.ID, gitconfig)
+	checkEnvSecret(t, c, ns, s.ID, map[string]string{"KT_TOKEN": envToken, "CLOUD_ML_REGION": hostRegion})
 
 	sessions, err := b.ListSessions(ctx)
 	if err != nil {
@@ -119,6 +131,55 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	}
 	if err := b.StopSession(ctx, s.ID); err != nil {
 		t.Errorf("stopping a stopped session: %v", err)
+	}
+}
+
+// envToken is a configured env value with everything a shell or an env
+// file would mangle; hostRegion a Vertex value from the host.
+const (
+	envToken   = `tok3n with  blanks "double" 'single' a=b==c #hash $HOME \back` + "\ttab"
+	hostRegion = "kt-region-4e1d"
+)
+
+// checkEnvSecret checks what the API server holds for a session's env
+// values: an Opaque Secret with exactly want, which the pod references
+// by key, and no literal value of them anywhere in the pod object.
+func checkEnvSecret(t *testing.T, c *kubetest.Cluster, ns, id string, want map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	name := openshift.EnvSecretName(id)
+	secret, err := c.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("env secret: %v", err)
+	}
+	got := map[string]string{}
+	for k, v := range secret.Data {
+		got[k] = string(v)
+	}
+	if secret.Type != corev1.SecretTypeOpaque || !reflect.DeepEqual(got, want) {
+		t.Errorf("env secret = type %s, data %q, want %q", secret.Type, got, want)
+	}
+	pod, err := c.Client.CoreV1().Pods(ns).Get(ctx, openshift.PodName(id), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range want {
+		if strings.Contains(string(raw), v) || strings.Contains(string(raw), base64.StdEncoding.EncodeToString([]byte(v))) {
+			t.Errorf("the pod object holds the value of %s", k)
+		}
+	}
+	for _, e := range pod.Spec.Containers[0].Env {
+		if _, ok := want[e.Name]; !ok {
+			continue
+		}
+		ref := e.ValueFrom
+		if e.Value != "" || ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Name != name || ref.SecretKeyRef.Key != e.Name {
+			t.Errorf("pod env %s = %+v, want a reference to key %s of secret %s", e.Name, e, e.Name, name)
+		}
 	}
 }
 

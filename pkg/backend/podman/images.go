@@ -74,10 +74,12 @@ func (b *Backend) ensureImage(ctx context.Context, p *image.Plan, rebuild bool, 
 func (b *Backend) build(ctx context.Context, s buildSpec, progress io.Writer) error {
 	tail := &tailBuffer{max: 64 << 10}
 	w := io.MultiWriter(progress, tail)
+	started := b.opts.Now()
 	err := b.runner.Stream(ctx, buildArgs(s), Streams{Out: w, ErrOut: w})
 	if err == nil {
 		return nil
 	}
+	b.removeBuildLeftovers(started, progress)
 	if _, ok := exitCode(err); !ok {
 		return fmt.Errorf("failed to build image %s: %w", s.Tag, err)
 	}

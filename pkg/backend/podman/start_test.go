@@ -137,6 +137,13 @@ func TestStartSession(t *testing.T) {
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
 				r := f.on("build ", "", fail(100, ""))
 				r.stream = "STEP 2/6: RUN apt-get install nope\nError: building at STEP \"RUN apt-get install nope\": while running runtime: exit status 100\n"
+				// Only buildah's working container from this build is
+				// removed: not an older one, not a real container.
+				f.on("ps --all --external --format json", `[
+					{"Id":"aaa","Names":["base-working-container"],"State":"storage","Command":["buildah"],"Created":1767323046},
+					{"Id":"bbb","Names":["old-working-container"],"State":"storage","Command":["buildah"],"Created":1767320000},
+					{"Id":"ccc","Names":["paude-proxy"],"State":"running","Command":["squid"],"Created":1767323047}]`, nil)
+				f.on("rm --force aaa", "", nil)
 			},
 			wantErr: `failed to build image $AGENT_IMAGE: step "RUN apt-get install nope" failed: while running runtime: exit status 100: fix that step (or the configuration that produced it) and start again`},
 		{name: "a failed start removes everything it created", golden: "start-failed.txt",

@@ -141,7 +141,9 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 // after a start always finds it (and never races the entrypoint to
 // create it). It asks the entrypoint's status mode, which every paude
 // image has, once a second for up to the start timeout; once it has
-// succeeded the kubelet never runs it again.
+// succeeded the kubelet never runs it again. A check may take 2 s at
+// most (it answers in milliseconds), so a wedged tmux still fails the
+// pod within a few start timeouts instead of ten.
 func agentStartupProbe(timeout time.Duration) *corev1.Probe {
 	attempts := int32(min(max(timeout/time.Second, 1), 1<<30))
 	return &corev1.Probe{
@@ -149,7 +151,7 @@ func agentStartupProbe(timeout time.Duration) *corev1.Probe {
 			Command: []string{"/bin/sh", "-c", `test "$(` + EntrypointPath + ` status)" = running`},
 		}},
 		PeriodSeconds:    1,
-		TimeoutSeconds:   10,
+		TimeoutSeconds:   2,
 		FailureThreshold: attempts,
 	}
 }

@@ -40,9 +40,12 @@ func newTerminal(t *testing.T, env []string) *terminal {
 	t.Helper()
 	requireTool(t, "tmux")
 	// remain-on-exit from the server's start keeps a pane whose client
-	// exited at once, so its exit status can still be read.
+	// exited at once, so its exit status can still be read. exit-empty
+	// off keeps the server up while run replaces the only session: a
+	// server exiting as the next new-session connects fails that
+	// new-session with "server exited unexpectedly".
 	conf := filepath.Join(t.TempDir(), "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\nset -s exit-empty off\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	term := &terminal{t: t, socket: "paude-kt-" + randomSuffix(), conf: conf, env: env}

@@ -25,13 +25,26 @@ func (a Access) target() string {
 	return a.Resource
 }
 
-// StartAccess is what starting a session creates; it is checked before
-// anything is created so a start never fails half-way on permissions.
+// StartAccess is everything a start (or a resume) does; it is checked
+// before anything is created so a start never fails half-way on
+// permissions. Server-side apply is a PATCH that the API server also
+// authorizes as "create" when the object is new, so both are needed.
+// The start also reads `paude setup` Secrets, watches its pod until
+// Ready, deletes what it created when it fails, and then attaches.
 var StartAccess = []Access{
 	{Verb: "create", Resource: "persistentvolumeclaims"},
 	{Verb: "create", Resource: "secrets"},
 	{Verb: "create", Resource: "pods"},
 	{Verb: "create", Resource: "pods", Subresource: "exec"},
+	{Verb: "patch", Resource: "persistentvolumeclaims"},
+	{Verb: "patch", Resource: "secrets"},
+	{Verb: "patch", Resource: "pods"},
+	{Verb: "get", Resource: "secrets"},
+	{Verb: "get", Resource: "pods"},
+	{Verb: "watch", Resource: "pods"},
+	{Verb: "delete", Resource: "pods"},
+	{Verb: "delete", Resource: "secrets"},
+	{Verb: "delete", Resource: "persistentvolumeclaims"},
 }
 
 // SessionAccess is everything the session commands use in the session

@@ -232,6 +232,10 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 	}{
 		{"namespace missing", nil, nil, nil, `namespace "team" (from kubeconfig context) does not exist`},
 		{"forbidden", []runtime.Object{teamNS}, func(tb *testBackend) { allowAll(tb.cs, "create pods") }, nil, `not allowed to create pods in namespace "team"`},
+		// Server-side apply is a PATCH: create alone is not enough.
+		{"may create but not apply", []runtime.Object{teamNS}, func(tb *testBackend) { allowAll(tb.cs, "patch secrets") }, nil, `not allowed to patch secrets in namespace "team"`},
+		// A failed start must be able to remove what it created.
+		{"may not undo", []runtime.Object{teamNS}, func(tb *testBackend) { allowAll(tb.cs, "delete persistentvolumeclaims") }, nil, `not allowed to delete persistentvolumeclaims in namespace "team"`},
 		{"expired credentials", []runtime.Object{teamNS}, func(tb *testBackend) {
 			failing(tb, "create", "selfsubjectreviews", apierrors.NewUnauthorized("expired"))
 		}, nil, "log in with `oc login`"},

@@ -1,7 +1,7 @@
 // Package image turns a project's configuration into image builds: the
-// agent image's Containerfile and build context (WorkspacePlan), the squid
-// proxy image (ProxyPlan) and the proxy's squid.conf (SquidConf). It runs no
-// builder; backends build the plans (Podman locally, then a push for
+// agent image's Containerfile and build context (WorkspaceRecipe), the squid
+// proxy image (ProxyRecipe) and the proxy's squid.conf (SquidConf). It runs no
+// builder; backends build the recipes (Podman locally, then a push for
 // OpenShift). Tags are content hashes, "paude-workspace:<12 hex>", so a
 // backend builds only when the tag is missing (or on --rebuild).
 //

@@ -69,11 +69,11 @@ func baseContext() map[string]contextFile {
 
 func workspaceTag(t *testing.T, cfg *config.Config) string {
 	t.Helper()
-	plan, err := WorkspacePlan(cfg)
+	recipe, err := WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan.Tag
+	return recipe.Tag
 }
 
 func TestTagStable(t *testing.T) {
@@ -213,37 +213,37 @@ func TestUserBuildRefusesSpecialFiles(t *testing.T) {
 		t.Skipf("cannot create a unix socket here: %v", err)
 	}
 	defer l.Close()
-	_, err = WorkspacePlan(cfg)
+	_, err = WorkspaceRecipe(cfg)
 	if err == nil || !strings.Contains(err.Error(), "src/agent.sock is a socket") {
 		t.Fatalf("got %v, want an error naming the socket", err)
 	}
 	if err := os.WriteFile(filepath.Join(cfg.Build.Context, ".dockerignore"), []byte("src/agent.sock\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WorkspacePlan(cfg); err != nil {
-		t.Errorf("an ignored socket still fails the plan: %v", err)
+	if _, err := WorkspaceRecipe(cfg); err != nil {
+		t.Errorf("an ignored socket still fails the recipe: %v", err)
 	}
 }
 
-func TestUserBuildPlan(t *testing.T) {
+func TestUserBuildRecipe(t *testing.T) {
 	cfg := userBuildConfig(t, baseContext())
-	plan, err := WorkspacePlan(cfg)
+	recipe, err := WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ub := plan.UserBuild
+	ub := recipe.UserBuild
 	if ub == nil || ub.Dockerfile != cfg.Build.Dockerfile || ub.Context != cfg.Build.Context || ub.Args["V"] != "1" {
 		t.Fatalf("user build %+v", ub)
 	}
 	if !strings.HasPrefix(ub.Tag, UserBaseName+":") || len(ub.Tag) != len(UserBaseName)+13 {
 		t.Errorf("user build tag %q", ub.Tag)
 	}
-	if !strings.Contains(string(plan.Containerfile), "\nFROM "+ub.Tag+"\n") {
+	if !strings.Contains(string(recipe.Containerfile), "\nFROM "+ub.Tag+"\n") {
 		t.Errorf("Containerfile does not start FROM %s", ub.Tag)
 	}
 	cfg.Build.Args["V"] = "changed after planning"
 	if ub.Args["V"] != "1" {
-		t.Errorf("the plan shares the configuration's args map")
+		t.Errorf("the recipe shares the configuration's args map")
 	}
 }
 
@@ -279,12 +279,12 @@ func TestTagIgnoresRuntimeSettings(t *testing.T) {
 	}
 }
 
-func TestProxyPlan(t *testing.T) {
-	a, err := ProxyPlan(nil)
+func TestProxyRecipe(t *testing.T) {
+	a, err := ProxyRecipe(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ProxyPlan(testConfig("/x"))
+	b, err := ProxyRecipe(testConfig("/x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +292,13 @@ func TestProxyPlan(t *testing.T) {
 		t.Errorf("proxy tags %q and %q", a.Tag, b.Tag)
 	}
 	if !strings.Contains(string(a.Containerfile), "FROM docker.io/library/debian:bookworm-slim\n") || a.UserBuild != nil {
-		t.Errorf("unexpected proxy plan %+v", a)
+		t.Errorf("unexpected proxy recipe %+v", a)
 	}
 	if len(a.Files) != 1 || !strings.HasPrefix(string(a.Files["entrypoint.sh"]), "#!/bin/bash") {
 		t.Errorf("proxy files %v", sortedKeys(a.Files))
 	}
 	withAssets(t, appendAsset(proxyEntrypointAsset, "# changed\n"))
-	c, err := ProxyPlan(nil)
+	c, err := ProxyRecipe(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

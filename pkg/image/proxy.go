@@ -20,13 +20,13 @@ const (
 	proxyEntrypointAsset    = "proxy/entrypoint.sh"
 )
 
-// ProxyPlan returns the build plan of the squid proxy image: a fixed
+// ProxyRecipe returns the build recipe of the squid proxy image: a fixed
 // Debian bookworm base with squid and paude-proxy-entrypoint, running as
 // UID 1000 in group 0 by default and under any UID. Its configuration is
 // not part of the image (backends mount SquidConf's output at
 // ProxyConfPath), so no project setting changes it today; cfg is accepted
 // for future settings and may be nil.
-func ProxyPlan(cfg *config.Config) (*Plan, error) {
+func ProxyRecipe(cfg *config.Config) (*Recipe, error) {
 	_ = cfg
 	containerfile, err := readAsset(proxyContainerfileAsset)
 	if err != nil {
@@ -36,14 +36,14 @@ func ProxyPlan(cfg *config.Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{
+	recipe := &Recipe{
 		Name:          ProxyName,
 		Containerfile: containerfile,
 		Files:         map[string][]byte{entrypointFile: entrypoint},
 	}
 	d := newDigest(ProxyName)
 	d.add("containerfile", containerfile)
-	addFiles(d, plan.Files)
-	plan.Tag = d.tag(ProxyName)
-	return plan, nil
+	addFiles(d, recipe.Files)
+	recipe.Tag = d.tag(ProxyName)
+	return recipe, nil
 }

@@ -178,12 +178,12 @@ func TestProxyEntrypointRefusesBadConfig(t *testing.T) {
 		{"invalid", "http_port 3128\nacl x dstdomain example.com .example.com\n", "squid rejected"},
 		{"unknown directive", "http_port 3128\nallow_everything on\n", "squid rejected"},
 	}
-	plan, err := ProxyPlan(nil)
+	recipe, err := ProxyRecipe(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := plan.WriteContext(dir); err != nil {
+	if err := recipe.WriteContext(dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
@@ -250,12 +250,12 @@ func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string)
 			t.Fatal(err)
 		}
 	}
-	plan, err := ProxyPlan(nil)
+	recipe, err := ProxyRecipe(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := filepath.Join(root, "ctx")
-	if err := plan.WriteContext(ctx); err != nil {
+	if err := recipe.WriteContext(ctx); err != nil {
 		t.Fatal(err)
 	}
 	port := opts.Port

@@ -65,14 +65,14 @@ type workspaceData struct {
 	AgentYoloArgs   string
 }
 
-// WorkspacePlan returns the build plan of the agent image for cfg: the
+// WorkspaceRecipe returns the build recipe of the agent image for cfg: the
 // generated Containerfile, the entrypoint and tmux.conf, and, with
 // pip_install, the workspace's requirements.txt or pyproject.toml. When cfg
 // has a user build, UserBuild is set and the Containerfile starts FROM its
 // tag. The tag hashes every build input; settings that only matter at run
-// time do not change it. WorkspacePlan reads files (the user build context,
+// time do not change it. WorkspaceRecipe reads files (the user build context,
 // the pip file) but changes nothing.
-func WorkspacePlan(cfg *config.Config) (*Plan, error) {
+func WorkspaceRecipe(cfg *config.Config) (*Recipe, error) {
 	if cfg == nil {
 		return nil, errors.New("no configuration given for the workspace image")
 	}
@@ -89,13 +89,13 @@ func WorkspacePlan(cfg *config.Config) (*Plan, error) {
 	configHash := newDigest("config")
 	configHash.add("config", icJSON)
 
-	plan := &Plan{Name: WorkspaceName, Files: map[string][]byte{}}
+	recipe := &Recipe{Name: WorkspaceName, Files: map[string][]byte{}}
 	from := cfg.Base
 	if cfg.Build != nil {
-		if plan.UserBuild, err = userBuildPlan(cfg.Build); err != nil {
+		if recipe.UserBuild, err = userBuildRecipe(cfg.Build); err != nil {
 			return nil, err
 		}
-		from = plan.UserBuild.Tag
+		from = recipe.UserBuild.Tag
 	}
 	d.add("from", []byte(from))
 
@@ -104,7 +104,7 @@ func WorkspacePlan(cfg *config.Config) (*Plan, error) {
 		return nil, err
 	}
 	for asset, file := range map[string]string{entrypointAsset: entrypointFile, tmuxConfAsset: tmuxConfFile} {
-		if plan.Files[file], err = readAsset(asset); err != nil {
+		if recipe.Files[file], err = readAsset(asset); err != nil {
 			return nil, err
 		}
 	}
@@ -113,7 +113,7 @@ func WorkspacePlan(cfg *config.Config) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		plan.Files[pipDir+name] = content
+		recipe.Files[pipDir+name] = content
 		data.PipFile = name
 		if name == "pyproject.toml" {
 			if data.PyprojectScript, err = shellQuote(pyprojectDeps); err != nil {
@@ -121,13 +121,13 @@ func WorkspacePlan(cfg *config.Config) (*Plan, error) {
 			}
 		}
 	}
-	if plan.Containerfile, err = renderWorkspace(data); err != nil {
+	if recipe.Containerfile, err = renderWorkspace(data); err != nil {
 		return nil, err
 	}
-	d.add("containerfile", plan.Containerfile)
-	addFiles(d, plan.Files)
-	plan.Tag = d.tag(WorkspaceName)
-	return plan, nil
+	d.add("containerfile", recipe.Containerfile)
+	addFiles(d, recipe.Files)
+	recipe.Tag = d.tag(WorkspaceName)
+	return recipe, nil
 }
 
 // canonicalImageConfig checks the image settings of cfg again (the Go
@@ -272,9 +272,9 @@ func addFiles(d *digest, files map[string][]byte) {
 	}
 }
 
-// userBuildPlan hashes a user Dockerfile build: the Dockerfile, every file
+// userBuildRecipe hashes a user Dockerfile build: the Dockerfile, every file
 // of its context, and the build arguments.
-func userBuildPlan(b *config.Build) (*UserBuild, error) {
+func userBuildRecipe(b *config.Build) (*UserBuild, error) {
 	if b.Dockerfile == "" || b.Context == "" {
 		return nil, errors.New("the user build needs both a Dockerfile and a context directory")
 	}

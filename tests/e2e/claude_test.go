@@ -28,7 +28,7 @@ func TestRealClaudeCode(t *testing.T) {
 	if cfg.Agent.Command != "claude" {
 		t.Fatalf("the default agent is %q, not claude", cfg.Agent.Command)
 	}
-	plan, err := image.WorkspacePlan(cfg)
+	plan, err := image.WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestInterruptedStartLeavesNothing(t *testing.T) {
 	cfgJSON := fakeAgentConfig(nil)
 	cfgJSON["agent"].(map[string]any)["install"] = fakeAgentInstall + fmt.Sprintf("echo E2E-SLOW-STEP-$((6*7))-%d\nsleep 600\n", n)
 	ws := newWorkspace(t, cfgJSON)
-	plan, err := image.WorkspacePlan(loadConfig(t, ws))
+	plan, err := image.WorkspaceRecipe(loadConfig(t, ws))
 	if err != nil {
 		t.Fatal(err)
 	}

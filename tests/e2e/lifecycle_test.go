@@ -41,7 +41,7 @@ func TestImageCache(t *testing.T) {
 	cfgJSON["agent"].(map[string]any)["install"] = fakeAgentInstall + fmt.Sprintf("# cache test %d\n", rand.Uint64())
 	ws := newWorkspace(t, cfgJSON)
 	cfg := loadConfig(t, ws)
-	plan, err := image.WorkspacePlan(cfg)
+	plan, err := image.WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func buildWorkspaceImage(root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to load the fake agent's paude.json: %w", err)
 	}
-	plan, err := image.WorkspacePlan(cfg)
+	plan, err := image.WorkspaceRecipe(cfg)
 	if err != nil {
 		return "", err
 	}

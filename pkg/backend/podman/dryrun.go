@@ -50,12 +50,12 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	var steps []dryStep
 	agentImage := opts.Image
 	if agentImage == "" {
-		plan, err := image.WorkspacePlan(cfg)
+		recipe, err := image.WorkspaceRecipe(cfg)
 		if err != nil {
 			return err
 		}
-		steps = append(steps, b.buildSteps(plan, opts.Rebuild)...)
-		agentImage = imageRef(plan)
+		steps = append(steps, b.buildSteps(recipe, opts.Rebuild)...)
+		agentImage = imageRef(recipe)
 	}
 	spec := agentSpec{
 		ID: "<id>", Workspace: workspace, Image: agentImage, CreatedAt: b.opts.Now(),
@@ -64,16 +64,16 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 		Limits: lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
 	}
 	if !opts.AllowNetwork {
-		plan, err := image.ProxyPlan(cfg)
+		recipe, err := image.ProxyRecipe(cfg)
 		if err != nil {
 			return err
 		}
-		steps = append(steps, b.buildSteps(plan, opts.Rebuild)...)
+		steps = append(steps, b.buildSteps(recipe, opts.Rebuild)...)
 		conf, err := b.renderProxyConf(cfg)
 		if err != nil {
 			return err
 		}
-		ps := proxySpec{Image: imageRef(plan), ExternalNetwork: b.opts.ExternalNetwork,
+		ps := proxySpec{Image: imageRef(recipe), ExternalNetwork: b.opts.ExternalNetwork,
 			Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
 		ps.ConfigHash = proxyConfigHash(conf, ps)
 		ps.ConfFile = filepath.Join(b.opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
@@ -137,8 +137,8 @@ func envFileNote(spec *agentSpec, passed map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// buildSteps are the builds of a plan: skipped when its tag exists.
-func (b *Backend) buildSteps(p *image.Plan, rebuild bool) []dryStep {
+// buildSteps are the builds of a recipe: skipped when its tag exists.
+func (b *Backend) buildSteps(p *image.Recipe, rebuild bool) []dryStep {
 	when := "unless " + imageRef(p) + " exists"
 	if rebuild {
 		when = "--rebuild: always"

@@ -15,9 +15,9 @@ import (
 	"github.com/paude-dev/paude/pkg/image"
 )
 
-// imageRef is the local reference of a plan's image: its Tag is already
+// imageRef is the local reference of a recipe's image: its Tag is already
 // "name:content-hash".
-func imageRef(p *image.Plan) string { return p.Tag }
+func imageRef(p *image.Recipe) string { return p.Tag }
 
 // imageExists reports whether ref is in podman's local storage.
 func (b *Backend) imageExists(ctx context.Context, ref string) (bool, error) {
@@ -31,11 +31,11 @@ func (b *Backend) imageExists(ctx context.Context, ref string) (bool, error) {
 	return false, fmt.Errorf("failed to look up image %s: %w", ref, err)
 }
 
-// ensureImage builds the plan's image unless its content tag already
+// ensureImage builds the recipe's image unless its content tag already
 // exists (rebuild forces the build, without podman's layer cache). A user
 // Dockerfile is built first; paude's layer goes on top of its result.
 // Build output is streamed to progress.
-func (b *Backend) ensureImage(ctx context.Context, p *image.Plan, rebuild bool, progress io.Writer) error {
+func (b *Backend) ensureImage(ctx context.Context, p *image.Recipe, rebuild bool, progress io.Writer) error {
 	ref := imageRef(p)
 	if !rebuild {
 		ok, err := b.imageExists(ctx, ref)

@@ -193,26 +193,26 @@ func checkStart(opts backend.StartOptions) (string, error) {
 func (b *Backend) images(ctx context.Context, opts backend.StartOptions, progress io.Writer) (agent, proxy string, err error) {
 	agent = opts.Image
 	if agent == "" {
-		plan, err := image.WorkspacePlan(opts.Config)
+		recipe, err := image.WorkspaceRecipe(opts.Config)
 		if err != nil {
-			return "", "", fmt.Errorf("failed to plan the workspace image: %w", err)
+			return "", "", fmt.Errorf("failed to prepare the workspace image: %w", err)
 		}
-		if err := b.ensureImage(ctx, plan, opts.Rebuild, progress); err != nil {
+		if err := b.ensureImage(ctx, recipe, opts.Rebuild, progress); err != nil {
 			return "", "", err
 		}
-		agent = imageRef(plan)
+		agent = imageRef(recipe)
 	}
 	if opts.AllowNetwork {
 		return agent, "", nil
 	}
-	plan, err := image.ProxyPlan(opts.Config)
+	recipe, err := image.ProxyRecipe(opts.Config)
 	if err != nil {
-		return "", "", fmt.Errorf("failed to plan the proxy image: %w", err)
+		return "", "", fmt.Errorf("failed to prepare the proxy image: %w", err)
 	}
-	if err := b.ensureImage(ctx, plan, opts.Rebuild, progress); err != nil {
+	if err := b.ensureImage(ctx, recipe, opts.Rebuild, progress); err != nil {
 		return "", "", err
 	}
-	return agent, imageRef(plan), nil
+	return agent, imageRef(recipe), nil
 }
 
 // agentUser picks the agent's --user: the configured one, else the

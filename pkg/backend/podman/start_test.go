@@ -251,11 +251,11 @@ func runStartCase(t *testing.T, tt startCase) {
 // planVars computes the image tags and proxy hash the fake must answer to.
 func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVars {
 	t.Helper()
-	wp, err := image.WorkspacePlan(cfg)
+	wp, err := image.WorkspaceRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pp, err := image.ProxyPlan(cfg)
+	pp, err := image.ProxyRecipe(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,11 +29,11 @@ const (
 // ContainerfileName is the name WriteContext gives the Containerfile.
 const ContainerfileName = "Containerfile"
 
-// Plan is everything needed to build one image: the Containerfile, the
+// Recipe is everything needed to build one image: the Containerfile, the
 // other files of its build context, and the content tag to build it as.
 // Backends build it with `podman build -f Containerfile -t Tag <dir>` after
 // WriteContext(dir), first building UserBuild when it is set.
-type Plan struct {
+type Recipe struct {
 	// Name is the image repository ("paude-workspace", "paude-proxy").
 	Name string
 	// Tag is Name + ":" + 12 hex digits of the build inputs' hash.
@@ -80,7 +80,7 @@ func readAsset(name string) ([]byte, error) {
 // creating dir and subdirectories as needed. Files are written 0644, or
 // 0755 when they start with "#!". A file name that is absolute or leaves
 // dir is an error, and nothing is written.
-func (p *Plan) WriteContext(dir string) error {
+func (p *Recipe) WriteContext(dir string) error {
 	names := make([]string, 0, len(p.Files))
 	for name := range p.Files {
 		if err := checkContextName(name); err != nil {

@@ -298,3 +298,69 @@ func TestEntrypointWorkspaceNameIsNotATmuxFormat(t *testing.T) {
 		t.Fatal("tmux ran the command in the workspace's name")
 	}
 }
+
+// TestEntrypointExportsEnvFile: values from PAUDE_ENV_FILE reach the
+// agent byte for byte, line breaks and trailing blanks included, in the
+// main mode and when attach recreates the session; a record that is not
+// NAME=VALUE, or names a PAUDE_ variable, is refused.
+func TestEntrypointExportsEnvFile(t *testing.T) {
+	t.Parallel()
+	values := map[string]string{
+		"MULTI":  "line one\nline two\n\n",
+		"TRICKY": ` a "b" 'c' #d =e \f $HOME ` + "\t",
+		"EMPTY":  "",
+	}
+	h := newHarness(t)
+	file := filepath.Join(h.root, "env")
+	var records strings.Builder
+	for _, k := range []string{"EMPTY", "MULTI", "TRICKY"} {
+		records.WriteString(k + "=" + values[k] + "\x00")
+	}
+	if err := os.WriteFile(file, []byte(records.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.env["PAUDE_ENV_FILE"] = file
+	main := h.start(h.command())
+	h.agentStarted()
+	got := map[string]string{}
+	for _, kv := range strings.Split(h.read(filepath.Join(h.ctl, "env")), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			got[k] = v
+		}
+	}
+	for k, want := range values {
+		if v, ok := got[k]; !ok || v != want {
+			t.Errorf("%s = %q (set: %v), want %q", k, v, ok, want)
+		}
+	}
+	h.finishAgent("0")
+	if code := h.wait(main); code != 0 {
+		t.Fatalf("main exited %d; stderr:\n%s", code, main.stderr.String())
+	}
+
+	for name, record := range map[string]string{
+		"reserved name": "PAUDE_AGENT_CMD=/bin/sh\x00",
+		"no name":       "=x\x00",
+		"no value":      "JUSTANAME\x00",
+		"bad name":      "A-B=x\x00",
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			file := filepath.Join(h.root, "env")
+			if err := os.WriteFile(file, []byte(record), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h.env["PAUDE_ENV_FILE"] = file
+			main := h.start(h.command())
+			if code := h.wait(main); code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, main.stderr.String())
+			}
+			if !strings.Contains(main.stderr.String(), "is not NAME=VALUE with a variable name") {
+				t.Errorf("stderr %q", main.stderr.String())
+			}
+			if h.sessionExists() {
+				t.Errorf("a session was created despite the error")
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ echo $$ >"$FAKE_CTL/pid"
 pwd >"$FAKE_CTL/cwd"
 echo "$HOME" >"$FAKE_CTL/home"
 git status --short >"$FAKE_CTL/git" 2>&1 || echo "git failed" >>"$FAKE_CTL/git"
+env -0 >"$FAKE_CTL/env"
 # Last, so that a test seeing "args" sees everything above.
 printf '%s\0' "$@" >"$FAKE_CTL/args.tmp" && mv "$FAKE_CTL/args.tmp" "$FAKE_CTL/args"
 echo "fake agent ready"

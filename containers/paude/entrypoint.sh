@@ -41,6 +41,12 @@
 #   PAUDE_STATE_DIR        setup markers and logs (default $HOME/.paude-state);
 #                          refused when inside PAUDE_WORKSPACE
 #   PAUDE_RUN_DIR          this container's runtime files (default /tmp/paude)
+#   PAUDE_ENV_FILE         a file of NUL-terminated NAME=VALUE records, exported
+#                          first in every mode: values no command line or env
+#                          file may carry (secrets, line breaks) arrive this way
+#                          byte for byte; names must be variable names and not
+#                          start with PAUDE_
+#   PAUDE_SESSION_ID       the session's ID (informational)
 #   PAUDE_IDLE_TIMEOUT     seconds without tmux activity (newest of session,
 #                          window and client activity) before the session is
 #                          stopped; 0 or unset: never
@@ -135,7 +141,24 @@ ensure_git_safe_directory() {
 	export GIT_CONFIG_COUNT=$((count + 1))
 }
 
+# load_env_file: export the records of PAUDE_ENV_FILE. read -d '' keeps
+# every byte of a value (line breaks, trailing blanks); only NUL cannot be
+# in a value, as in any environment.
+load_env_file() {
+	local file=${PAUDE_ENV_FILE:-} record name
+	[[ -n $file ]] || return 0
+	[[ -r $file ]] || die "PAUDE_ENV_FILE \"$file\" is not readable: start the session again with paude"
+	while IFS= read -r -d '' record; do
+		name=${record%%=*}
+		if [[ ! $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ || $name == PAUDE_* || $name == "$record" ]]; then
+			die "PAUDE_ENV_FILE \"$file\" holds a record that is not NAME=VALUE with a variable name: start the session again with paude"
+		fi
+		export "$name=${record#*=}"
+	done <"$file"
+}
+
 prepare_env() {
+	load_env_file
 	command -v tmux >/dev/null 2>&1 || die "tmux is not installed in this image: rebuild it with paude"
 	# tmux cannot draw on "dumb", which is what script(1) and some exec
 	# clients set when the caller had no TERM.

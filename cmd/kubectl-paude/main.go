@@ -12,5 +12,5 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	os.Exit(plugin.Main(streams, plugin.KubectlPlugin, os.Args[1:]))
+	os.Exit(plugin.Main(streams, plugin.KubectlPlugin, os.Args))
 }

@@ -1,6 +1,7 @@
 // Package backend defines the contract every paude container backend
 // implements: start an isolated agent session, attach to it, stop it, list
-// sessions and sync its workspace. The Podman and OpenShift backends live in
+// sessions; the optional capabilities (capabilities.go) are visible as
+// interfaces of their own. The Podman and OpenShift backends live in
 // sub-packages; the command tree in pkg/plugin only ever talks to Backend.
 package backend
 
@@ -8,6 +9,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/config"
 )
@@ -49,28 +52,20 @@ type Session struct {
 	CreatedAt time.Time
 	// BackendType is the backend that owns the session.
 	BackendType Type
+	// Network is how the agent reaches the network: NetworkProxy (only
+	// through its allowlisting proxy) or NetworkOpen (--allow-network).
+	Network string
 }
 
-// Direction says which way SyncWorkspace copies files.
-type Direction string
-
-// Sync directions.
+// Network modes of a session, also the value of LabelNetworkMode.
 const (
-	SyncPush Direction = "push" // local workspace → session
-	SyncPull Direction = "pull" // session → local workspace
-	SyncBoth Direction = "both"
+	NetworkProxy = "proxy"
+	NetworkOpen  = "open"
 )
 
-// IOStreams are the terminal streams an attach uses. In is nil when there
-// is no input to forward.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-}
-
-// StartOptions is everything StartSession needs, already validated.
-type StartOptions struct {
+// SessionSpec is everything StartSession needs to start one session,
+// already validated by the command tree.
+type SessionSpec struct {
 	// Config is the resolved project configuration (defaults filled in).
 	Config *config.Config
 	// Workspace is the absolute path of the project directory.
@@ -99,16 +94,13 @@ type Backend interface {
 	// StartSession builds what is needed, starts the agent detached inside
 	// tmux and returns the new session. A start that fails removes every
 	// object it created before returning the error.
-	StartSession(ctx context.Context, opts StartOptions) (*Session, error)
+	StartSession(ctx context.Context, spec SessionSpec) (*Session, error)
 	// AttachSession connects the streams to the session's tmux (creating
 	// the tmux session if it is gone) and returns the remote exit code.
-	AttachSession(ctx context.Context, id string, streams IOStreams) (int, error)
+	AttachSession(ctx context.Context, id string, streams genericiooptions.IOStreams) (int, error)
 	// StopSession stops the session and removes its objects. A session
 	// that is already gone is not an error.
 	StopSession(ctx context.Context, id string) error
 	// ListSessions returns the sessions this backend owns, newest first.
 	ListSessions(ctx context.Context) ([]Session, error)
-	// SyncWorkspace copies files between the workspace and the session.
-	// Backends that mount the workspace directly return nil.
-	SyncWorkspace(ctx context.Context, id string, dir Direction) error
 }

@@ -14,11 +14,17 @@ var ErrSessionNotFound = errors.New("session not found")
 type NotFoundError struct {
 	ID    string
 	Known []string
+	// Command is paude's command as the user typed it ("kubectl paude"),
+	// for the hint; "" leaves the hint out.
+	Command string
 }
 
 func (e *NotFoundError) Error() string {
 	if len(e.Known) == 0 {
-		return fmt.Sprintf("session %q not found: there are no sessions; start one with 'paude'", e.ID)
+		if e.Command == "" {
+			return fmt.Sprintf("session %q not found: there are no sessions", e.ID)
+		}
+		return fmt.Sprintf("session %q not found: there are no sessions; start one with '%s'", e.ID, e.Command)
 	}
 	return fmt.Sprintf("session %q not found: known sessions are %s", e.ID, strings.Join(e.Known, ", "))
 }

@@ -34,7 +34,7 @@ func ValidateSessionID(id string) error {
 		return fmt.Errorf("session id must not be empty")
 	}
 	if errs := validation.IsDNS1123Label(id); len(errs) > 0 {
-		return fmt.Errorf("invalid session id %q: %s: see 'paude sessions' for valid ids", id, strings.Join(errs, "; "))
+		return fmt.Errorf("invalid session id %q: %s: session ids look like 1764270000-3f2a9c1d", id, strings.Join(errs, "; "))
 	}
 	return nil
 }

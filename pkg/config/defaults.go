@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
 
 // Default settings, used for every key a file leaves out.
 const (
@@ -74,10 +78,10 @@ func Defaults(workspace string) *Config {
 		Network: Network{AllowedDomains: DefaultAllowedDomains()},
 		Backend: BackendSettings{
 			Resources: Resources{
-				Requests: ResourceList{CPU: DefaultRequestCPU, Memory: DefaultRequestMemory},
-				Limits:   ResourceList{CPU: DefaultLimitCPU, Memory: DefaultLimitMemory},
+				Requests: ResourceList{CPU: resource.MustParse(DefaultRequestCPU), Memory: resource.MustParse(DefaultRequestMemory)},
+				Limits:   ResourceList{CPU: resource.MustParse(DefaultLimitCPU), Memory: resource.MustParse(DefaultLimitMemory)},
 			},
-			Workspace:    WorkspaceVolume{Size: DefaultWorkspaceSize, KeepOnStop: true},
+			Workspace:    WorkspaceVolume{Size: resource.MustParse(DefaultWorkspaceSize), KeepOnStop: true},
 			StartTimeout: DefaultStartTimeout,
 		},
 		Session: Session{IdleTimeout: DefaultIdleTimeout, MaxLifetime: DefaultMaxLifetime},

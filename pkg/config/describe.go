@@ -58,6 +58,10 @@ type describeList struct {
 	Memory string `yaml:"memory"`
 }
 
+func describeQuantities(l ResourceList) describeList {
+	return describeList{CPU: l.CPU.String(), Memory: l.Memory.String()}
+}
+
 type describeWorkspace struct {
 	Size         string `yaml:"size"`
 	StorageClass string `yaml:"storageClass"`
@@ -92,7 +96,7 @@ func (c *Config) Resolved() ([]byte, error) {
 		File:       c.Path,
 		Kind:       string(c.Kind),
 		Workspace:  c.Workspace,
-		Base:       c.Base,
+		Base:       string(c.Base),
 		Packages:   c.Packages,
 		Setup:      c.Setup,
 		Venv:       c.Venv.Mode,
@@ -104,10 +108,13 @@ func (c *Config) Resolved() ([]byte, error) {
 		Network: describeNetwork{AllowedDomains: c.Network.AllowedDomains, ClusterDNS: c.Network.ClusterDNS},
 		Backend: describeBackend{
 			Resources: describeResources{
-				Requests: describeList(c.Backend.Resources.Requests),
-				Limits:   describeList(c.Backend.Resources.Limits),
+				Requests: describeQuantities(c.Backend.Resources.Requests),
+				Limits:   describeQuantities(c.Backend.Resources.Limits),
 			},
-			Workspace:    describeWorkspace(c.Backend.Workspace),
+			Workspace: describeWorkspace{
+				Size: c.Backend.Workspace.Size.String(), StorageClass: c.Backend.Workspace.StorageClass,
+				KeepOnStop: c.Backend.Workspace.KeepOnStop,
+			},
 			Namespace:    c.Backend.Namespace,
 			Registry:     c.Backend.Registry,
 			StartTimeout: FormatDuration(c.Backend.StartTimeout),

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tailscale/hujson"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // isolationKeys are devcontainer.json keys paude ignores because honouring
@@ -93,7 +94,7 @@ func (d *decoder) devcontainer(v *hujson.Value) {
 	case d.seen["image"] && build != nil:
 		d.fail(c.origins["image"].offset, "image: set either image or build, not both")
 	case d.seen["image"]:
-		c.Base, c.Build = image, nil
+		c.Base, c.Build = ImageRef(image), nil
 		c.origins["base"] = c.origins["image"]
 	case build != nil:
 		c.Base, c.Build = "", build
@@ -181,9 +182,9 @@ func (d *decoder) hostRequirements(key string, v *hujson.Value) {
 		d.mark("backend.resources.limits."+what, name, v)
 		switch what {
 		case "cpu":
-			r.Requests.CPU, r.Limits.CPU = value, value
+			r.Requests.CPU, r.Limits.CPU = resource.MustParse(value), resource.MustParse(value)
 		case "memory":
-			r.Requests.Memory, r.Limits.Memory = value, value
+			r.Requests.Memory, r.Limits.Memory = resource.MustParse(value), resource.MustParse(value)
 		}
 	}
 	d.object(v, key, fields{

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 func TestLoadDevcontainer(t *testing.T) {
@@ -27,8 +29,8 @@ func TestLoadDevcontainer(t *testing.T) {
 			c.Env = map[string]string{"TOKEN": "s3cret", "MODE": "dev"}
 			c.Setup = `pip install -e '.[dev]'`
 			c.Backend.Resources = Resources{
-				Requests: ResourceList{CPU: "2", Memory: "8Gi"},
-				Limits:   ResourceList{CPU: "2", Memory: "8Gi"},
+				Requests: ResourceList{CPU: resource.MustParse("2"), Memory: resource.MustParse("8Gi")},
+				Limits:   ResourceList{CPU: resource.MustParse("2"), Memory: resource.MustParse("8Gi")},
 			}
 			c.Packages = []string{"make"}
 			c.Network.AllowedDomains = append([]string{".npmjs.org"}, DefaultAllowedDomains()...)
@@ -154,7 +156,7 @@ func TestHostRequirementsMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cfg.Backend.Resources.Requests.Memory; got != want {
+			if got := cfg.Backend.Resources.Requests.Memory.String(); got != want {
 				t.Errorf("memory %q became %q, want %q", in, got, want)
 			}
 		})

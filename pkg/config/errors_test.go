@@ -42,6 +42,10 @@ func TestLoadFileErrors(t *testing.T) {
 			`duplicate-key.json:4:19: duplicate key "A" in env: remove one of them`}},
 		{"bad-quantity.json", []string{
 			`bad-quantity.json:2:50: backend.resources.limits.memory: "8 GB" is not a quantity: write e.g. "500m" or "2" for CPU, "512Mi" or "8Gi" for memory and storage`}},
+		{"zero-quantity.json", []string{
+			`zero-quantity.json:2:49: backend.resources.requests.cpu: "0" must be greater than zero`,
+			`zero-quantity.json:2:64: backend.resources.requests.memory: "-1Gi" must be greater than zero`,
+			`zero-quantity.json:2:96: backend.workspace.size: "0" must be greater than zero`}},
 		{"requests-over-limits.json", []string{
 			`requests-over-limits.json:4:27: backend.resources.requests.cpu: the cpu request "2" is greater than the cpu limit "1500m": lower the request or raise the limit`,
 			`requests-over-limits.json:4:42: backend.resources.requests.memory: the memory request "16Gi" is greater than the memory limit "8Gi": lower the request or raise the limit`}},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,9 @@ func (l Loader) parse(display, abs, ws string, kind Kind, data []byte) (*Config,
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
+	// Editors on Windows start UTF-8 files with a byte order mark, and
+	// VS Code's JSONC reads them; it is no part of the text.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	src := newSource(display, data)
 	if i := firstInvalidUTF8(data); i >= 0 {
 		return nil, ErrorList{src.errorAt(i, "invalid UTF-8: save the file as UTF-8")}

@@ -4,8 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // fakeEnv is the host environment seen by ${localEnv:...} in tests.
@@ -51,10 +54,10 @@ func TestLoadFileValid(t *testing.T) {
 			c.Network = Network{AllowedDomains: append([]string{"api.example.com", ".pypi.org"}, DefaultAllowedDomains()...), ClusterDNS: true}
 			c.Backend = BackendSettings{
 				Resources: Resources{
-					Requests: ResourceList{CPU: "500m", Memory: "1Gi"},
-					Limits:   ResourceList{CPU: "2", Memory: "2Gi"},
+					Requests: ResourceList{CPU: resource.MustParse("500m"), Memory: resource.MustParse("1Gi")},
+					Limits:   ResourceList{CPU: resource.MustParse("2"), Memory: resource.MustParse("2Gi")},
 				},
-				Workspace:    WorkspaceVolume{Size: "20Gi", StorageClass: "fast-ssd", KeepOnStop: false},
+				Workspace:    WorkspaceVolume{Size: resource.MustParse("20Gi"), StorageClass: "fast-ssd", KeepOnStop: false},
 				Namespace:    "my-team",
 				Registry:     "quay.io/my-org",
 				StartTimeout: 90 * time.Second,
@@ -146,7 +149,7 @@ func TestLoadDetectionOrder(t *testing.T) {
 			if tt.wantPath != "" {
 				wantPath = filepath.Join(ws, tt.wantPath)
 			}
-			if cfg.Path != wantPath || cfg.Kind != tt.wantKind || cfg.Base != tt.wantBase || cfg.Workspace != ws {
+			if cfg.Path != wantPath || cfg.Kind != tt.wantKind || string(cfg.Base) != tt.wantBase || cfg.Workspace != ws {
 				t.Errorf("Load = path %q kind %q base %q workspace %q, want %q %q %q %q",
 					cfg.Path, cfg.Kind, cfg.Base, cfg.Workspace, wantPath, tt.wantKind, tt.wantBase, ws)
 			}
@@ -196,5 +199,28 @@ func TestLoadReadErrors(t *testing.T) {
 				t.Errorf("Load error = %v, want %s", err, want)
 			}
 		})
+	}
+}
+
+// TestLoadByteOrderMark reads files that editors on Windows write: a UTF-8
+// byte order mark first. Positions in messages still count from the text.
+func TestLoadByteOrderMark(t *testing.T) {
+	ws := writeFiles(t, map[string]string{"paude.json": "\uFEFF{\"packages\": [\"gcc\"]}"})
+	cfg, err := Load(ws)
+	if err != nil {
+		t.Fatalf("a file starting with a byte order mark was refused: %v", err)
+	}
+	if !reflect.DeepEqual(cfg.Packages, []string{"gcc"}) {
+		t.Errorf("packages %v, want [gcc]", cfg.Packages)
+	}
+	ws = writeFiles(t, map[string]string{"paude.json": "\uFEFF{\"pacakges\": []}"})
+	_, err = Load(ws)
+	if err == nil || !strings.HasSuffix(err.Error(), `paude.json:1:2: unknown key "pacakges" in the top level (valid keys: $schema, agent, backend, base, build, env, image, network, packages, pip_install, session, setup, sync, venv)`) {
+		t.Errorf("error = %v, want one at 1:2", err)
+	}
+	// A mark anywhere else is no byte order mark: JSON does not allow it.
+	ws = writeFiles(t, map[string]string{"paude.json": "{\"setup\": \"x\"}\uFEFF"})
+	if _, err := Load(ws); err == nil {
+		t.Error("a byte order mark after the text was accepted")
 	}
 }

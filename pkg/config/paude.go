@@ -90,9 +90,9 @@ func (d *decoder) image(base, image string, build *Build) {
 	}
 	switch {
 	case d.seen["base"]:
-		d.cfg.Base, d.cfg.Build = base, nil
+		d.cfg.Base, d.cfg.Build = ImageRef(base), nil
 	case d.seen["image"]:
-		d.cfg.Base, d.cfg.Build = image, nil
+		d.cfg.Base, d.cfg.Build = ImageRef(image), nil
 		d.cfg.origins["base"] = d.cfg.origins["image"]
 	case build != nil:
 		d.cfg.Base, d.cfg.Build = "", build
@@ -132,7 +132,7 @@ func (d *decoder) backend(key string, v *hujson.Value) {
 	b := &d.cfg.Backend
 	list := func(l *ResourceList) handler {
 		return func(key string, v *hujson.Value) {
-			d.object(v, key, fields{"cpu": d.setStr(&l.CPU), "memory": d.setStr(&l.Memory)}, true)
+			d.object(v, key, fields{"cpu": d.setQuantity(&l.CPU), "memory": d.setQuantity(&l.Memory)}, true)
 		}
 	}
 	d.object(v, key, fields{
@@ -141,7 +141,7 @@ func (d *decoder) backend(key string, v *hujson.Value) {
 		},
 		"workspace": func(key string, v *hujson.Value) {
 			d.object(v, key, fields{
-				"size":         d.setStr(&b.Workspace.Size),
+				"size":         d.setQuantity(&b.Workspace.Size),
 				"storageClass": d.setStr(&b.Workspace.StorageClass),
 				"keepOnStop":   d.setBool(&b.Workspace.KeepOnStop),
 			}, true)

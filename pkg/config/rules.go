@@ -6,8 +6,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Each check returns nil or an error whose text is the reason shown after
@@ -33,18 +31,6 @@ var (
 		`[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?` +
 		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 )
-
-// checkQuantity checks a Kubernetes quantity that must be positive.
-func checkQuantity(s string) error {
-	q, err := resource.ParseQuantity(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a quantity: write e.g. \"500m\" or \"2\" for CPU, \"512Mi\" or \"8Gi\" for memory and storage", s)
-	}
-	if q.Sign() <= 0 {
-		return fmt.Errorf("%q must be greater than zero", s)
-	}
-	return nil
-}
 
 // checkDomain checks an allowlist entry: a hostname of at least two RFC
 // 1123 labels ("api.example.com"), or the same with a leading dot for the

@@ -105,7 +105,6 @@ func TestCheckNames(t *testing.T) {
 		bad   []string
 	}{
 		{checkEnvName, "env", []string{"A", "_x", "FOO_BAR1"}, []string{"", "1A", "A-B", "A B", "A=B", "É"}},
-		{checkQuantity, "quantity", []string{"1", "500m", "4Gi", "1.5", "1e3"}, []string{"", "0", "-1", "8 GB", "8gb", "lots", "0Gi"}},
 		{checkRegistry, "registry", []string{"quay.io", "quay.io/org", "localhost:5000", "image-registry.openshift-image-registry.svc:5000/ns"},
 			[]string{"", "https://quay.io", "quay.io/Org", "quay io", "quay.io/", "-quay.io"}},
 		{checkCommand, "command", []string{"claude", "/usr/local/bin/aider"}, []string{"", "claude --yolo", "a\nb", "a\tb"}},

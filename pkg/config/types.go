@@ -3,7 +3,11 @@
 // file, line and column of the offending value.
 package config
 
-import "time"
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
 
 // DetectionOrder lists the configuration file names Load looks for, in
 // order (first found wins), relative to the workspace root.
@@ -35,7 +39,7 @@ type Config struct {
 
 	// Base is the base image for the generated Containerfile
 	// ("base" in paude.json; "image" in devcontainer.json).
-	Base string
+	Base ImageRef
 	// Build, when set, is a user Dockerfile built first; paude's layer
 	// goes on top of its result.
 	Build *Build
@@ -148,22 +152,26 @@ type BackendSettings struct {
 	StartTimeout time.Duration
 }
 
-// Resources are Kubernetes-style quantities, validated by
-// k8s.io/apimachinery/pkg/api/resource.
+// ImageRef is an image reference ("node:22-slim",
+// "quay.io/org/img@sha256:...") that Validate has checked.
+type ImageRef string
+
+// Resources are the session's resource requests and limits, parsed and
+// checked (positive, requests not above limits) by Load.
 type Resources struct {
 	Requests ResourceList
 	Limits   ResourceList
 }
 
-// ResourceList is a CPU and memory pair, as quantity strings ("1", "4Gi").
+// ResourceList is a CPU and memory pair.
 type ResourceList struct {
-	CPU    string
-	Memory string
+	CPU    resource.Quantity
+	Memory resource.Quantity
 }
 
 // WorkspaceVolume is the session's workspace volume (a PVC on OpenShift).
 type WorkspaceVolume struct {
-	Size         string
+	Size         resource.Quantity
 	StorageClass string
 	KeepOnStop   bool
 }

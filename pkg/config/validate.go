@@ -60,7 +60,7 @@ func (c *Config) validate() ErrorList {
 	case c.Build != nil:
 		v.build()
 	default:
-		v.check("base", checkImage(c.Base))
+		v.check("base", checkImage(string(c.Base)))
 	}
 	for i, p := range c.Packages {
 		v.check(index("packages", i), checkPackage(p))
@@ -176,7 +176,10 @@ func (v *validator) agent() {
 func (v *validator) backend() {
 	b := v.c.Backend
 	const res = "backend.resources."
-	quantities := []struct{ key, value string }{
+	quantities := []struct {
+		key string
+		q   resource.Quantity
+	}{
 		{res + "requests.cpu", b.Resources.Requests.CPU},
 		{res + "requests.memory", b.Resources.Requests.Memory},
 		{res + "limits.cpu", b.Resources.Limits.CPU},
@@ -185,9 +188,10 @@ func (v *validator) backend() {
 	}
 	good := map[string]bool{}
 	for _, q := range quantities {
-		err := checkQuantity(q.value)
-		v.check(q.key, err)
-		good[q.key] = err == nil
+		good[q.key] = q.q.Sign() > 0
+		if !good[q.key] {
+			v.fail(q.key, "%q must be greater than zero", q.q.String())
+		}
 	}
 	for _, what := range []string{"cpu", "memory"} {
 		reqKey, limKey := res+"requests."+what, res+"limits."+what
@@ -198,14 +202,13 @@ func (v *validator) backend() {
 		if what == "memory" {
 			req, lim = b.Resources.Requests.Memory, b.Resources.Limits.Memory
 		}
-		reqQ, limQ := resource.MustParse(req), resource.MustParse(lim)
-		if reqQ.Cmp(limQ) > 0 {
+		if req.Cmp(lim) > 0 {
 			// Point at the value the file set; if it set both, the request.
 			key := reqKey
 			if _, ok := v.c.origins[reqKey]; !ok {
 				key = limKey
 			}
-			v.fail(key, "the %s request %q is greater than the %s limit %q: lower the request or raise the limit", what, req, what, lim)
+			v.fail(key, "the %s request %q is greater than the %s limit %q: lower the request or raise the limit", what, req.String(), what, lim.String())
 		}
 	}
 	if sc := b.Workspace.StorageClass; sc != "" && len(validation.IsDNS1123Subdomain(sc)) > 0 {

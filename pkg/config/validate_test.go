@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // TestValidateProgrammatic checks values set by a program (flags, other
@@ -29,7 +31,7 @@ func TestValidateProgrammatic(t *testing.T) {
 		{"agent name", func(c *Config) { c.Agent.Name = "Claude Code" }, `agent.name: "Claude Code" is not a valid name: use lowercase letters, digits and '-'`},
 		{"negative idle", func(c *Config) { c.Session.IdleTimeout = -time.Minute }, `session.idleTimeout: "-1m0s" is negative: use a positive duration, or "0" for never`},
 		{"zero start timeout", func(c *Config) { c.Backend.StartTimeout = 0 }, `backend.startTimeout: must be greater than zero, e.g. "5m"`},
-		{"limit below default request", func(c *Config) { c.Backend.Resources.Limits.Memory = "1Gi" },
+		{"limit below default request", func(c *Config) { c.Backend.Resources.Limits.Memory = resource.MustParse("1Gi") },
 			`backend.resources.limits.memory: the memory request "4Gi" is greater than the memory limit "1Gi": lower the request or raise the limit`},
 		{"domain", func(c *Config) { c.Network.AllowedDomains = []string{"*"} },
 			`network.allowedDomains[0]: "*" is not a domain (a whole top-level domain, or a name without a dot)` + domainHint},

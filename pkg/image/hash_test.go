@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/paude-dev/paude/containers"
 	"github.com/paude-dev/paude/pkg/config"
 )
@@ -257,8 +259,8 @@ func TestTagIgnoresRuntimeSettings(t *testing.T) {
 		{"setup", func(c *config.Config) { c.Setup = "make deps" }},
 		{"allowlist", func(c *config.Config) { c.Network.AllowedDomains = []string{".example.com"} }},
 		{"cluster DNS", func(c *config.Config) { c.Network.ClusterDNS = true }},
-		{"resources", func(c *config.Config) { c.Backend.Resources.Limits.Memory = "16Gi" }},
-		{"workspace volume", func(c *config.Config) { c.Backend.Workspace.Size = "50Gi" }},
+		{"resources", func(c *config.Config) { c.Backend.Resources.Limits.Memory = resource.MustParse("16Gi") }},
+		{"workspace volume", func(c *config.Config) { c.Backend.Workspace.Size = resource.MustParse("50Gi") }},
 		{"namespace and registry", func(c *config.Config) { c.Backend.Namespace, c.Backend.Registry = "ns", "quay.io/x" }},
 		{"idle timeout", func(c *config.Config) { c.Session.IdleTimeout = time.Minute }},
 		{"max lifetime", func(c *config.Config) { c.Session.MaxLifetime = 0 }},

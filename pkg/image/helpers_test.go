@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/paude-dev/paude/pkg/config"
 )
 
@@ -70,8 +72,8 @@ func testConfig(workspace string) *config.Config {
 		Network: config.Network{AllowedDomains: []string{".googleapis.com"}},
 		Backend: config.BackendSettings{
 			Resources: config.Resources{
-				Requests: config.ResourceList{CPU: "1", Memory: "4Gi"},
-				Limits:   config.ResourceList{CPU: "4", Memory: "8Gi"},
+				Requests: config.ResourceList{CPU: resource.MustParse("1"), Memory: resource.MustParse("4Gi")},
+				Limits:   config.ResourceList{CPU: resource.MustParse("4"), Memory: resource.MustParse("8Gi")},
 			},
 		},
 		Session: config.Session{IdleTimeout: 4 * 60 * 60 * 1e9, MaxLifetime: 24 * 60 * 60 * 1e9},

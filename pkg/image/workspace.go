@@ -90,7 +90,7 @@ func WorkspaceRecipe(cfg *config.Config) (*Recipe, error) {
 	configHash.add("config", icJSON)
 
 	recipe := &Recipe{Name: WorkspaceName, Files: map[string][]byte{}}
-	from := cfg.Base
+	from := string(cfg.Base)
 	if cfg.Build != nil {
 		if recipe.UserBuild, err = userBuildRecipe(cfg.Build); err != nil {
 			return nil, err
@@ -147,10 +147,10 @@ func canonicalImageConfig(cfg *config.Config) (*imageConfig, error) {
 	case cfg.Base == "":
 		return nil, errors.New("the configuration names no base image and no build: set base (or image/build in devcontainer.json)")
 	default:
-		if err := checkImageRef(cfg.Base); err != nil {
+		if err := checkImageRef(string(cfg.Base)); err != nil {
 			return nil, err
 		}
-		ic.Base = cfg.Base
+		ic.Base = string(cfg.Base)
 	}
 	if err := checkCommand(cfg.Agent.Command); err != nil {
 		return nil, err

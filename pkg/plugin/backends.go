@@ -33,12 +33,14 @@ func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 			PullPolicy:      os.Getenv(envPodmanPull),
 			ExternalNetwork: os.Getenv(envPodmanNetwork),
 			ProxyHosts:      hosts,
+			Command:         o.Flavor.DisplayName,
 		}), nil
 	case backend.OpenShift:
 		return openshift.New(openshift.Options{
 			ConfigFlags: o.KubeFlags,
 			Config:      o.projectConfig(),
 			Progress:    o.Streams.ErrOut,
+			Command:     o.Flavor.DisplayName,
 		})
 	default:
 		return nil, &backend.UnavailableError{Backend: t, Reason: "unknown backend"}

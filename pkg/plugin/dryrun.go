@@ -1,21 +1,15 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
-	"io"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
 )
 
-// dryRunner is implemented by backends that can list the exact steps (or
-// manifests) a start would take without taking them.
-type dryRunner interface {
-	DryRun(opts backend.StartOptions, out io.Writer) error
-}
-
 // runDryRun prints everything a start would use and changes nothing.
-func (o *StartOptions) runDryRun() error {
+func (o *StartOptions) runDryRun(ctx context.Context) error {
 	out := o.root.Streams.Out
 	section := func(title string) { _, _ = fmt.Fprintf(out, "\n# ---- %s ----\n", title) }
 
@@ -65,10 +59,10 @@ func (o *StartOptions) runDryRun() error {
 		_, err = fmt.Fprintf(out, "# the %s backend cannot be used here: %v\n", o.backend, err)
 		return err
 	}
-	d, ok := b.(dryRunner)
+	d, ok := b.(backend.DryRunner)
 	if !ok {
 		_, err = fmt.Fprintf(out, "# the %s backend cannot list its steps\n", o.backend)
 		return err
 	}
-	return d.DryRun(o.startOptions(), out)
+	return d.DryRun(ctx, o.sessionSpec(), out)
 }

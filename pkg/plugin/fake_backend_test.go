@@ -21,11 +21,15 @@ type fakeBackend struct {
 	attachCode int
 	startErr   error
 	calls      []string
+	// onList, when set, runs before each ListSessions answers, with
+	// the call's number (1 for the first).
+	onList func(n int)
+	lists  int
 }
 
 func (f *fakeBackend) Type() backend.Type { return f.typ }
 
-func (f *fakeBackend) StartSession(_ context.Context, o backend.StartOptions) (*backend.Session, error) {
+func (f *fakeBackend) StartSession(_ context.Context, o backend.SessionSpec) (*backend.Session, error) {
 	f.calls = append(f.calls, fmt.Sprintf("start workspace=%s yolo=%v allow-network=%v rebuild=%v args=%q",
 		o.Workspace, o.Yolo, o.AllowNetwork, o.Rebuild, o.AgentArgs))
 	if f.startErr != nil {
@@ -34,7 +38,7 @@ func (f *fakeBackend) StartSession(_ context.Context, o backend.StartOptions) (*
 	return &backend.Session{ID: "1700000000-00000001", Status: backend.StatusRunning, Workspace: o.Workspace}, nil
 }
 
-func (f *fakeBackend) AttachSession(_ context.Context, id string, _ backend.IOStreams) (int, error) {
+func (f *fakeBackend) AttachSession(_ context.Context, id string, _ genericiooptions.IOStreams) (int, error) {
 	f.calls = append(f.calls, "attach "+id)
 	return f.attachCode, nil
 }
@@ -46,12 +50,11 @@ func (f *fakeBackend) StopSession(_ context.Context, id string) error {
 
 func (f *fakeBackend) ListSessions(context.Context) ([]backend.Session, error) {
 	f.calls = append(f.calls, "list")
+	f.lists++
+	if f.onList != nil {
+		f.onList(f.lists)
+	}
 	return f.sessions, nil
-}
-
-func (f *fakeBackend) SyncWorkspace(_ context.Context, id string, d backend.Direction) error {
-	f.calls = append(f.calls, fmt.Sprintf("sync %s %s", id, d))
-	return nil
 }
 
 // fakeAllStopper adds StopAll.
@@ -112,7 +115,7 @@ func writeFile(t *testing.T, dir, name, content string) {
 func calls(f *fakeBackend) string { return strings.Join(f.calls, "\n") }
 
 // DryRun writes a marker, so tests can see the command tree used it.
-func (f *fakeBackend) DryRun(o backend.StartOptions, out io.Writer) error {
+func (f *fakeBackend) DryRun(_ context.Context, o backend.SessionSpec, out io.Writer) error {
 	_, err := fmt.Fprintf(out, "FAKE STEPS for %s\n", o.Workspace)
 	return err
 }

@@ -56,8 +56,14 @@ func signalName(s os.Signal) string {
 // creating things removes what it created, files holding secrets are
 // deleted and the terminal is restored; a second signal kills the process
 // at once.
-func Main(streams genericiooptions.IOStreams, flavor Flavor, args []string) int {
-	return run(NewRootOptions(streams, flavor), args)
+// argv is the whole command line, the program first: the name the binary
+// was invoked as decides how help and hints spell the command (see
+// Flavor.InvokedAs).
+func Main(streams genericiooptions.IOStreams, flavor Flavor, argv []string) int {
+	if len(argv) == 0 {
+		argv = []string{flavor.Binary}
+	}
+	return run(NewRootOptions(streams, flavor.InvokedAs(argv[0])), argv[1:])
 }
 
 // run is Main for given root options.

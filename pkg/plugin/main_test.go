@@ -22,7 +22,7 @@ type interruptedBackend struct {
 	undone bool
 }
 
-func (b *interruptedBackend) StartSession(ctx context.Context, _ backend.StartOptions) (*backend.Session, error) {
+func (b *interruptedBackend) StartSession(ctx context.Context, _ backend.SessionSpec) (*backend.Session, error) {
 	if err := syscall.Kill(syscall.Getpid(), b.sig); err != nil {
 		return nil, err
 	}

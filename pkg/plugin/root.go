@@ -5,13 +5,16 @@
 package plugin
 
 import (
+	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -35,6 +38,26 @@ var Standalone = Flavor{Binary: "paude", DisplayName: "paude", DefaultBackend: b
 
 // KubectlPlugin is the `kubectl-paude` binary: OpenShift/Kubernetes by default.
 var KubectlPlugin = Flavor{Binary: "kubectl-paude", DisplayName: "kubectl paude", DefaultBackend: backend.OpenShift}
+
+// InvokedAs returns the flavor for the name the binary was run as
+// (argv[0]): kubectl runs a plugin as kubectl-paude and oc as oc-paude,
+// or the user renamed it, and help and hints must name the command they
+// typed ("oc paude stop", "kubectl paude stop", "paude stop").
+func (f Flavor) InvokedAs(argv0 string) Flavor {
+	name := strings.TrimSuffix(filepath.Base(argv0), ".exe")
+	if name == "" || name == "." || name == string(filepath.Separator) {
+		return f
+	}
+	f.Binary = name
+	f.DisplayName = name
+	for _, host := range []string{"kubectl", "oc"} {
+		if plugin, ok := strings.CutPrefix(name, host+"-"); ok && plugin != "" {
+			// kubectl spells a dash in a plugin's name as '_'.
+			f.DisplayName = host + " " + strings.ReplaceAll(plugin, "_", "-")
+		}
+	}
+	return f
+}
 
 // RootOptions are the flags every command shares.
 type RootOptions struct {
@@ -151,6 +174,7 @@ func (o *RootOptions) addFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.BackendName, "backend", string(o.Flavor.DefaultBackend),
 		"where the session runs: "+strings.Join(choices, " or "))
 	o.KubeFlags.AddFlags(flags)
+	addVerbosityFlag(flags)
 	if o.Flavor.LegacyFlags {
 		flags.StringVar(&o.OpenShiftContext, "openshift-context", "",
 			"kubeconfig context for --backend=openshift (same as --context)")
@@ -211,11 +235,26 @@ func (o *RootOptions) applyLegacyFlags() error {
 	return nil
 }
 
-// displayPath is "kubectl paude attach" for the plugin, "paude attach" else.
+// displayPath is the command as the user typed it: "kubectl paude
+// attach", "oc paude attach", "paude attach".
 func displayPath(c *cobra.Command, root *RootOptions) string {
-	path := c.CommandPath()
-	rootName := c.Root().Name()
-	return root.Flavor.DisplayName + strings.TrimPrefix(path, rootName)
+	var words []string
+	for cmd := c; cmd != nil && cmd.HasParent(); cmd = cmd.Parent() {
+		words = append([]string{cmd.Name()}, words...)
+	}
+	return strings.Join(append([]string{root.Flavor.DisplayName}, words...), " ")
+}
+
+// addVerbosityFlag adds klog's -v: at 4 the podman commands the local
+// backend runs (values hidden as in --dry-run), at 6 and above the API
+// requests the cluster backend makes, as kubectl logs them.
+func addVerbosityFlag(flags *pflag.FlagSet) {
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	v := pflag.PFlagFromGoFlag(klogFlags.Lookup("v"))
+	v.Shorthand = "v"
+	v.Usage = "log verbosity: 4 shows the podman commands paude runs, 6 the API requests (8 also their bodies, with Secret data)"
+	flags.AddFlag(v)
 }
 
 // noArgs rejects positional arguments as a usage error (exit 2).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,6 +23,7 @@ type StartOptions struct {
 	Yolo         bool
 	Rebuild      bool
 	DryRun       bool
+	Detach       bool
 	Image        string
 	AgentArgs    []string
 
@@ -45,6 +47,8 @@ func (o *StartOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.BoolVar(&o.DryRun, "dry-run", false,
 		"print the configuration, Containerfile, squid.conf and the steps that would run; start nothing")
 	flags.StringVar(&o.Image, "image", "", "use this image instead of building one from the configuration")
+	flags.BoolVarP(&o.Detach, "detach", "d", false,
+		"start the session (or find the one running for this workspace), wait until the agent is ready, print its ID and exit without attaching")
 }
 
 // args accepts positional arguments only after "--": they go to the agent.
@@ -86,19 +90,22 @@ func (o *StartOptions) Complete(c *cobra.Command, args []string) error {
 	return nil
 }
 
-// Validate checks the backend choice.
+// Validate checks the backend choice and the flags that go together.
 func (o *StartOptions) Validate() error {
 	t, err := o.root.BackendType()
 	if err != nil {
 		return err
 	}
 	o.backend = t
+	if o.Detach && o.DryRun {
+		return &UsageError{Msg: "--detach and --dry-run do not go together: --dry-run starts nothing", Command: o.root.Flavor.DisplayName}
+	}
 	return nil
 }
 
-// startOptions is the backend-facing form of these options.
-func (o *StartOptions) startOptions() backend.StartOptions {
-	return backend.StartOptions{
+// sessionSpec is the backend-facing form of these options.
+func (o *StartOptions) sessionSpec() backend.SessionSpec {
+	return backend.SessionSpec{
 		Config:       o.cfg,
 		Workspace:    o.workspace,
 		Image:        o.Image,
@@ -111,10 +118,11 @@ func (o *StartOptions) startOptions() backend.StartOptions {
 }
 
 // Run starts or reattaches, then attaches and returns the agent's exit code
-// as an *ExitError when it is not zero.
+// as an *ExitError when it is not zero. With --detach it prints the
+// session's ID on Out instead of attaching.
 func (o *StartOptions) Run(ctx context.Context) error {
 	if o.DryRun {
-		return o.runDryRun()
+		return o.runDryRun(ctx)
 	}
 	b, err := o.root.NewBackend(o.root, o.backend)
 	if err != nil {
@@ -128,6 +136,9 @@ func (o *StartOptions) Run(ctx context.Context) error {
 		// A pending session (a pod still pulling its image) is as good as
 		// running: attach waits for it rather than starting a second one.
 		if s.Workspace == o.workspace && (s.Status == backend.StatusRunning || s.Status == backend.StatusPending) {
+			if o.Detach {
+				return o.printWhenReady(ctx, b, s)
+			}
 			_, _ = fmt.Fprintf(o.root.Streams.ErrOut,
 				"Reattaching to session %s, already %s for %s (flags for a new session are ignored; '%s stop %s' first to change them)\n",
 				s.ID, s.Status, o.workspace, o.root.Flavor.DisplayName, s.ID)
@@ -135,13 +146,58 @@ func (o *StartOptions) Run(ctx context.Context) error {
 		}
 	}
 	o.printNetworkWarning()
-	s, err := b.StartSession(ctx, o.startOptions())
+	s, err := b.StartSession(ctx, o.sessionSpec())
 	if err != nil {
+		return err
+	}
+	if o.Detach {
+		_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "Started session %s (attach with '%s attach %s')\n",
+			s.ID, o.root.Flavor.DisplayName, s.ID)
+		_, err := fmt.Fprintln(o.root.Streams.Out, s.ID)
 		return err
 	}
 	_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "Started session %s (detach with C-b d, reattach with '%s attach %s')\n",
 		s.ID, o.root.Flavor.DisplayName, s.ID)
 	return attach(ctx, b, s.ID, o.root)
+}
+
+// readyPoll is how often --detach looks at a pending session.
+const readyPoll = time.Second
+
+// printWhenReady is --detach for a session that already exists: it waits
+// while the session is pending (a pod pulling its image), for at most the
+// configured start timeout, then prints its ID.
+func (o *StartOptions) printWhenReady(ctx context.Context, b backend.Backend, s backend.Session) error {
+	deadline := time.Now().Add(o.cfg.Backend.StartTimeout)
+	for s.Status == backend.StatusPending {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("session %s is still pending after %s (%s): see '%s sessions'", s.ID, o.cfg.Backend.StartTimeout, s.Reason, o.root.Flavor.DisplayName)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(readyPoll):
+		}
+		sessions, err := b.ListSessions(ctx)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, x := range sessions {
+			if x.ID == s.ID {
+				s, found = x, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("session %s went away while it was starting: start again", s.ID)
+		}
+	}
+	if s.Status != backend.StatusRunning {
+		return fmt.Errorf("session %s is %s (%s): '%s attach %s' starts it again", s.ID, s.Status, s.Reason, o.root.Flavor.DisplayName, s.ID)
+	}
+	_, _ = fmt.Fprintf(o.root.Streams.ErrOut, "Session %s is already running for %s\n", s.ID, o.workspace)
+	_, err := fmt.Fprintln(o.root.Streams.Out, s.ID)
+	return err
 }
 
 // printNetworkWarning makes unsafe modes impossible to miss.
@@ -165,9 +221,7 @@ func (o *StartOptions) printNetworkWarning() {
 // attach connects to a session and turns a non-zero agent exit code into
 // an *ExitError so main exits with it.
 func attach(ctx context.Context, b backend.Backend, id string, root *RootOptions) error {
-	code, err := b.AttachSession(ctx, id, backend.IOStreams{
-		In: root.Streams.In, Out: root.Streams.Out, ErrOut: root.Streams.ErrOut,
-	})
+	code, err := b.AttachSession(ctx, id, root.Streams)
 	if err != nil {
 		return err
 	}

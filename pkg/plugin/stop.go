@@ -6,13 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-)
 
-// allStopper is implemented by backends whose --all also removes shared
-// objects (the proxy, the network).
-type allStopper interface {
-	StopAll(ctx context.Context) error
-}
+	"github.com/paude-dev/paude/pkg/backend"
+)
 
 // StopOptions are `paude stop [ID|--all]`'s.
 type StopOptions struct {
@@ -83,7 +79,7 @@ func (o *StopOptions) Run(ctx context.Context) error {
 
 func (o *StopOptions) stopAll(ctx context.Context) error {
 	out := o.root.Streams.ErrOut
-	if s, ok := o.b.(allStopper); ok {
+	if s, ok := o.b.(backend.AllStopper); ok {
 		if err := s.StopAll(ctx); err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ func TestRealClaudeCode(t *testing.T) {
 	progress := &syncBuffer{}
 	b := testBackend(t, progress, nil)
 	started := time.Now()
-	s := startSession(t, b, progress, backend.StartOptions{Config: cfg, Workspace: ws})
+	s := startSession(t, b, progress, backend.SessionSpec{Config: cfg, Workspace: ws})
 	if strings.Contains(progress.String(), "Building "+plan.Tag) {
 		t.Logf("built %s with Claude Code from npm in %s", plan.Tag, time.Since(started).Round(time.Second))
 	} else {

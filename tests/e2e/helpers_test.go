@@ -137,7 +137,7 @@ func testBackend(t *testing.T, progress *syncBuffer, mod func(*podman.Options)) 
 }
 
 // startSession starts a session and stops it when the test ends.
-func startSession(t *testing.T, b *podman.Backend, progress *syncBuffer, opts backend.StartOptions) *backend.Session {
+func startSession(t *testing.T, b *podman.Backend, progress *syncBuffer, opts backend.SessionSpec) *backend.Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -166,6 +166,21 @@ func inAgent(t *testing.T, id, script string) (string, error) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "podman", "exec", "paude-"+id, "bash", "-c", script).CombinedOutput()
 	return string(out), err
+}
+
+// agentEnviron is the environment of the process in the agent's tmux
+// pane, read from /proc: what the agent really got, values from the
+// copied env file included (a plain podman exec does not load them).
+func agentEnviron(t *testing.T, id string) map[string]string {
+	t.Helper()
+	out := mustInAgent(t, id, `cat "/proc/$(tmux display-message -p -t =claude: '#{pane_pid}')/environ"`)
+	env := map[string]string{}
+	for _, kv := range strings.Split(out, "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // mustInAgent is inAgent that fails the test on error.

@@ -20,7 +20,7 @@ func TestIsolation(t *testing.T) {
 	progress := &syncBuffer{}
 	b := testBackend(t, progress, nil)
 	ws := newWorkspace(t, fakeAgentConfig(nil))
-	s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+	s := startSession(t, b, progress, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
 
 	denied := "X-Squid-Error: ERR_ACCESS_DENIED"
 	tests := []struct {
@@ -127,13 +127,13 @@ func TestIsolation(t *testing.T) {
 
 	t.Run("the proxy is reused and replaced at its address when the allowlist changes", func(t *testing.T) {
 		reuse := &syncBuffer{}
-		startSession(t, testBackend(t, reuse, nil), reuse, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+		startSession(t, testBackend(t, reuse, nil), reuse, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
 		if !strings.Contains(reuse.String(), "Using running proxy paude-proxy") {
 			t.Errorf("a start with the same allowlist did not reuse the proxy:\n%s", reuse.String())
 		}
 		other := newWorkspace(t, fakeAgentConfig(map[string]any{"network": map[string]any{"allowedDomains": []string{blockedName}}}))
 		replaced := &syncBuffer{}
-		startSession(t, testBackend(t, replaced, nil), replaced, backend.StartOptions{Config: loadConfig(t, other), Workspace: other})
+		startSession(t, testBackend(t, replaced, nil), replaced, backend.SessionSpec{Config: loadConfig(t, other), Workspace: other})
 		if !strings.Contains(replaced.String(), "Replacing proxy paude-proxy: its allowlist or image changed") {
 			t.Errorf("a start with another allowlist did not replace the proxy:\n%s", replaced.String())
 		}
@@ -148,7 +148,7 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("allow-network reaches the fake host directly", func(t *testing.T) {
-		open := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws, AllowNetwork: true})
+		open := startSession(t, b, progress, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws, AllowNetwork: true})
 		out := mustInAgent(t, open.ID, fmt.Sprintf("env | grep -ci _proxy= || true; curl -sS -m 10 http://%s/direct", fakeIP))
 		if !strings.Contains(out, "fakehost says hello: host="+fakeIP+" path=/direct") {
 			t.Errorf("direct request failed:\n%s", out)

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -51,7 +52,7 @@ func TestImageCache(t *testing.T) {
 		t.Helper()
 		progress := &syncBuffer{}
 		b := testBackend(t, progress, nil)
-		s := startSession(t, b, progress, backend.StartOptions{Config: cfg, Workspace: ws, Rebuild: rebuild})
+		s := startSession(t, b, progress, backend.SessionSpec{Config: cfg, Workspace: ws, Rebuild: rebuild})
 		if err := b.StopSession(context.Background(), s.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestBuildFailureLeavesNothing(t *testing.T) {
 	before := allPodmanObjects(t)
 	progress := &syncBuffer{}
 	b := testBackend(t, progress, nil)
-	_, err := b.StartSession(context.Background(), backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+	_, err := b.StartSession(context.Background(), backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
 	if !podman.IsBuildError(err) {
 		t.Fatalf("error = %v, want a build error", err)
 	}
@@ -176,7 +177,7 @@ func TestTimeouts(t *testing.T) {
 			ws := newWorkspace(t, fakeAgentConfig(map[string]any{"session": map[string]any{key: "3s"}}))
 			progress := &syncBuffer{}
 			b := testBackend(t, progress, nil)
-			s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+			s := startSession(t, b, progress, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
 			var got backend.Session
 			waitFor(t, "the session to stop", 60*time.Second, func() bool {
 				sessions, err := b.ListSessions(context.Background())
@@ -272,4 +273,64 @@ func withoutEnv(env []string, names ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestDetachAndSessionsJSON drives the built binary as a script would:
+// `paude --detach` starts the workspace's session and prints only its ID;
+// `paude sessions -o json` lists that ID as running; a second --detach
+// finds the same session instead of starting another.
+func TestDetachAndSessionsJSON(t *testing.T) {
+	bin := needPaude(t)
+	ws := newWorkspace(t, fakeAgentConfig(nil))
+	chownTree(t, ws, 1000, 1000)
+	home := t.TempDir()
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = ws
+		cmd.Env = append(os.Environ(), "HOME="+home, "PAUDE_PODMAN_PULL=never")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("paude %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	out, _ := run("--detach")
+	id := strings.TrimSuffix(out, "\n")
+	if backend.ValidateSessionID(id) != nil || strings.Contains(id, "\n") {
+		t.Fatalf("--detach printed %q, want the session ID alone", out)
+	}
+	t.Cleanup(func() { _, _ = podmanCmd("rm", "-f", "-t", "0", "paude-"+id) })
+	if status := strings.TrimSpace(mustInAgent(t, id, "/usr/local/bin/paude-entrypoint status")); status != "running" {
+		t.Errorf("the agent is %q right after --detach returned", status)
+	}
+
+	out, _ = run("sessions", "-o", "json")
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			ID, Status, Workspace, Backend, Network string
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("sessions -o json is not JSON: %v\n%s", err, out)
+	}
+	found := false
+	for _, s := range list.Items {
+		if s.ID == id {
+			found = true
+			if s.Status != "running" || s.Workspace != ws || s.Backend != "podman" || s.Network != "proxy" {
+				t.Errorf("session %+v", s)
+			}
+		}
+	}
+	if list.Kind != "SessionList" || !found {
+		t.Errorf("sessions -o json lacks %s:\n%s", id, out)
+	}
+
+	again, stderr := run("--detach")
+	if strings.TrimSpace(again) != id || !strings.Contains(stderr, "already running") {
+		t.Errorf("a second --detach printed %q (stderr %q), want the running session %s", again, stderr, id)
+	}
 }

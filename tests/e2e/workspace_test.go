@@ -31,15 +31,16 @@ func typeInAgent(t *testing.T, id, line string) {
 
 // TestWorkspace checks what the agent sees of the host: the workspace
 // read-write at the same path (git works under an OpenShift-style
-// arbitrary UID), credentials read-only or copied, venvs shadowed, setup
-// once per workspace, the Vertex variables and --yolo passed on, and a
-// configured env value arriving byte for byte without ever being on
-// podman's command line.
+// arbitrary UID), credentials copied in (changes stay inside), venvs
+// shadowed, setup once per workspace, the Vertex variables and --yolo
+// passed on, and a configured env value arriving byte for byte, line
+// breaks included, without ever being on podman's command line.
 func TestWorkspace(t *testing.T) {
 	need(t)
-	// Blanks at both ends, quotes, '#' and '=': what an env file could be
-	// thought to mangle; the number makes the value unique to this run.
-	trickyValue := fmt.Sprintf(` e2e-marker-%d "double" 'single' #not-a-comment a=b=c `, time.Now().UnixNano())
+	// Blanks at both ends, quotes, '#', '=' and line breaks: what an env
+	// file could be thought to mangle; the number makes the value unique
+	// to this run.
+	trickyValue := fmt.Sprintf(" e2e-marker-%d \"double\" 'single' #not-a-comment a=b=c \n-----BEGIN KEY-----\nMIIE\n\n", time.Now().UnixNano())
 	ws := newWorkspace(t, fakeAgentConfig(map[string]any{"setup": "echo ran >> setup-log.txt",
 		"env": map[string]string{"E2E_TRICKY": trickyValue}}))
 	git := func(args ...string) string {
@@ -65,10 +66,8 @@ func TestWorkspace(t *testing.T) {
 	// not to; the session must see only paude's proxy.
 	t.Setenv("ftp_proxy", "http://host-proxy.invalid:3128")
 	var home string
-	envFileDir := t.TempDir()
 	b := testBackend(t, progress, func(o *podman.Options) {
 		o.User = "1000680000:0"
-		o.EnvFileDir = envFileDir
 		home = o.HomeDir
 		host := map[string]string{"CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project", "TERM": "xterm"}
 		o.Getenv = func(k string) string { return host[k] }
@@ -80,7 +79,7 @@ func TestWorkspace(t *testing.T) {
 	mkFile(t, filepath.Join(home, ".claude", "projects", "-home-u-other", "transcript.jsonl"), `{"secret":"other project"}`)
 	mkFile(t, filepath.Join(home, ".claude.json"), `{"host":"state"}`)
 
-	s := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws, Yolo: true,
+	s := startSession(t, b, progress, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws, Yolo: true,
 		AgentArgs: []string{"--from-args"}})
 	waitScreen(t, s.ID, "fake-agent$", 30*time.Second)
 
@@ -142,19 +141,20 @@ func TestWorkspace(t *testing.T) {
 		typeInAgent(t, s.ID, "git commit -q --allow-empty -m after-guard && echo GUARD-COMMIT-DONE")
 		waitScreen(t, s.ID, "GUARD-COMMIT-DONE", 15*time.Second)
 	})
-	t.Run("credential mounts are read-only", func(t *testing.T) {
-		for _, script := range []string{
-			"echo x >> ~/.gitconfig",
-			"git config --global user.name Mallory",
-			"touch ~/.config/gcloud/new-file",
-			"echo '{}' > ~/.config/gcloud/application_default_credentials.json",
-		} {
-			if out, err := inAgent(t, s.ID, script); err == nil {
-				t.Errorf("%q succeeded: %s", script, out)
-			}
-		}
+	t.Run("credentials are copies: changes inside never reach the host", func(t *testing.T) {
 		if out := mustInAgent(t, s.ID, "cat ~/.config/gcloud/application_default_credentials.json"); out != `{"fake":"creds"}` {
 			t.Errorf("gcloud credentials inside: %q", out)
+		}
+		mustInAgent(t, s.ID, "git config --global user.name Mallory && "+
+			"echo '{}' > ~/.config/gcloud/application_default_credentials.json && touch ~/.config/gcloud/new-file")
+		if b, _ := os.ReadFile(filepath.Join(home, ".gitconfig")); strings.Contains(string(b), "Mallory") {
+			t.Errorf("the host's ~/.gitconfig changed:\n%s", b)
+		}
+		if b, _ := os.ReadFile(filepath.Join(home, ".config", "gcloud", "application_default_credentials.json")); string(b) != `{"fake":"creds"}` {
+			t.Errorf("the host's gcloud credentials changed: %q", b)
+		}
+		if _, err := os.Stat(filepath.Join(home, ".config", "gcloud", "new-file")); err == nil {
+			t.Error("a file made inside ~/.config/gcloud reached the host")
 		}
 	})
 	t.Run("claude settings are a writable copy", func(t *testing.T) {
@@ -183,48 +183,45 @@ func TestWorkspace(t *testing.T) {
 		}
 	})
 	t.Run("vertex variables are passed through", func(t *testing.T) {
-		out := mustInAgent(t, s.ID, "env")
-		for _, want := range []string{"CLOUD_ML_REGION=us-east5", "ANTHROPIC_VERTEX_PROJECT_ID=e2e-project"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("agent env lacks %s", want)
+		env := agentEnviron(t, s.ID)
+		for k, want := range map[string]string{"CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project"} {
+			if env[k] != want {
+				t.Errorf("agent env %s = %q, want %q", k, env[k], want)
 			}
 		}
-		if strings.Contains(out, "CLAUDE_CODE_USE_VERTEX") {
+		if _, ok := env["CLAUDE_CODE_USE_VERTEX"]; ok {
 			t.Error("an unset host variable was passed")
 		}
-		if strings.Contains(out, "host-proxy.invalid") {
+		if _, ok := env["ftp_proxy"]; ok {
 			t.Error("the host's ftp_proxy reached the session behind paude's proxy")
 		}
 	})
 	t.Run("a configured env value arrives byte for byte and never on podman's command line", func(t *testing.T) {
-		if out := mustInAgent(t, s.ID, "printenv E2E_TRICKY"); out != trickyValue+"\n" {
-			t.Errorf("inside the session E2E_TRICKY = %q, want %q", strings.TrimSuffix(out, "\n"), trickyValue)
+		if got := agentEnviron(t, s.ID)["E2E_TRICKY"]; got != trickyValue {
+			t.Errorf("the agent's E2E_TRICKY = %q, want %q", got, trickyValue)
 		}
-		// The container's configuration holds the value (that is where
-		// podman keeps it); the command podman was run with, which podman
-		// records, must not.
+		// Neither the command podman was run with, which podman records,
+		// nor the container's configuration holds the value: it lives
+		// only in the env file copied into the session.
 		var env, createCommand []string
 		inspectJSON(t, "paude-"+s.ID, "{{json .Config.Env}}", &env)
 		inspectJSON(t, "paude-"+s.ID, "{{json .Config.CreateCommand}}", &createCommand)
-		if !slices.Contains(env, "E2E_TRICKY="+trickyValue) {
-			t.Errorf("Config.Env lacks the value: %q", env)
+		if len(createCommand) == 0 || !slices.Contains(createCommand, "PAUDE_ENV_FILE=/home/paude/.paude/env") {
+			t.Errorf("CreateCommand does not point at the env file: %q", createCommand)
 		}
-		if len(createCommand) == 0 || !slices.Contains(createCommand, "--env-file") {
-			t.Errorf("CreateCommand does not name an env file: %q", createCommand)
-		}
-		for _, arg := range createCommand {
+		for _, arg := range append(createCommand, env...) {
 			for _, secret := range []string{"e2e-marker-", "e2e-project", "us-east5"} {
 				if strings.Contains(arg, secret) {
-					t.Errorf("podman create ran with %q on its command line: %q", secret, arg)
+					t.Errorf("the container's command line or configuration holds %q: %q", secret, arg)
 				}
 			}
 		}
-		if left, err := os.ReadDir(envFileDir); err != nil || len(left) != 0 {
-			t.Errorf("the env file outlived the start: %v %v", left, err)
+		if out := mustInAgent(t, s.ID, "stat -c %a ~/.paude/env"); strings.TrimSpace(out) != "600" {
+			t.Errorf("env file mode %q, want 600", out)
 		}
 	})
 	t.Run("setup runs once per workspace and leaves no marker in it", func(t *testing.T) {
-		second := startSession(t, b, progress, backend.StartOptions{Config: loadConfig(t, ws), Workspace: ws})
+		second := startSession(t, b, progress, backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
 		waitScreen(t, second.ID, "fake-agent$", 30*time.Second)
 		if b, _ := os.ReadFile(filepath.Join(ws, "setup-log.txt")); string(b) != "ran\n" {
 			t.Errorf("setup-log.txt = %q, want one run", b)
@@ -284,12 +281,15 @@ func TestDevcontainerBuild(t *testing.T) {
 
 	progress := &syncBuffer{}
 	cfg := loadConfig(t, ws)
-	s := startSession(t, testBackend(t, progress, nil), progress, backend.StartOptions{Config: cfg, Workspace: ws})
+	s := startSession(t, testBackend(t, progress, nil), progress, backend.SessionSpec{Config: cfg, Workspace: ws})
 	if !strings.Contains(progress.String(), "Building paude-userbase:") && !strings.Contains(progress.String(), "already built") {
 		t.Errorf("no user image build in the progress:\n%s", tail(progress.String(), 20))
 	}
-	if out := mustInAgent(t, s.ID, "cat /user-build-marker; echo $FROM_DEVCONTAINER"); out != "from-user-build\nyes\n" {
+	if out := mustInAgent(t, s.ID, "cat /user-build-marker"); out != "from-user-build\n" {
 		t.Errorf("inside the session: %q", out)
+	}
+	if got := agentEnviron(t, s.ID)["FROM_DEVCONTAINER"]; got != "yes" {
+		t.Errorf("the agent's FROM_DEVCONTAINER = %q, want yes", got)
 	}
 	waitScreen(t, s.ID, "fake-agent$", 30*time.Second)
 	if b, _ := os.ReadFile(filepath.Join(ws, "post-create.txt")); string(b) != "post-create\n" {

@@ -44,7 +44,7 @@ func sessionManifests(t *testing.T, ns, id, img string) []openshift.Object {
 	}
 	objs = append(objs, claim)
 	for _, l := range local {
-		obj, mount, err := openshift.CredentialObject(l, ns, openshift.SessionCredentialName(id, l.Kind), openshift.SessionLabels(id, openshift.RoleCredential))
+		obj, mount, err := openshift.CredentialObject(l, ns, openshift.SessionCredentialName(id, l.Kind), backend.SessionLabels(id, backend.RoleCredential))
 		if err != nil {
 			t.Fatal(err)
 		}

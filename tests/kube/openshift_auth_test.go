@@ -104,7 +104,7 @@ func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
 	}
 	t.Logf("message: %v", err)
 	b = paudeBackend(t, kubeconfig, ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
-	if _, err := b.StartSession(ctx, backend.StartOptions{Image: c.Image, Workspace: "/w"}); !backend.IsUnavailable(err) {
+	if _, err := b.StartSession(ctx, backend.SessionSpec{Image: c.Image, Workspace: "/w"}); !backend.IsUnavailable(err) {
 		t.Errorf("start with an invalidated token: %v, want the login message", err)
 	}
 }
@@ -152,7 +152,7 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	var err error
 	for {
 		// RBAC caches settle quickly but not instantly.
-		_, err = b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/proj"})
+		_, err = b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
 		var forbidden *openshift.ForbiddenError
 		if errors.As(err, &forbidden) && forbidden.Resource == "pods/exec" || time.Now().After(deadline) {
 			break
@@ -173,10 +173,10 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 			l, _ := c.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
 			n = len(l.Items)
 		case "secrets":
-			l, _ := c.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+			l, _ := c.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: backend.LabelApp + "=" + backend.AppName})
 			n = len(l.Items)
 		case "configmaps":
-			l, _ := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+			l, _ := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: backend.LabelApp + "=" + backend.AppName})
 			n = len(l.Items)
 		}
 		if n != 0 {
@@ -201,7 +201,7 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig") {
 		t.Fatalf("setup with the documented rights: %v\n%s", err, out.String())
 	}
-	s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/proj"})
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
 	if err != nil {
 		t.Fatalf("start with the documented rights: %v\nprogress:\n%s", err, progress)
 	}
@@ -214,7 +214,7 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	if left := labelledObjects(t, c, ns, s.ID); len(left) != 0 {
 		t.Errorf("objects left after stop: %v", left)
 	}
-	if l, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName}); err != nil || len(l.Items) != 0 {
+	if l, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: backend.LabelApp + "=" + backend.AppName}); err != nil || len(l.Items) != 0 {
 		t.Errorf("paude created ConfigMaps: %v, %v", l, err)
 	}
 }

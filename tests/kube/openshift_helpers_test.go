@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/backend/openshift"
 	"github.com/paude-dev/paude/pkg/config"
 	"github.com/paude-dev/paude/pkg/image"
@@ -267,8 +268,8 @@ func workspaceStorage(t *testing.T, c *kubetest.Cluster, n int) string {
 func sessionConfig(class string, keep bool) *config.Config {
 	cfg := openshift.DefaultConfig()
 	cfg.Backend.Resources = config.Resources{
-		Requests: config.ResourceList{CPU: "100m", Memory: "128Mi"},
-		Limits:   config.ResourceList{CPU: "1", Memory: "512Mi"},
+		Requests: config.ResourceList{CPU: resource.MustParse("100m"), Memory: resource.MustParse("128Mi")},
+		Limits:   config.ResourceList{CPU: resource.MustParse("1"), Memory: resource.MustParse("512Mi")},
 	}
 	cfg.Backend.Workspace.StorageClass = class
 	cfg.Backend.Workspace.KeepOnStop = keep
@@ -314,7 +315,7 @@ func paudeBackend(t *testing.T, kubeconfig, ns string, cfg *config.Config, home 
 func labelledObjects(t *testing.T, c *kubetest.Cluster, ns, id string) []string {
 	t.Helper()
 	ctx := context.Background()
-	opts := metav1.ListOptions{LabelSelector: openshift.LabelSessionID + "=" + id}
+	opts := metav1.ListOptions{LabelSelector: backend.LabelSessionID + "=" + id}
 	var left []string
 	pods, err := c.Client.CoreV1().Pods(ns).List(ctx, opts)
 	if err != nil {

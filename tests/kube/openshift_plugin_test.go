@@ -3,7 +3,10 @@
 package kube_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +37,7 @@ func TestOpenShiftKubectlFindsThePlugin(t *testing.T) {
 	}
 	claim, err := openshift.WorkspaceClaimFor(openshift.WorkspaceClaimParams{
 		ID: id, Namespace: ns, HostWorkspace: "/home/me/plugin-project", Image: c.Image, CreatedAt: time.Now(),
+		Volume: openshift.DefaultConfig().Backend.Workspace,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -70,4 +74,58 @@ func pluginBinary(t *testing.T) string {
 		t.Fatalf("failed to build kubectl-paude: %v\n%s", err, out)
 	}
 	return path
+}
+
+// TestOpenShiftDetachAndSessionsJSON drives `kubectl paude` through the
+// testbed's real kubectl as a script would: `kubectl paude --detach`
+// starts the workspace's session, waits until the agent is ready and
+// prints only its ID; `kubectl paude sessions -o json` then lists that ID
+// as running.
+func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t, nil)
+	class := workspaceStorage(t, c, 1)
+	img := workspaceImage(t)
+	ws := t.TempDir()
+	paudeJSON := fmt.Sprintf(`{"backend": {
+		"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+		"workspace": {"storageClass": %q, "keepOnStop": false}, "startTimeout": "3m"}}`, class)
+	if err := os.WriteFile(filepath.Join(ws, "paude.json"), []byte(paudeJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kubectl := filepath.Join(c.BinDir, "kubectl")
+	plugin := pluginBinary(t)
+	home := t.TempDir()
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		defer func(start time.Time) {
+			t.Logf("MEASURE kubectl paude %s: %s", strings.Join(args, " "), time.Since(start).Round(10*time.Millisecond))
+		}(time.Now())
+		cmd := exec.Command(kubectl, append([]string{"paude"}, args...)...)
+		cmd.Dir = ws
+		cmd.Env = []string{"PATH=" + filepath.Dir(plugin) + ":/usr/bin:/bin", "HOME=" + home, "KUBECONFIG=" + c.Kubeconfig}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("kubectl paude %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	out, stderr := run("--detach", "-n", ns, "--image", img)
+	id := strings.TrimSuffix(out, "\n")
+	if backend.ValidateSessionID(id) != nil {
+		t.Fatalf("--detach printed %q, want the session ID alone\nstderr:\n%s", out, stderr)
+	}
+	out, _ = run("sessions", "-o", "json", "-n", ns)
+	var list struct {
+		Items []struct{ ID, Status, Workspace, Backend string } `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("sessions -o json is not JSON: %v\n%s", err, out)
+	}
+	if len(list.Items) != 1 || list.Items[0].ID != id || list.Items[0].Status != "running" ||
+		list.Items[0].Workspace != ws || list.Items[0].Backend != "openshift" {
+		t.Errorf("sessions -o json = %+v, want %s running", list.Items, id)
+	}
+	run("stop", id, "-n", ns)
 }

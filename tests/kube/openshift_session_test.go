@@ -71,7 +71,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	}
 
 	start := time.Now()
-	s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/my-project", AgentArgs: []string{"--hello"}})
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/my-project", AgentArgs: []string{"--hello"}})
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress)
 	}
@@ -215,7 +215,7 @@ func checkGitconfigSecret(t *testing.T, c *kubetest.Cluster, ns, id, gitconfig s
 	if !mounted {
 		t.Errorf("gitconfig not mounted from secret %s: %+v", name, pod.Spec.Volumes)
 	}
-	cms, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: openshift.LabelApp + "=" + openshift.AppName})
+	cms, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: backend.LabelApp + "=" + backend.AppName})
 	if err != nil || len(cms.Items) != 0 {
 		t.Errorf("paude created ConfigMaps: %+v, %v", cms, err)
 	}
@@ -233,7 +233,7 @@ func TestOpenShiftMissingImageFailsFast(t *testing.T) {
 	cfg.Backend.StartTimeout = 10 * time.Minute
 	b := paudeBackend(t, c.Kubeconfig, ns, cfg, writeHome(t, map[string]string{".gitconfig": "[user]\n"}), progress)
 	start := time.Now()
-	_, err := b.StartSession(context.Background(), backend.StartOptions{
+	_, err := b.StartSession(context.Background(), backend.SessionSpec{
 		Image: c.Registry + "/paude-kt/no-such-image:1", Workspace: "/home/me/proj",
 	})
 	took := time.Since(start)

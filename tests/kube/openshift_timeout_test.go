@@ -43,7 +43,7 @@ func TestOpenShiftLimitsEndSessionsAndCleanupRemovesThem(t *testing.T) {
 		cfg := sessionConfig(class, true)
 		cfg.Session = limits[name]
 		b = paudeBackend(t, c.Kubeconfig, ns, cfg, home, &syncBuffer{})
-		s, err := b.StartSession(ctx, backend.StartOptions{Image: img, Workspace: "/home/me/" + name})
+		s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/" + name})
 		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}

@@ -29,7 +29,7 @@ func (a Access) target() string {
 // before anything is created so a start never fails half-way on
 // permissions. Server-side apply is a PATCH that the API server also
 // authorizes as "create" when the object is new, so both are needed.
-// The start also reads `paude setup` Secrets, watches its pod until
+// The start also reads the setup command's Secrets, watches its pod until
 // Ready, deletes what it created when it fails, and then attaches.
 var StartAccess = []Access{
 	{Verb: "create", Resource: "persistentvolumeclaims"},
@@ -48,7 +48,7 @@ var StartAccess = []Access{
 }
 
 // SessionAccess is everything the session commands use in the session
-// namespace; `paude setup` checks all of it.
+// namespace; the setup command checks all of it.
 var SessionAccess = []Access{
 	{Verb: "create", Resource: "pods"},
 	{Verb: "get", Resource: "pods"},

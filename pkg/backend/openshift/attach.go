@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
 )
@@ -25,7 +26,7 @@ const goneTimeout = time.Minute
 // pending pod is waited for; a session whose pod is gone or has ended but
 // whose workspace claim is kept is resumed on a new pod (after saying
 // so); an unknown ID is a *backend.NotFoundError listing the sessions.
-func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.IOStreams) (int, error) {
+func (b *Backend) AttachSession(ctx context.Context, id string, streams genericiooptions.IOStreams) (int, error) {
 	if err := validateID(id); err != nil {
 		return 1, err
 	}
@@ -50,7 +51,7 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.
 			return 1, err
 		}
 	} else if pod.DeletionTimestamp != nil {
-		return 1, fmt.Errorf("session %s is being stopped: wait for it to end, then `paude attach %s` resumes it if its workspace was kept", id, id)
+		return 1, fmt.Errorf("session %s is being stopped: wait for it to end, then %s resumes it if its workspace was kept", id, b.hint("attach "+id))
 	} else if ready, _, _ := podState(pod); !ready {
 		if err := b.waitForPod(ctx, c, ns, name, startTimeout(b.cfg), b.opts.Progress); err != nil {
 			return 1, err
@@ -68,21 +69,21 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 	if apierrors.IsNotFound(err) {
 		if ended != nil {
 			status, reason := SessionStatus(ended)
-			return fmt.Errorf("session %s has %s (%s) and its workspace volume is gone: `paude stop %s` removes it", id, status, reason, id)
+			return fmt.Errorf("session %s has %s (%s) and its workspace volume is gone: %s removes it", id, status, reason, b.hint("stop "+id))
 		}
 		if err := b.checkNamespace(ctx, s); err != nil {
 			return err
 		}
-		return &backend.NotFoundError{ID: id, Known: b.sessionIDs(ctx)}
+		return &backend.NotFoundError{ID: id, Known: b.sessionIDs(ctx), Command: b.opts.Command}
 	}
 	if err != nil {
 		return b.apiError(err, "get", "persistentvolumeclaim "+ClaimName(id), ns)
 	}
 	if claim.DeletionTimestamp != nil {
-		return fmt.Errorf("session %s is being removed (its workspace volume is being deleted): start a new session with `paude`", id)
+		return fmt.Errorf("session %s is being removed (its workspace volume is being deleted): start a new session with %s", id, b.hint(""))
 	}
 	var in planInput
-	if err := resumeInput(claim, &in); err != nil {
+	if err := resumeInput(claim, &in, b.hint("")); err != nil {
 		return err
 	}
 	if ended != nil {
@@ -126,17 +127,18 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 	return b.launch(ctx, c, plan, b.cfg, b.opts.Progress)
 }
 
-// resumeInput reads what a start recorded on the workspace claim.
-func resumeInput(claim *corev1.PersistentVolumeClaim, in *planInput) error {
+// resumeInput reads what a start recorded on the workspace claim; start
+// is the command that starts a new session, for messages.
+func resumeInput(claim *corev1.PersistentVolumeClaim, in *planInput, start string) error {
 	a := claim.Annotations
 	in.Image = a[AnnotationImage]
 	in.HostWorkspace = a[AnnotationWorkspace]
 	if in.Image == "" {
-		return fmt.Errorf("workspace volume %s does not record an image, so it cannot be resumed: start a new session with `paude`", claim.Name)
+		return fmt.Errorf("workspace volume %s does not record an image, so it cannot be resumed: start a new session with %s", claim.Name, start)
 	}
 	if raw := a[AnnotationAgentArgs]; raw != "" {
 		if err := json.Unmarshal([]byte(raw), &in.AgentArgs); err != nil {
-			return fmt.Errorf("workspace volume %s has invalid %s: %w: start a new session with `paude`", claim.Name, AnnotationAgentArgs, err)
+			return fmt.Errorf("workspace volume %s has invalid %s: %w: start a new session with %s", claim.Name, AnnotationAgentArgs, err, start)
 		}
 	}
 	in.Yolo, _ = strconv.ParseBool(a[AnnotationYolo])

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	utilexec "k8s.io/client-go/util/exec"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -46,7 +47,7 @@ func TestAttachRunningSession(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
 	tb.exec.err = utilexec.CodeExitError{Err: errors.New("command terminated with non-zero exit code"), Code: 3}
 	var out bytes.Buffer
-	code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{In: strings.NewReader("hi"), Out: &out})
+	code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{In: strings.NewReader("hi"), Out: &out})
 	if err != nil || code != 3 {
 		t.Fatalf("AttachSession = %d, %v; want 3, nil", code, err)
 	}
@@ -89,7 +90,7 @@ func TestAttachExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
 			tb.exec.err = tt.err
-			code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}})
+			code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{Out: &bytes.Buffer{}})
 			if code != tt.wantCode || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("AttachSession = %d, %v; want %d, %q", code, err, tt.wantCode, tt.wantErr)
 			}
@@ -104,7 +105,7 @@ func TestAttachExitCodes(t *testing.T) {
 func TestAttachUnknownSession(t *testing.T) {
 	other := "1772300000-aaaaaaaa"
 	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(other, makeReady))
-	_, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{})
+	_, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{})
 	var nf *backend.NotFoundError
 	if !errors.As(err, &nf) || !errors.Is(err, backend.ErrSessionNotFound) {
 		t.Fatalf("err = %v, want NotFoundError", err)
@@ -132,7 +133,7 @@ func TestAttachResumes(t *testing.T) {
 			tb := newTestBackend(t, testConfig(), tt.objects...)
 			writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
 			onPodWatch(tb, makeReady)
-			code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}})
+			code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{Out: &bytes.Buffer{}})
 			if err != nil || code != 0 {
 				t.Fatalf("AttachSession = %d, %v\n%s", code, err, tb.progress)
 			}
@@ -163,8 +164,8 @@ func TestAttachResumes(t *testing.T) {
 
 func TestAttachEndedWithoutClaim(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, statusOf(podWith(corev1.PodSucceeded, terminated(0, "Completed")))))
-	_, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{})
-	if err == nil || !containsAll(err.Error(), "has stopped (agent exited)", "workspace volume is gone", "paude stop "+testID) {
+	_, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{})
+	if err == nil || !containsAll(err.Error(), "has stopped (agent exited)", "workspace volume is gone", "`oc paude stop "+testID+"`") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -172,7 +173,7 @@ func TestAttachEndedWithoutClaim(t *testing.T) {
 func TestAttachWaitsForPendingPod(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, statusOf(podWith(corev1.PodPending, waiting("ContainerCreating", "")))))
 	onPodWatch(tb, makeReady)
-	if code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{}); err != nil || code != 0 {
+	if code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{}); err != nil || code != 0 {
 		t.Fatalf("AttachSession = %d, %v", code, err)
 	}
 	if !strings.Contains(tb.progress.String(), "Waiting for pod paude-"+testID+": ContainerCreating") {
@@ -223,7 +224,7 @@ func TestAttachResumeRecreatesEnvSecret(t *testing.T) {
 				t.Fatal(err)
 			}
 			onPodWatch(tb, makeReady)
-			if code, err := tb.AttachSession(context.Background(), testID, backend.IOStreams{Out: &bytes.Buffer{}}); err != nil || code != 0 {
+			if code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{Out: &bytes.Buffer{}}); err != nil || code != 0 {
 				t.Fatalf("AttachSession = %d, %v\n%s", code, err, tb.progress)
 			}
 			secret, err := tb.cs.CoreV1().Secrets("team").Get(context.Background(), EnvSecretName(testID), metav1.GetOptions{})

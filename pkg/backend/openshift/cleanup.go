@@ -12,12 +12,12 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// Cleanup removes every session that is over (`paude cleanup`): pods
+// Cleanup implements backend.Cleaner: it removes every session that is over: pods
 // that ended (the agent exited, the idle timeout or the max lifetime
 // ended them, or they failed) and sessions stopped with their workspace
 // kept, together with all their objects, workspace claims included.
 // Running and pending sessions are left alone, as are the persistent
-// credentials from `paude setup`. It prints what it removed to out.
+// credentials from the setup command. It prints what it removed to out.
 func (b *Backend) Cleanup(ctx context.Context, out io.Writer) error {
 	settings, err := b.ResolveSettings()
 	if err != nil {
@@ -36,7 +36,7 @@ func (b *Backend) Cleanup(ctx context.Context, out io.Writer) error {
 	reasons := map[string]string{}
 	for i := range objs.Pods {
 		pod := &objs.Pods[i]
-		id := pod.Labels[LabelSessionID]
+		id := pod.Labels[backend.LabelSessionID]
 		if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
 			live[id] = true
 			continue
@@ -69,7 +69,7 @@ func (b *Backend) Cleanup(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "Nothing to clean up in namespace %s\n", ns)
 	case len(live) > 0:
-		fmt.Fprintf(out, "Left %d running or pending sessions alone: `paude stop` ends them\n", len(live))
+		fmt.Fprintf(out, "Left %d running or pending sessions alone: %s ends them\n", len(live), b.hint("stop"))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -26,7 +27,6 @@ var podsGR = schema.GroupResource{Resource: "pods"}
 func TestResolveSettingsNamespacePrecedence(t *testing.T) {
 	tests := []struct {
 		name       string
-		override   string
 		flagNS     string
 		flagCtx    string
 		configNS   string
@@ -39,7 +39,6 @@ func TestResolveSettingsNamespacePrecedence(t *testing.T) {
 		{name: "context", contextNS: "ctx-ns", want: "ctx-ns", wantSource: "kubeconfig context"},
 		{name: "paude.json beats context", contextNS: "ctx-ns", configNS: "cfg-ns", want: "cfg-ns", wantSource: "paude.json"},
 		{name: "flag beats paude.json", contextNS: "ctx-ns", configNS: "cfg-ns", flagNS: "flag-ns", want: "flag-ns", wantSource: "flag"},
-		{name: "override beats flag", flagNS: "flag-ns", override: "over", want: "over", wantSource: "flag"},
 		{name: "context flag", flagCtx: "other", want: "other-ns", wantSource: "kubeconfig context"},
 		{name: "invalid", configNS: "Bad_NS", wantErr: `invalid namespace "Bad_NS" (from paude.json)`},
 	}
@@ -54,7 +53,7 @@ func TestResolveSettingsNamespacePrecedence(t *testing.T) {
 			}
 			cfg := DefaultConfig()
 			cfg.Backend.Namespace = tt.configNS
-			b, err := New(Options{ConfigFlags: flags, NamespaceOverride: tt.override, Config: cfg, Home: t.TempDir()})
+			b, err := New(Options{ConfigFlags: flags, Config: cfg, Home: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +178,7 @@ func TestCheckAccess(t *testing.T) {
 func TestNamespaceMissing(t *testing.T) {
 	tb := newTestBackend(t, nil)
 	_, err := tb.ListSessions(context.Background())
-	if err == nil || !containsAll(err.Error(), `namespace "team" (from kubeconfig context) does not exist`, "run `paude setup`", "pass -n") {
+	if err == nil || !containsAll(err.Error(), `namespace "team" (from kubeconfig context) does not exist`, "run `oc paude setup`", "pass -n") {
 		t.Errorf("err = %v", err)
 	}
 	// Exists: an empty list is fine.
@@ -194,14 +193,11 @@ func TestInvalidIDNeverReachesTheAPI(t *testing.T) {
 	tb := newTestBackend(t, nil)
 	ctx := context.Background()
 	for _, id := range []string{"", "../etc", "UPPER", "a_b", "x;rm -rf", strings.Repeat("a", 64)} {
-		if _, err := tb.AttachSession(ctx, id, backend.IOStreams{}); err == nil {
+		if _, err := tb.AttachSession(ctx, id, genericiooptions.IOStreams{}); err == nil {
 			t.Errorf("attach %q accepted", id)
 		}
 		if err := tb.StopSession(ctx, id); err == nil {
 			t.Errorf("stop %q accepted", id)
-		}
-		if err := tb.SyncWorkspace(ctx, id, backend.SyncPush); err == nil {
-			t.Errorf("sync %q accepted", id)
 		}
 	}
 	if n := len(tb.cs.Actions()); n != 0 {

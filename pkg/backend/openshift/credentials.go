@@ -2,11 +2,8 @@ package openshift
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,29 +13,22 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// CredentialKind names one kind of credential paude copies into sessions.
-type CredentialKind string
+// CredentialKind names one kind of credential paude copies into
+// sessions: the kinds of backend.HomeFiles.
+type CredentialKind = backend.CredentialKind
 
 // The credentials paude knows, in the order they are read.
 const (
 	// CredentialGcloud is ~/.config/gcloud (Vertex AI auth), a Secret.
-	CredentialGcloud CredentialKind = "gcloud"
+	CredentialGcloud = backend.CredentialGcloud
 	// CredentialGitconfig is ~/.gitconfig, a Secret: it can hold tokens.
-	CredentialGitconfig CredentialKind = "gitconfig"
+	CredentialGitconfig = backend.CredentialGitconfig
 	// CredentialClaude is ~/.claude plus ~/.claude.json, a Secret.
-	CredentialClaude CredentialKind = "claude"
+	CredentialClaude = backend.CredentialClaude
 )
 
 // CredentialKinds lists every kind in reading order.
-var CredentialKinds = []CredentialKind{CredentialGcloud, CredentialGitconfig, CredentialClaude}
-
-// excluded are per-kind top-level directories that hold caches, logs and
-// history rather than credentials or settings; they would blow the Secret
-// size limit and mean nothing inside a pod.
-var excluded = map[CredentialKind][]string{
-	CredentialGcloud: {"logs", "virtenv"},
-	CredentialClaude: backend.ClaudeHistoryDirs,
-}
+var CredentialKinds = backend.CredentialKinds
 
 // CredentialFile is one file of a credential: Path is where it lands
 // below the credential's mount point, Data its content.
@@ -55,138 +45,64 @@ type LocalCredential struct {
 	Files  []CredentialFile
 }
 
-// ReadCredentials reads the credentials under home. Missing ones are
-// skipped, each with one line in skipped; a credential over the Secret
-// size limit (files and the list of their paths) is an error naming its
-// largest files.
+// credentialSources name each kind's files in messages.
+var credentialSources = map[CredentialKind]string{
+	CredentialGcloud:    "~/.config/gcloud",
+	CredentialGitconfig: "~/.gitconfig",
+	CredentialClaude:    "~/.claude and ~/.claude.json",
+}
+
+// ReadCredentials reads the files backend.HomeFiles selects from home,
+// grouped into one credential per kind. Missing kinds are skipped, each
+// with one line in skipped; a credential over the Secret size limit
+// (files and the list of their paths) is an error naming its largest
+// files.
 func ReadCredentials(home string) (found []LocalCredential, skipped []string, err error) {
-	for _, kind := range CredentialKinds {
-		cred, missing, err := readCredential(home, kind)
+	files, skipped, err := backend.HomeFiles(home)
+	if err != nil {
+		return nil, nil, err
+	}
+	byKind := map[CredentialKind]*LocalCredential{}
+	for _, f := range files {
+		data, err := os.ReadFile(f.Source)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("failed to read %s: %w", f.Source, err)
 		}
-		if missing != "" {
-			skipped = append(skipped, missing)
+		cred := byKind[f.Kind]
+		if cred == nil {
+			cred = &LocalCredential{Kind: f.Kind, Source: credentialSources[f.Kind]}
+			byKind[f.Kind] = cred
+		}
+		cred.Files = append(cred.Files, CredentialFile{Path: secretPath(f), Data: data})
+	}
+	for _, kind := range CredentialKinds {
+		cred := byKind[kind]
+		if cred == nil {
 			continue
 		}
-		if err := checkSize(cred); err != nil {
+		if err := checkSize(*cred); err != nil {
 			return nil, nil, err
 		}
-		found = append(found, cred)
+		found = append(found, *cred)
 	}
 	return found, skipped, nil
 }
 
-func readCredential(home string, kind CredentialKind) (LocalCredential, string, error) {
-	cred := LocalCredential{Kind: kind}
-	switch kind {
+// secretPath is where a home file lands below its credential's mount
+// point: gcloud files below ~/.config/gcloud, the gitconfig as
+// "gitconfig", Claude's files below "claude/" and "claude.json" (the init
+// container copies them into the writable config directory).
+func secretPath(f backend.HomeFile) string {
+	switch f.Kind {
 	case CredentialGcloud:
-		cred.Source = "~/.config/gcloud"
-		files, err := readTree(filepath.Join(home, ".config", "gcloud"), "", excluded[kind])
-		if err != nil {
-			return cred, "", err
-		}
-		cred.Files = files
+		return strings.TrimPrefix(f.Rel, ".config/gcloud/")
 	case CredentialGitconfig:
-		cred.Source = "~/.gitconfig"
-		data, err := readRegular(filepath.Join(home, ".gitconfig"))
-		if err != nil {
-			return cred, "", err
-		}
-		if data != nil {
-			cred.Files = []CredentialFile{{Path: "gitconfig", Data: data}}
-		}
-	case CredentialClaude:
-		cred.Source = "~/.claude and ~/.claude.json"
-		files, err := readTree(filepath.Join(home, ".claude"), "claude", excluded[kind])
-		if err != nil {
-			return cred, "", err
-		}
-		data, err := readRegular(filepath.Join(home, ".claude.json"))
-		if err != nil {
-			return cred, "", err
-		}
-		if data != nil {
-			files = append(files, CredentialFile{Path: "claude.json", Data: data})
-		}
-		cred.Files = files
-	default:
-		return cred, "", fmt.Errorf("unknown credential kind %q", kind)
+		return "gitconfig"
 	}
-	if len(cred.Files) == 0 {
-		return cred, fmt.Sprintf("Skipping %s credentials: %s not found", kind, cred.Source), nil
+	if f.Rel == ".claude.json" {
+		return "claude.json"
 	}
-	return cred, "", nil
-}
-
-// readRegular reads a file, following symlinks; a missing file is nil.
-func readRegular(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", path, err)
-	}
-	return data, nil
-}
-
-// readTree reads every regular file below root (symlinked files are
-// followed, symlinked directories are not), skipping the excluded
-// top-level directories. Paths are slash-separated and prefixed.
-func readTree(root, prefix string, skip []string) ([]CredentialFile, error) {
-	info, err := os.Stat(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", root, err)
-	}
-	if !info.IsDir() {
-		return nil, nil
-	}
-	// A symlinked root (dotfiles managers link ~/.claude) is read where it
-	// points: WalkDir alone would see only the link and read nothing.
-	if root, err = filepath.EvalSymlinks(root); err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", root, err)
-	}
-	var files []CredentialFile
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("failed to read %s: %w", path, err)
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if slices.Contains(skip, rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		item := strings.TrimPrefix(prefix+"/"+rel, "/")
-		if checkItemPath(item) != nil {
-			// Kubernetes refuses item paths starting with ".." (its own
-			// ..data links live there); such a file cannot be mounted.
-			return nil
-		}
-		data, err := readRegular(path)
-		if err != nil || data == nil {
-			return err
-		}
-		files = append(files, CredentialFile{Path: item, Data: data})
-		return nil
-	})
-	return files, err
+	return "claude/" + strings.TrimPrefix(f.Rel, ".claude/")
 }
 
 // maxAnnotationsSize is what the API server allows for all of an

@@ -12,6 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 func credByKind(creds []LocalCredential, kind CredentialKind) *LocalCredential {
@@ -222,7 +224,7 @@ func TestCredentialObjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.cred.Kind), func(t *testing.T) {
 			name := SessionCredentialName("x", tt.cred.Kind)
-			obj, mount, err := CredentialObject(tt.cred, "team", name, SessionLabels("x", RoleCredential))
+			obj, mount, err := CredentialObject(tt.cred, "team", name, backend.SessionLabels("x", backend.RoleCredential))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +235,7 @@ func TestCredentialObjects(t *testing.T) {
 			if secret.Type != corev1.SecretTypeOpaque || secret.Kind != "Secret" || secret.Name != name || secret.Namespace != "team" {
 				t.Errorf("secret = %s %s/%s of type %s", secret.Kind, secret.Namespace, secret.Name, secret.Type)
 			}
-			if secret.Labels[LabelCredential] != string(tt.cred.Kind) || secret.Labels[LabelSessionID] != "x" {
+			if secret.Labels[backend.LabelCredential] != string(tt.cred.Kind) || secret.Labels[backend.LabelSessionID] != "x" {
 				t.Errorf("labels = %v", secret.Labels)
 			}
 			got := map[string]string{}

@@ -11,10 +11,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // AnnotationPaths records a credential Secret's key → path items as JSON,
-// so a persistent Secret created by `paude setup` can be mounted later
+// so a persistent Secret created by the setup command can be mounted later
 // without reading the user's home again.
 const AnnotationPaths = "paude.io/paths"
 
@@ -44,7 +46,7 @@ func SessionCredentialName(id string, kind CredentialKind) string {
 }
 
 // PersistentCredentialName is the name of the namespace-wide credential
-// Secret `paude setup` creates.
+// Secret the setup command creates.
 func PersistentCredentialName(kind CredentialKind) string {
 	return "paude-" + string(kind)
 }
@@ -112,7 +114,7 @@ func CredentialObject(cred LocalCredential, namespace, name string, labels map[s
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Namespace:   namespace,
-			Labels:      withLabel(labels, LabelCredential, string(cred.Kind)),
+			Labels:      withLabel(labels, backend.LabelCredential, string(cred.Kind)),
 			Annotations: map[string]string{AnnotationPaths: paths},
 		},
 		Type: corev1.SecretTypeOpaque,
@@ -127,14 +129,14 @@ func CredentialObject(cred LocalCredential, namespace, name string, labels map[s
 // CredentialFromObject rebuilds the mount description of an existing
 // credential Secret from its labels and paths annotation.
 func CredentialFromObject(obj metav1.Object) (Credential, error) {
-	kind := CredentialKind(obj.GetLabels()[LabelCredential])
+	kind := CredentialKind(obj.GetLabels()[backend.LabelCredential])
 	var items []corev1.KeyToPath
 	if err := json.Unmarshal([]byte(obj.GetAnnotations()[AnnotationPaths]), &items); err != nil || len(items) == 0 {
-		return Credential{}, fmt.Errorf("credential secret %s has no valid %s annotation: recreate it with `paude setup`", obj.GetName(), AnnotationPaths)
+		return Credential{}, fmt.Errorf("credential secret %s has no valid %s annotation: recreate it with the setup command", obj.GetName(), AnnotationPaths)
 	}
 	for _, it := range items {
 		if err := checkItemPath(it.Path); err != nil {
-			return Credential{}, fmt.Errorf("credential secret %s: %w: recreate it with `paude setup`", obj.GetName(), err)
+			return Credential{}, fmt.Errorf("credential secret %s: %w: recreate it with the setup command", obj.GetName(), err)
 		}
 	}
 	return Credential{Kind: kind, Name: obj.GetName(), Items: items}, nil

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/utils/ptr"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // ref names one object for deletion and messages ("secret/paude-x-gcloud").
@@ -60,9 +62,9 @@ type sessionObjects struct {
 // listSessionObjects lists the objects of one session (or of every
 // session when id is "") by label; claims only when withClaims.
 func (b *Backend) listSessionObjects(ctx context.Context, c *Clients, ns, id string, withClaims bool) (*sessionObjects, error) {
-	selector := AllSessionsSelector
+	selector := backend.AllSessionsSelector
 	if id != "" {
-		selector = SessionSelector(id)
+		selector = backend.SessionSelector(id)
 	}
 	opts := metav1.ListOptions{LabelSelector: selector}
 	core := c.Kube.CoreV1()
@@ -92,7 +94,7 @@ func (b *Backend) listSessionObjects(ctx context.Context, c *Clients, ns, id str
 func (o *sessionObjects) refs() []ref {
 	var refs []ref
 	add := func(kind string, obj metav1.Object) {
-		refs = append(refs, ref{Kind: kind, Name: obj.GetName(), Session: obj.GetLabels()[LabelSessionID]})
+		refs = append(refs, ref{Kind: kind, Name: obj.GetName(), Session: obj.GetLabels()[backend.LabelSessionID]})
 	}
 	for i := range o.Pods {
 		add("pod", &o.Pods[i])

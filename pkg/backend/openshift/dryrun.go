@@ -1,6 +1,7 @@
 package openshift
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,19 +14,19 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// DryRun prints every manifest a start would apply, as YAML documents, and
+// DryRun implements backend.DryRunner: it prints every manifest a start would apply, as YAML documents, and
 // changes nothing: it reads the kubeconfig and the user's credentials but
 // calls no API. Secret values are replaced by a note of their size.
-func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
-	cfg := opts.Config
+func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Writer) error {
+	cfg := spec.Config
 	if cfg == nil {
 		cfg = b.cfg
 	}
-	if opts.Image == "" {
+	if spec.Image == "" {
 		return fmt.Errorf("no image for the openshift backend: pass --image with an image the cluster can pull")
 	}
-	if !filepath.IsAbs(opts.Workspace) {
-		return fmt.Errorf("workspace %q is not an absolute path", opts.Workspace)
+	if !filepath.IsAbs(spec.Workspace) {
+		return fmt.Errorf("workspace %q is not an absolute path", spec.Workspace)
 	}
 	settings, err := b.resolveSettings(cfg)
 	if err != nil {
@@ -41,8 +42,8 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 		return err
 	}
 	plan, err := buildPlan(planInput{
-		ID: id, Namespace: settings.Namespace, Config: cfg, Image: opts.Image,
-		HostWorkspace: opts.Workspace, AgentArgs: opts.AgentArgs, Yolo: opts.Yolo,
+		ID: id, Namespace: settings.Namespace, Config: cfg, Image: spec.Image,
+		HostWorkspace: spec.Workspace, AgentArgs: spec.AgentArgs, Yolo: spec.Yolo,
 		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Skipped: skipped, NewClaim: true,
 	})
 	if err != nil {
@@ -55,7 +56,7 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 		fmt.Fprintf(&buf, "# %s\n", note)
 	}
 	if missing := missingKinds(local); len(missing) > 0 {
-		fmt.Fprintf(&buf, "# a start would mount `paude setup` credentials for %s if the namespace has them\n", kindList(missing))
+		fmt.Fprintf(&buf, "# a start would mount the credentials saved by %s for %s if the namespace has them\n", b.hint("setup"), kindList(missing))
 	}
 	for _, obj := range plan.objects() {
 		doc, err := manifestYAML(obj)

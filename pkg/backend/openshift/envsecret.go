@@ -4,25 +4,15 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 )
-
-// PassthroughEnv are host variables copied into the agent's environment
-// when set (Vertex AI configuration); paude.json env wins over them.
-var PassthroughEnv = []string{
-	"CLAUDE_CODE_USE_VERTEX",
-	"ANTHROPIC_VERTEX_PROJECT_ID",
-	"GOOGLE_CLOUD_PROJECT",
-	"CLOUD_ML_REGION",
-}
 
 // EnvSecretName is the name of the Secret holding a session's
 // environment values from paude.json and the host.
@@ -40,52 +30,26 @@ type agentEnv struct {
 	Secret map[string]string
 }
 
-// agentEnvFor resolves the agent's environment: host pass-through, then
-// paude.json env, then paude's own variables, which nothing overrides.
+// agentEnvFor resolves the agent's environment with the layering both
+// backends share (backend.NewAgentEnv), plus what a pod needs besides
+// the entrypoint's variables: TERM, and the writable Claude config
+// directory when the claude credential is there.
 func agentEnvFor(p PodParams, cfg *config.Config) (agentEnv, error) {
-	secret := map[string]string{}
-	for _, k := range PassthroughEnv {
-		if v, ok := p.HostEnv[k]; ok && v != "" {
-			secret[k] = v
-		}
-	}
-	for k, v := range cfg.Env {
-		// PAUDE_* carry paude's own settings (agent arguments, yolo):
-		// never from the project's env, whatever built the Config.
-		if !strings.HasPrefix(k, "PAUDE_") {
-			secret[k] = v
-		}
-	}
-	own := map[string]string{
-		"HOME":               HomeDir,
-		"TERM":               "xterm-256color",
-		"PAUDE_SESSION_ID":   p.ID,
-		"PAUDE_WORKSPACE":    WorkspaceDirFor(p.HostWorkspace),
-		"PAUDE_STATE_DIR":    StateDir,
-		"PAUDE_IDLE_TIMEOUT": strconv.FormatInt(int64(cfg.Session.IdleTimeout/time.Second), 10),
-		"PAUDE_MAX_LIFETIME": strconv.FormatInt(int64(cfg.Session.MaxLifetime/time.Second), 10),
-	}
-	if cfg.Setup != "" {
-		own["PAUDE_SETUP"] = cfg.Setup
-	}
-	if p.Yolo {
-		own["PAUDE_YOLO"] = "1"
-	}
+	own := backend.EntrypointEnv(p.ID, backend.SessionSpec{Config: cfg, Yolo: p.Yolo}, WorkspaceDirFor(p.HostWorkspace), StateDir)
+	own["TERM"] = "xterm-256color"
 	// The claude credential is copied into a writable directory the
 	// agent must use, whatever the project's env says.
 	if slices.ContainsFunc(p.Credentials, func(c Credential) bool { return c.Kind == CredentialClaude }) {
 		own["CLAUDE_CONFIG_DIR"] = ClaudeConfigDir
 	}
-	for k := range own {
-		delete(secret, k)
-	}
-	for k := range secret {
+	env := backend.NewAgentEnv(cfg, func(k string) string { return p.HostEnv[k] }, own)
+	for k := range env.Passed {
 		// Each name is also its key in the env Secret.
 		if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
 			return agentEnv{}, fmt.Errorf("environment variable name %q cannot be stored in a Secret: %s: use letters, digits and '_'", k, strings.Join(errs, "; "))
 		}
 	}
-	return agentEnv{Own: own, Secret: secret}, nil
+	return agentEnv{Own: env.Own, Secret: env.Passed}, nil
 }
 
 // envFor is the agent container's env list, sorted by name: paude's own
@@ -137,7 +101,7 @@ func EnvSecretFor(p PodParams) (*corev1.Secret, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      EnvSecretName(p.ID),
 			Namespace: p.Namespace,
-			Labels:    SessionLabels(p.ID, RoleCredential),
+			Labels:    backend.SessionLabels(p.ID, backend.RoleCredential),
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: make(map[string][]byte, len(vars.Secret)),

@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // resolvedEnv is the agent's environment as the kubelet builds it: the
@@ -93,7 +95,7 @@ func TestEnvValuesStayOutOfThePod(t *testing.T) {
 	}
 	// Stop and cleanup find it by the session label; it is no
 	// credential kind, so nothing ever mounts it.
-	wantLabels := map[string]string{LabelApp: AppName, LabelRole: RoleCredential, LabelSessionID: testID}
+	wantLabels := map[string]string{backend.LabelApp: backend.AppName, backend.LabelRole: backend.RoleCredential, backend.LabelSessionID: testID}
 	if !reflect.DeepEqual(secret.Labels, wantLabels) {
 		t.Errorf("secret labels = %v, want %v", secret.Labels, wantLabels)
 	}
@@ -240,7 +242,7 @@ func checkEnvSecret(t *testing.T, tb *testBackend, want map[string]string) {
 	for k, v := range secret.Data {
 		got[k] = string(v)
 	}
-	if !reflect.DeepEqual(got, want) || secret.Labels[LabelCredential] != "" {
+	if !reflect.DeepEqual(got, want) || secret.Labels[backend.LabelCredential] != "" {
 		t.Errorf("env secret = %q labels %v, want %q and no credential kind", got, secret.Labels, want)
 	}
 	pod, err := tb.cs.CoreV1().Pods("team").Get(ctx, PodName(testID), metav1.GetOptions{})

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
@@ -17,8 +18,6 @@ import (
 	"k8s.io/kubectl/pkg/util/interrupt"
 	"k8s.io/kubectl/pkg/util/term"
 	"k8s.io/streaming/pkg/httpstream"
-
-	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // Executor streams a command running in a container. The default is
@@ -91,7 +90,7 @@ func (s sizeQueue) Next() *remotecommand.TerminalSize {
 // attach instead of the process. When the input is not a terminal it
 // warns and streams without raw mode; the remote side still gets a TTY
 // because tmux needs one.
-func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string, streams backend.IOStreams) (int, error) {
+func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string, streams genericiooptions.IOStreams) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var signalled atomic.Value
@@ -132,7 +131,7 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 	case errors.As(err, &exitErr) && exitErr.Exited():
 		return exitErr.ExitStatus(), nil
 	case signalled.Load() != nil:
-		return 1, fmt.Errorf("attach to pod %s ended by signal %s: the session keeps running: `paude attach` reconnects", pod, signalled.Load())
+		return 1, fmt.Errorf("attach to pod %s ended by signal %s: the session keeps running: %s reconnects", pod, signalled.Load(), b.hint("attach"))
 	}
 	return 1, b.apiError(err, "attach to", "pod "+pod, ns)
 }

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 )
 
@@ -161,6 +162,8 @@ func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object)
 		Random:      testRandom(),
 		Clients:     staticClients{fakeClients(t, cs)},
 		Executor:    exec,
+		// Hints must name the command the user typed: oc's, here.
+		Command: "oc paude",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +225,7 @@ func writeFile(t *testing.T, root, rel string, data []byte) {
 func sessionObjectsLeft(t *testing.T, cs *fake.Clientset, ns, id string) []string {
 	t.Helper()
 	ctx := context.Background()
-	opts := metav1.ListOptions{LabelSelector: SessionSelector(id)}
+	opts := metav1.ListOptions{LabelSelector: backend.SessionSelector(id)}
 	var left []string
 	pods, _ := cs.CoreV1().Pods(ns).List(ctx, opts)
 	for _, o := range pods.Items {
@@ -237,7 +240,7 @@ func sessionObjectsLeft(t *testing.T, cs *fake.Clientset, ns, id string) []strin
 	cms, _ := cs.Tracker().List(corev1.SchemeGroupVersion.WithResource("configmaps"), corev1.SchemeGroupVersion.WithKind("ConfigMap"), ns)
 	if list, ok := cms.(*corev1.ConfigMapList); ok {
 		for _, o := range list.Items {
-			if o.Labels[LabelSessionID] == id {
+			if o.Labels[backend.LabelSessionID] == id {
 				left = append(left, "configmap/"+o.Name)
 			}
 		}

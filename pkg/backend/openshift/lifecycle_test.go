@@ -23,7 +23,7 @@ const otherID = "1772300000-aaaaaaaa"
 
 // sessionCreds are a session's credential objects.
 func sessionCreds(id string) []runtime.Object {
-	labels := SessionLabels(id, RoleCredential)
+	labels := backend.SessionLabels(id, backend.RoleCredential)
 	return []runtime.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGcloud), Namespace: "team", Labels: labels}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: SessionCredentialName(id, CredentialGitconfig), Namespace: "team", Labels: labels}},
@@ -65,7 +65,7 @@ func TestStopSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			persistent := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "paude-gcloud", Namespace: "team", Labels: map[string]string{LabelApp: AppName}}}
+			persistent := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "paude-gcloud", Namespace: "team", Labels: map[string]string{backend.LabelApp: backend.AppName}}}
 			tb := newTestBackend(t, keepConfig(tt.keep), objects([]runtime.Object{teamNS, persistent}, fullSession(testID, makeReady), fullSession(otherID, makeReady))...)
 			if err := tb.StopSession(context.Background(), testID); err != nil {
 				t.Fatal(err)
@@ -163,7 +163,7 @@ func TestListSessions(t *testing.T) {
 	var verbs []string
 	for _, a := range tb.cs.Actions() {
 		verbs = append(verbs, a.GetVerb()+" "+a.GetResource().Resource)
-		if l, ok := a.(k8stesting.ListActionImpl); ok && l.ListOptions.LabelSelector != AllSessionsSelector {
+		if l, ok := a.(k8stesting.ListActionImpl); ok && l.ListOptions.LabelSelector != backend.AllSessionsSelector {
 			t.Errorf("list selector = %q", l.ListOptions.LabelSelector)
 		}
 	}
@@ -195,7 +195,7 @@ func setCreated(t *testing.T, tb *testBackend, id string, at time.Time) {
 
 func TestCleanup(t *testing.T) {
 	stopped := "1772300000-cccccccc"
-	persistent := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "paude-gcloud", Namespace: "team", Labels: map[string]string{LabelApp: AppName}}}
+	persistent := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "paude-gcloud", Namespace: "team", Labels: map[string]string{backend.LabelApp: backend.AppName}}}
 	tb := newTestBackend(t, testConfig(), objects(
 		[]runtime.Object{teamNS, persistent},
 		fullSession(testID, makeReady),
@@ -220,7 +220,7 @@ func TestCleanup(t *testing.T) {
 	assertNoConfigMaps(t, tb.cs)
 	want := "Removed session " + otherID + " (max lifetime reached): 5 objects\n" +
 		"Removed session " + stopped + " (stopped): 4 objects\n" +
-		"Left 1 running or pending sessions alone: `paude stop` ends them\n"
+		"Left 1 running or pending sessions alone: `oc paude stop` ends them\n"
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
@@ -237,40 +237,6 @@ func TestCleanup(t *testing.T) {
 	if err := tb.Cleanup(context.Background(), &out); err != nil || out.String() != "Nothing to clean up in namespace team\n" {
 		t.Errorf("last cleanup: %v\n%s", err, out.String())
 	}
-}
-
-func TestSyncWorkspace(t *testing.T) {
-	tb := newTestBackend(t, testConfig(), objects([]runtime.Object{teamNS}, fullSession(testID, makeReady))...)
-	if err := tb.SyncWorkspace(context.Background(), testID, backend.SyncPush); !errors.Is(err, ErrNoSyncer) {
-		t.Errorf("err = %v, want ErrNoSyncer", err)
-	}
-	rec := &recordingSyncer{}
-	tb.opts.Syncer = rec
-	if err := tb.SyncWorkspace(context.Background(), testID, backend.SyncBoth); err != nil {
-		t.Fatal(err)
-	}
-	want := SyncTarget{Namespace: "team", Pod: PodName(testID), Container: "paude", Dir: "/workspace/proj", Workspace: "/home/me/proj"}
-	got := rec.target
-	got.Clients, got.Executor = nil, nil
-	if !reflect.DeepEqual(got, want) || rec.dir != backend.SyncBoth {
-		t.Errorf("sync target = %+v %s", got, rec.dir)
-	}
-	if err := tb.SyncWorkspace(context.Background(), testID, "sideways"); err == nil {
-		t.Errorf("bad direction accepted")
-	}
-	if err := tb.SyncWorkspace(context.Background(), otherID, backend.SyncPush); !errors.Is(err, backend.ErrSessionNotFound) {
-		t.Errorf("unknown session: %v", err)
-	}
-}
-
-type recordingSyncer struct {
-	target SyncTarget
-	dir    backend.Direction
-}
-
-func (r *recordingSyncer) Sync(_ context.Context, target SyncTarget, dir backend.Direction) error {
-	r.target, r.dir = target, dir
-	return nil
 }
 
 func TestListSessionsSkipsClaimsBeingDeleted(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 )
 
@@ -27,7 +28,7 @@ type PodParams struct {
 	CreatedAt     time.Time
 	// Config supplies resources, env, setup and the session limits.
 	Config *config.Config
-	// HostEnv are the PassthroughEnv values found on the host. They and
+	// HostEnv are the backend.PassthroughEnv values found on the host. They and
 	// Config.Env reach the pod through the EnvSecretFor Secret.
 	HostEnv map[string]string
 	// Credentials are the objects to mount.
@@ -49,10 +50,7 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	resources, err := ResourcesFor(cfg.Backend.Resources)
-	if err != nil {
-		return nil, err
-	}
+	resources := ResourcesFor(cfg.Backend.Resources)
 	volumes := []corev1.Volume{{
 		Name: workspaceVolume,
 		VolumeSource: corev1.VolumeSource{
@@ -93,7 +91,7 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      PodName(p.ID),
 			Namespace: p.Namespace,
-			Labels:    SessionLabels(p.ID, RoleWorkload),
+			Labels:    backend.SessionLabels(p.ID, backend.RoleAgent),
 			Annotations: map[string]string{
 				AnnotationWorkspace:        p.HostWorkspace,
 				AnnotationCreatedAt:        p.CreatedAt.UTC().Format(time.RFC3339),
@@ -130,7 +128,7 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 			Volumes: volumes,
 		},
 	}
-	if secs := int64(cfg.Session.MaxLifetime / time.Second); secs > 0 {
+	if secs := backend.Seconds(cfg.Session.MaxLifetime); secs > 0 {
 		pod.Spec.ActiveDeadlineSeconds = ptr.To(secs)
 	}
 	return pod, nil
@@ -246,10 +244,6 @@ type WorkspaceClaimParams struct {
 // the configured size (10Gi by default) and storage class (the cluster
 // default when empty). It is a pure function.
 func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, error) {
-	size, err := workspaceSize(p.Volume)
-	if err != nil {
-		return nil, err
-	}
 	args, err := json.Marshal(append([]string{}, p.AgentArgs...))
 	if err != nil {
 		return nil, fmt.Errorf("failed to record agent arguments: %w", err)
@@ -259,7 +253,7 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      ClaimName(p.ID),
 			Namespace: p.Namespace,
-			Labels:    SessionLabels(p.ID, RoleWorkspace),
+			Labels:    backend.SessionLabels(p.ID, backend.RoleWorkspace),
 			Annotations: map[string]string{
 				AnnotationWorkspace: p.HostWorkspace,
 				AnnotationCreatedAt: p.CreatedAt.UTC().Format(time.RFC3339),
@@ -271,7 +265,7 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources: corev1.VolumeResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceStorage: size},
+				Requests: corev1.ResourceList{corev1.ResourceStorage: p.Volume.Size},
 			},
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 // FieldManager is the server-side apply field manager of every object paude
@@ -18,21 +19,11 @@ const DefaultNamespace = "paude"
 // ContainerName is the name of the agent container in a session pod.
 const ContainerName = "paude"
 
-// Labels and annotations paude puts on the objects it owns.
+// Annotations paude puts on the objects it owns, beside the labels of
+// pkg/backend (labels.go) that both backends share.
 const (
-	LabelApp       = "app"
-	LabelRole      = "role"
-	LabelSessionID = "paude.io/session-id"
-	// LabelCredential marks credential Secrets with their kind.
-	LabelCredential = "paude.io/credential"
-
-	AppName        = "paude"
-	RoleWorkload   = "workload"
-	RoleWorkspace  = "workspace"
-	RoleCredential = "credential"
-
-	AnnotationWorkspace   = "paude.io/workspace"
-	AnnotationCreatedAt   = "paude.io/created-at"
+	AnnotationWorkspace   = backend.KeyWorkspace
+	AnnotationCreatedAt   = backend.KeyCreatedAt
 	AnnotationIdleTimeout = "paude.io/idle-timeout"
 	AnnotationMaxLifetime = "paude.io/max-lifetime"
 	AnnotationImage       = "paude.io/image"
@@ -45,14 +36,14 @@ const (
 // Paths inside the session pod.
 const (
 	// HomeDir is the agent user's HOME in the workspace image.
-	HomeDir = "/home/paude"
+	HomeDir = image.HomeDir
 	// VolumeRoot is where the workspace PVC is mounted.
 	VolumeRoot = "/workspace"
 	// StateDir is paude's own state on the PVC (the setup marker), outside
 	// the project directory so nothing lands in the user's tree.
 	StateDir = VolumeRoot + "/.paude"
-	// EntrypointPath is the image's entrypoint; "attach" is its attach mode.
-	EntrypointPath = "/usr/local/bin/paude-entrypoint"
+	// EntrypointPath is the image's entrypoint.
+	EntrypointPath = image.EntrypointPath
 )
 
 // PodName is the name of a session's pod.
@@ -60,23 +51,6 @@ func PodName(id string) string { return "paude-" + id }
 
 // ClaimName is the name of a session's workspace PVC.
 func ClaimName(id string) string { return "paude-" + id + "-workspace" }
-
-// SessionLabels are the labels every object of a session carries.
-func SessionLabels(id, role string) map[string]string {
-	return map[string]string{
-		LabelApp:       AppName,
-		LabelRole:      role,
-		LabelSessionID: id,
-	}
-}
-
-// SessionSelector selects every object of one session.
-func SessionSelector(id string) string {
-	return LabelApp + "=" + AppName + "," + LabelSessionID + "=" + id
-}
-
-// AllSessionsSelector selects every session-scoped object paude created.
-const AllSessionsSelector = LabelApp + "=" + AppName + "," + LabelSessionID
 
 // projectNameRE is what a host directory name must look like to be reused
 // inside the pod; anything else falls back to "project".

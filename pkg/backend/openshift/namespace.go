@@ -28,7 +28,7 @@ type Settings struct {
 }
 
 // ResolveSettings works out the context and namespace without calling
-// the API. Namespace precedence: NamespaceOverride or -n/--namespace >
+// the API. Namespace precedence: -n/--namespace >
 // backend.namespace in paude.json > the kubeconfig context's namespace >
 // "paude". The result is validated as a DNS-1123 label.
 func (b *Backend) ResolveSettings() (Settings, error) {
@@ -50,9 +50,6 @@ func (b *Backend) resolveSettings(cfg *config.Config) (Settings, error) {
 }
 
 func (b *Backend) resolveNamespace(s *Settings, cfg *config.Config) (string, string, error) {
-	if b.opts.NamespaceOverride != "" {
-		return b.opts.NamespaceOverride, "flag", nil
-	}
 	var contextNS string
 	if b.opts.ConfigFlags != nil {
 		loader := b.opts.ConfigFlags.ToRawKubeConfigLoader()
@@ -86,8 +83,8 @@ func (b *Backend) resolveNamespace(s *Settings, cfg *config.Config) (string, str
 }
 
 // errNamespaceMissing is the message for a namespace that does not exist.
-func errNamespaceMissing(ns, source string) error {
-	return fmt.Errorf("namespace %q (from %s) does not exist: run `paude setup` to create it or pass -n with an existing namespace", ns, source)
+func (b *Backend) errNamespaceMissing(ns, source string) error {
+	return fmt.Errorf("namespace %q (from %s) does not exist: run %s to create it or pass -n with an existing namespace", ns, source, b.hint("setup"))
 }
 
 // checkNamespace confirms the namespace exists. A user who may not read
@@ -103,7 +100,7 @@ func (b *Backend) checkNamespace(ctx context.Context, s Settings) error {
 	case err == nil, apierrors.IsForbidden(err):
 		return nil
 	case apierrors.IsNotFound(err):
-		return errNamespaceMissing(s.Namespace, s.NamespaceSource)
+		return b.errNamespaceMissing(s.Namespace, s.NamespaceSource)
 	default:
 		return b.apiError(err, "get", "namespace "+s.Namespace, "")
 	}

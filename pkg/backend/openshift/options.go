@@ -20,9 +20,6 @@ type Options struct {
 	// (a *genericclioptions.ConfigFlags in the command tree). The
 	// namespace comes only from its ToRawKubeConfigLoader().Namespace().
 	ConfigFlags genericclioptions.RESTClientGetter
-	// NamespaceOverride, when non-empty, beats every other namespace
-	// source (for --openshift-namespace when it is not fed to ConfigFlags).
-	NamespaceOverride string
 	// Config is the project's resolved configuration; nil means the
 	// built-in defaults. It supplies backend.namespace, resources, the
 	// workspace volume, timeouts and env for commands that do not get
@@ -50,9 +47,9 @@ type Options struct {
 	// Executor runs commands in pods; nil means the WebSocket executor
 	// with SPDY fallback.
 	Executor Executor
-	// Syncer copies files between the workspace and a session pod; nil
-	// means SyncWorkspace reports that no sync engine is configured.
-	Syncer Syncer
+	// Command is paude's command as the user typed it ("kubectl paude",
+	// "oc paude"), for the hints in messages; "" means "kubectl paude".
+	Command string
 }
 
 // Backend is the OpenShift/Kubernetes backend. It implements
@@ -66,7 +63,13 @@ type Backend struct {
 	errInit error
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend    = (*Backend)(nil)
+	_ backend.Setupper   = (*Backend)(nil)
+	_ backend.Cleaner    = (*Backend)(nil)
+	_ backend.DryRunner  = (*Backend)(nil)
+	_ backend.AllStopper = (*Backend)(nil)
+)
 
 // New returns a Backend. It does not contact the cluster: connection and
 // credential problems surface on the first command that needs the API.
@@ -99,6 +102,9 @@ func New(opts Options) (*Backend, error) {
 	if opts.Executor == nil {
 		opts.Executor = StreamExecutor{}
 	}
+	if opts.Command == "" {
+		opts.Command = "kubectl paude"
+	}
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -108,6 +114,15 @@ func New(opts Options) (*Backend, error) {
 
 // Type reports backend.OpenShift.
 func (b *Backend) Type() backend.Type { return backend.OpenShift }
+
+// hint is a command for the user to run, as they would type it:
+// hint("stop x") is "`kubectl paude stop x`".
+func (b *Backend) hint(args string) string {
+	if args == "" {
+		return "`" + b.opts.Command + "`"
+	}
+	return "`" + b.opts.Command + " " + args + "`"
+}
 
 // progressf writes one progress line.
 func (b *Backend) progressf(format string, args ...any) {

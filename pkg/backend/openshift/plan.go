@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 )
 
@@ -41,7 +42,7 @@ type planInput struct {
 	CreatedAt     time.Time
 	HostEnv       map[string]string
 	// Local are credentials read from the user's home; Persistent are
-	// `paude setup` Secrets used for kinds missing locally.
+	// the setup command's Secrets used for kinds missing locally.
 	Local      []LocalCredential
 	Persistent map[CredentialKind]Credential
 	Skipped    []string
@@ -68,7 +69,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 	var mounts []Credential
 	present := map[CredentialKind]bool{}
 	for _, local := range in.Local {
-		obj, mount, err := CredentialObject(local, in.Namespace, SessionCredentialName(in.ID, local.Kind), SessionLabels(in.ID, RoleCredential))
+		obj, mount, err := CredentialObject(local, in.Namespace, SessionCredentialName(in.ID, local.Kind), backend.SessionLabels(in.ID, backend.RoleCredential))
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +81,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 	for _, kind := range CredentialKinds {
 		if cred, ok := in.Persistent[kind]; ok && !present[kind] {
 			mounts = append(mounts, cred)
-			plan.Notes = append(plan.Notes, fmt.Sprintf("Using %s credentials from the namespace's %s (created by `paude setup`)", kind, cred.Name))
+			plan.Notes = append(plan.Notes, fmt.Sprintf("Using %s credentials from the namespace's %s (saved by the setup command)", kind, cred.Name))
 		}
 	}
 	if in.NewClaim {
@@ -115,7 +116,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 // hostEnv reads the pass-through variables from the host.
 func (b *Backend) hostEnv() map[string]string {
 	env := map[string]string{}
-	for _, k := range PassthroughEnv {
+	for _, k := range backend.PassthroughEnv {
 		if v := b.opts.Getenv(k); v != "" {
 			env[k] = v
 		}
@@ -123,7 +124,7 @@ func (b *Backend) hostEnv() map[string]string {
 	return env
 }
 
-// persistentCredentials finds `paude setup` Secrets for the kinds that
+// persistentCredentials finds the setup command's Secrets for the kinds that
 // were not found locally. Missing Secrets are simply not used.
 func (b *Backend) persistentCredentials(ctx context.Context, c *Clients, ns string, missing []CredentialKind) (map[CredentialKind]Credential, error) {
 	found := map[CredentialKind]Credential{}

@@ -120,7 +120,7 @@ func (b *Backend) ListSessions(ctx context.Context) ([]backend.Session, error) {
 
 // listPodsAndClaims lists session pods and claims by label.
 func (b *Backend) listPodsAndClaims(ctx context.Context, c *Clients, ns string) ([]corev1.Pod, []corev1.PersistentVolumeClaim, error) {
-	opts := metav1.ListOptions{LabelSelector: AllSessionsSelector}
+	opts := metav1.ListOptions{LabelSelector: backend.AllSessionsSelector}
 	pods, err := c.Kube.CoreV1().Pods(ns).List(ctx, opts)
 	if err != nil {
 		return nil, nil, b.apiError(err, "list", "pods", ns)
@@ -137,7 +137,7 @@ func sessionsFrom(pods []corev1.Pod, claims []corev1.PersistentVolumeClaim) []ba
 	byID := map[string]backend.Session{}
 	for i := range pods {
 		pod := &pods[i]
-		id := pod.Labels[LabelSessionID]
+		id := pod.Labels[backend.LabelSessionID]
 		if backend.ValidateSessionID(id) != nil {
 			continue
 		}
@@ -150,7 +150,7 @@ func sessionsFrom(pods []corev1.Pod, claims []corev1.PersistentVolumeClaim) []ba
 	}
 	for i := range claims {
 		claim := &claims[i]
-		id := claim.Labels[LabelSessionID]
+		id := claim.Labels[backend.LabelSessionID]
 		// A claim being deleted belongs to a session on its way out: it
 		// cannot be resumed.
 		if _, ok := byID[id]; ok || claim.DeletionTimestamp != nil || backend.ValidateSessionID(id) != nil {

@@ -8,13 +8,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// namespaceCreate is the permission `paude setup` needs to create a
+// namespaceCreate is the permission the setup command needs to create a
 // missing namespace.
 var namespaceCreate = []Access{{Verb: "create", Resource: "namespaces"}}
 
-// Setup prepares a namespace for sessions (`paude setup`): it checks the
+// Setup implements backend.Setupper: it prepares a namespace for sessions: it checks the
 // connection, creates the namespace when it is missing and the user may,
 // checks every permission the session commands use, and creates the
 // persistent credential objects (not tied to a session) from the user's
@@ -52,7 +54,7 @@ func (b *Backend) Setup(ctx context.Context, out io.Writer) error {
 	for _, line := range skipped {
 		fmt.Fprintln(out, line)
 	}
-	labels := map[string]string{LabelApp: AppName, LabelRole: RoleCredential}
+	labels := map[string]string{backend.LabelApp: backend.AppName, backend.LabelRole: backend.RoleCredential}
 	for _, cred := range local {
 		name := PersistentCredentialName(cred.Kind)
 		obj, _, err := CredentialObject(cred, ns, name, labels)

@@ -42,7 +42,7 @@ Namespace team is ready for paude sessions
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := secret.Labels[LabelSessionID]; ok {
+	if _, ok := secret.Labels[backend.LabelSessionID]; ok {
 		t.Errorf("persistent secret carries a session label: %v", secret.Labels)
 	}
 	if _, err := CredentialFromObject(secret); err != nil {
@@ -103,7 +103,7 @@ func TestDryRun(t *testing.T) {
 	opts := startOpts()
 	opts.Yolo = true
 	var out bytes.Buffer
-	if err := tb.DryRun(opts, &out); err != nil {
+	if err := tb.DryRun(context.Background(), opts, &out); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(tb.cs.Actions()); n != 0 {
@@ -135,7 +135,7 @@ func TestDryRun(t *testing.T) {
 	if out.String() != string(want) {
 		t.Errorf("dry run output differs from %s (go test -update rewrites it):\n%s", golden, out.String())
 	}
-	if err := tb.DryRun(backend.StartOptions{Workspace: "/w"}, &out); err == nil {
+	if err := tb.DryRun(context.Background(), backend.SessionSpec{Workspace: "/w"}, &out); err == nil {
 		t.Errorf("dry run without an image accepted")
 	}
 }

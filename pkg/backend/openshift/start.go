@@ -23,20 +23,20 @@ const cleanupTimeout = 30 * time.Second
 // (server-side apply, field manager "paude"), and watches the pod until
 // it is Ready. On any failure it deletes what this start created before
 // returning the error.
-func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (*backend.Session, error) {
-	cfg := opts.Config
+func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*backend.Session, error) {
+	cfg := spec.Config
 	if cfg == nil {
 		cfg = b.cfg
 	}
-	progress := opts.Progress
+	progress := spec.Progress
 	if progress == nil {
 		progress = b.opts.Progress
 	}
-	if opts.Image == "" {
+	if spec.Image == "" {
 		return nil, fmt.Errorf("no image for the openshift backend: pass --image with an image the cluster can pull")
 	}
-	if !filepath.IsAbs(opts.Workspace) {
-		return nil, fmt.Errorf("workspace %q is not an absolute path", opts.Workspace)
+	if !filepath.IsAbs(spec.Workspace) {
+		return nil, fmt.Errorf("workspace %q is not an absolute path", spec.Workspace)
 	}
 	settings, err := b.resolveSettings(cfg)
 	if err != nil {
@@ -60,8 +60,8 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		return nil, err
 	}
 	plan, err := buildPlan(planInput{
-		ID: id, Namespace: settings.Namespace, Config: cfg, Image: opts.Image,
-		HostWorkspace: opts.Workspace, AgentArgs: opts.AgentArgs, Yolo: opts.Yolo,
+		ID: id, Namespace: settings.Namespace, Config: cfg, Image: spec.Image,
+		HostWorkspace: spec.Workspace, AgentArgs: spec.AgentArgs, Yolo: spec.Yolo,
 		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Persistent: persistent,
 		Skipped: skipped, NewClaim: true,
 	})
@@ -73,7 +73,7 @@ func (b *Backend) StartSession(ctx context.Context, opts backend.StartOptions) (
 		return nil, err
 	}
 	return &backend.Session{
-		ID: id, Status: backend.StatusRunning, Workspace: opts.Workspace,
+		ID: id, Status: backend.StatusRunning, Workspace: spec.Workspace,
 		CreatedAt: now, BackendType: backend.OpenShift,
 	}, nil
 }
@@ -114,7 +114,7 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 		slices.Reverse(created)
 		fmt.Fprintf(progress, "Start failed; removing what it created (%d objects)\n", len(created))
 		if cerr := b.deleteRefs(cctx, c, plan.Namespace, created); cerr != nil {
-			err = fmt.Errorf("%w (cleanup also failed: %w: remove the objects labelled %s by hand)", err, cerr, SessionSelector(plan.ID))
+			err = fmt.Errorf("%w (cleanup also failed: %w: remove the objects labelled %s by hand)", err, cerr, backend.SessionSelector(plan.ID))
 		}
 	}()
 	started := b.opts.Clock.Now()

@@ -54,8 +54,8 @@ func makeReady(pod *corev1.Pod) {
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 }
 
-func startOpts() backend.StartOptions {
-	return backend.StartOptions{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}}
+func startOpts() backend.SessionSpec {
+	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}}
 }
 
 func TestStartSession(t *testing.T) {
@@ -227,7 +227,7 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		name    string
 		objects []runtime.Object
 		setup   func(*testBackend)
-		opts    func(*backend.StartOptions)
+		opts    func(*backend.SessionSpec)
 		wantErr string
 	}{
 		{"namespace missing", nil, nil, nil, `namespace "team" (from kubeconfig context) does not exist`},
@@ -247,12 +247,8 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		{"credentials fit only without their paths", []runtime.Object{teamNS}, func(tb *testBackend) {
 			writeFile(t, tb.home, ".gitconfig", bytes.Repeat([]byte("g"), corev1.MaxSecretSize))
 		}, nil, "listing their paths), 54 B over the 1.0 MiB a Secret can hold: largest files: ~/.gitconfig (1.0 MiB): remove what the agent does not need"},
-		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) { o.Image = "" }, "pass --image"},
-		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) { o.Workspace = "proj" }, "not an absolute path"},
-		{"bad resources", []runtime.Object{teamNS}, nil, func(o *backend.StartOptions) {
-			o.Config = testConfig()
-			o.Config.Backend.Resources.Limits.CPU = "fast"
-		}, `invalid backend.resources.limits.cpu "fast"`},
+		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Image = "" }, "pass --image"},
+		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Workspace = "proj" }, "not an absolute path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +277,7 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 func TestStartSessionUsesPersistentCredentials(t *testing.T) {
 	persistent := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
 		Name: "paude-gcloud", Namespace: "team",
-		Labels:      map[string]string{LabelApp: AppName, LabelCredential: "gcloud"},
+		Labels:      map[string]string{backend.LabelApp: backend.AppName, backend.LabelCredential: "gcloud"},
 		Annotations: map[string]string{AnnotationPaths: `[{"key":"adc.json","path":"application_default_credentials.json"}]`},
 	}}
 	tb := newTestBackend(t, testConfig(), teamNS, persistent)

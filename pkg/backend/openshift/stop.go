@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // StopSession deletes the session's pod (grace period 0), then its
@@ -57,17 +59,17 @@ func (b *Backend) stop(ctx context.Context, id string) error {
 		b.progressf("Deleted %s", r)
 	}
 	if keep {
-		selector := AllSessionsSelector
+		selector := backend.AllSessionsSelector
 		if id != "" {
-			selector = SessionSelector(id)
+			selector = backend.SessionSelector(id)
 		}
 		claims, err := c.Kube.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return b.apiError(err, "list", "persistentvolumeclaims", ns)
 		}
 		for _, claim := range claims.Items {
-			sid := claim.Labels[LabelSessionID]
-			b.progressf("Kept workspace volume %s: `paude attach %s` resumes the session, `paude cleanup` removes it", claim.Name, sid)
+			sid := claim.Labels[backend.LabelSessionID]
+			b.progressf("Kept workspace volume %s: %s resumes the session, %s removes it", claim.Name, b.hint("attach "+sid), b.hint("cleanup"))
 		}
 	}
 	return nil

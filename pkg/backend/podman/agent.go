@@ -3,6 +3,8 @@ package podman
 import (
 	"strconv"
 	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // agentSpec is everything the agent container's `podman create` depends on.
@@ -19,74 +21,31 @@ type agentSpec struct {
 	// address on it; "" means --allow-network (no proxy, normal DNS).
 	Network string
 	ProxyIP string
-	// Env are -e flags: paude's own variables only (see agentEnvironment).
-	Env map[string]string
-	// EnvFile is the --env-file with the values from the configuration
-	// and the host; "" = none.
-	EnvFile string
-	Mounts  []mount
-	Limits  limits
+	// Env are -e flags: paude's own variables only (backend.AgentEnv.Own);
+	// the others travel in the copied env file.
+	Env    map[string]string
+	Mounts []mount
+	Limits limits
 	// PullPolicy is podman's --pull for the image ("" = podman's default).
 	PullPolicy string
 	AgentArgs  []string
 }
 
-// mount is a bind mount (Source is a host path) or a named volume.
-type mount struct {
-	Source   string
-	Target   string
-	ReadOnly bool
-	// Volume marks Source as a named volume; it is chowned to the
-	// container's user (:U) so the non-root agent can write it.
-	Volume bool
-}
-
-func (m mount) flag() string {
-	v := m.Source + ":" + m.Target
-	switch {
-	case m.Volume:
-		v += ":U"
-	case m.ReadOnly:
-		v += ":ro"
-	}
-	return v
-}
-
-// limits are the container's resource limits; zero values are left out.
-type limits struct {
-	MemoryBytes       int64
-	MemoryReservation int64
-	CPUs              string
-	CPUShares         int64
-	Pids              int
-}
-
-func (l limits) args() []string {
-	var args []string
-	if l.Pids > 0 {
-		args = append(args, "--pids-limit", strconv.Itoa(l.Pids))
-	}
-	if l.MemoryBytes > 0 {
-		args = append(args, "--memory", strconv.FormatInt(l.MemoryBytes, 10))
-	}
-	if l.MemoryReservation > 0 {
-		args = append(args, "--memory-reservation", strconv.FormatInt(l.MemoryReservation, 10))
-	}
-	if l.CPUs != "" {
-		args = append(args, "--cpus", l.CPUs)
-	}
-	if l.CPUShares > 0 {
-		args = append(args, "--cpu-shares", strconv.FormatInt(l.CPUShares, 10))
-	}
-	return args
-}
-
-// networkMode is the value of the paude.io/network label.
+// networkMode is the value of the network-mode label.
 func (s agentSpec) networkMode() string {
 	if s.ProxyIP == "" {
-		return "open"
+		return backend.NetworkOpen
 	}
-	return "proxy"
+	return backend.NetworkProxy
+}
+
+// agentLabels are the labels of a session's agent container.
+func (s agentSpec) labels() map[string]string {
+	l := backend.SessionLabels(s.ID, backend.RoleAgent)
+	l[backend.KeyWorkspace] = s.Workspace
+	l[backend.KeyCreatedAt] = s.CreatedAt.UTC().Format(time.RFC3339)
+	l[backend.LabelNetworkMode] = s.networkMode()
+	return l
 }
 
 // createAgentArgs is the `podman create` of a session's agent container:
@@ -95,7 +54,7 @@ func (s agentSpec) networkMode() string {
 func createAgentArgs(s agentSpec) []string {
 	name := containerName(s.ID)
 	args := []string{"create", "--name", name, "--hostname", name}
-	args = append(args, labelArgs(agentLabels(s.ID, s.Workspace, s.CreatedAt, s.networkMode()))...)
+	args = append(args, labelArgs(s.labels())...)
 	args = append(args,
 		"--cap-drop", "ALL",
 		"--security-opt", "no-new-privileges",
@@ -115,14 +74,11 @@ func createAgentArgs(s agentSpec) []string {
 	if s.ProxyIP != "" {
 		// No resolver at all: outside names cannot be looked up, so DNS
 		// cannot carry data out. The proxy is found through /etc/hosts.
-		args = append(args, "--dns", "none", "--add-host", ProxyHostname+":"+s.ProxyIP)
+		args = append(args, "--dns", "none", "--add-host", backend.ProxyHost+":"+s.ProxyIP)
 		// podman copies the host's proxy variables (ftp_proxy among
 		// them, which paude does not set) into the container by
 		// default; behind paude's proxy the only proxy is paude's.
 		args = append(args, "--http-proxy=false")
-	}
-	if s.EnvFile != "" {
-		args = append(args, "--env-file", s.EnvFile)
 	}
 	args = append(args, envArgs(s.Env)...)
 	for _, m := range s.Mounts {

@@ -4,28 +4,19 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 // Every podman command the backend runs is built here by a pure function
 // of its inputs, so unit tests can assert the exact argv.
-
-// checkArgs is the cheapest call that opens podman's storage and
-// database: it fails when podman is not usable.
-func checkArgs() []string {
-	return []string{"ps", "--quiet", "--filter", "label=" + LabelApp + "=" + appName,
-		"--filter", "label=" + LabelRole + "=" + roleProxy}
-}
 
 // infoArgs asks a remote podman whether it is rootless and how many CPUs
 // its machine has (--cpus above that is refused).
 func infoArgs() []string {
 	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
 }
-
-// versionArgs prints the podman client's version ("podman version X"):
-// the client is what reads --env-file, also for a remote podman.
-func versionArgs() []string { return []string{"--version"} }
 
 // imageExistsArgs exits 0 when ref is in local storage, 1 when not.
 func imageExistsArgs(ref string) []string { return []string{"image", "exists", ref} }
@@ -50,7 +41,7 @@ func buildArgs(s buildSpec) []string {
 	if s.NoCache {
 		args = append(args, "--no-cache")
 	}
-	args = append(args, "--force-rm", "--label", LabelApp+"="+appName, "-t", s.Tag, "-f", s.Dockerfile)
+	args = append(args, "--force-rm", "--label", backend.LabelApp+"="+backend.AppName, "-t", s.Tag, "-f", s.Dockerfile)
 	for _, k := range sortedKeys(s.Args) {
 		args = append(args, "--build-arg", k+"="+s.Args[k])
 	}
@@ -65,7 +56,7 @@ func networkExistsArgs(name string) []string { return []string{"network", "exist
 // (a DNS tunnel out).
 func networkCreateArgs(name string) []string {
 	return []string{"network", "create", "--internal", "--disable-dns",
-		"--label", LabelApp + "=" + appName, "--label", LabelRole + "=" + roleNetwork, name}
+		"--label", backend.LabelApp + "=" + backend.AppName, "--label", backend.LabelRole + "=" + backend.RoleNetwork, name}
 }
 
 func networkRemoveArgs(name string) []string { return []string{"network", "rm", name} }
@@ -76,8 +67,8 @@ func inspectArgs(name string) []string {
 
 // listArgs lists containers with the given role, stopped ones included.
 func listArgs(role string) []string {
-	return []string{"ps", "-a", "--filter", "label=" + LabelApp + "=" + appName,
-		"--filter", "label=" + LabelRole + "=" + role, "--format", "json"}
+	return []string{"ps", "-a", "--filter", "label=" + backend.LabelApp + "=" + backend.AppName,
+		"--filter", "label=" + backend.LabelRole + "=" + role, "--format", "json"}
 }
 
 // removeArgs removes containers and their anonymous volumes; a container
@@ -87,25 +78,21 @@ func removeArgs(names ...string) []string {
 		"--time", strconv.Itoa(stopTimeoutSeconds)}, names...)
 }
 
-func volumeExistsArgs(name string) []string { return []string{"volume", "exists", name} }
-
-func volumeCreateArgs(name, role, workspace string) []string {
-	return []string{"volume", "create", "--label", LabelApp + "=" + appName,
-		"--label", LabelRole + "=" + role, "--label", LabelWorkspace + "=" + workspace, name}
+// volumeCreateArgs creates a labelled named volume; podman refuses a name
+// that exists, which a start takes as "already there".
+func volumeCreateArgs(v volumeSpec) []string {
+	return []string{"volume", "create", "--label", backend.LabelApp + "=" + backend.AppName,
+		"--label", backend.LabelRole + "=" + v.Role, "--label", backend.KeyWorkspace + "=" + v.Workspace, v.Name}
 }
 
 func volumeRemoveArgs(name string) []string { return []string{"volume", "rm", "--force", name} }
 
-// copyArgs copies a host path into a created container. podman cp chowns
-// what it copies to the container's user.
-func copyArgs(src, container, dst string) []string {
-	return []string{"cp", src, container + ":" + dst}
-}
-
 func startArgs(name string) []string { return []string{"start", name} }
 
 // statusArgs asks the entrypoint whether the agent's tmux session runs.
-func statusArgs(name string) []string { return []string{"exec", name, entrypoint, "status"} }
+func statusArgs(name string) []string {
+	return []string{"exec", name, image.EntrypointPath, image.ModeStatus}
+}
 
 // attachArgs attaches the caller's terminal to the session's tmux, with
 // `tmux attach -d` inside so a stale client of a killed terminal is
@@ -115,13 +102,13 @@ func attachArgs(name, term string) []string {
 	if term != "" {
 		args = append(args, "-e", "TERM="+term)
 	}
-	return append(args, name, entrypoint, "attach")
+	return append(args, name, image.EntrypointPath, image.ModeAttach)
 }
 
 // captureArgs prints the session's current screen, for a caller without
 // a terminal.
 func captureArgs(name string) []string {
-	return []string{"exec", name, "tmux", "capture-pane", "-p", "-t", "=" + tmuxSession + ":"}
+	return []string{"exec", name, "tmux", "capture-pane", "-p", "-t", "=" + image.TmuxSession + ":"}
 }
 
 func logsArgs(name string) []string { return []string{"logs", "--tail", "20", name} }
@@ -129,7 +116,7 @@ func logsArgs(name string) []string { return []string{"logs", "--tail", "20", na
 // proxyProbeArgs succeeds when squid accepts connections.
 func proxyProbeArgs() []string {
 	return []string{"exec", ProxyContainer, "bash", "-c",
-		fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", proxyPort)}
+		fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", image.ProxyPort)}
 }
 
 // labelArgs renders labels as --label flags in key order.
@@ -158,16 +145,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// agentLabels are the labels of a session's agent container.
-func agentLabels(id, workspace string, created time.Time, networkMode string) map[string]string {
-	return map[string]string{
-		LabelApp:         appName,
-		LabelRole:        roleAgent,
-		LabelSessionID:   id,
-		LabelWorkspace:   workspace,
-		LabelCreatedAt:   created.UTC().Format(time.RFC3339),
-		LabelNetworkMode: networkMode,
-	}
 }

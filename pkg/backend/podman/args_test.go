@@ -2,9 +2,12 @@ package podman
 
 import (
 	"reflect"
+
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 func TestArgs(t *testing.T) {
@@ -15,7 +18,6 @@ func TestArgs(t *testing.T) {
 		want string
 	}{
 		{"info", infoArgs(), "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"},
-		{"version", versionArgs(), "--version"},
 		{"image exists", imageExistsArgs("paude-proxy:abc"), "image exists paude-proxy:abc"},
 		{"build minimal", buildArgs(buildSpec{Tag: "t:1", Dockerfile: "/c/Containerfile", Context: "/c"}),
 			"build --force-rm --label app=paude -t t:1 -f /c/Containerfile /c"},
@@ -27,12 +29,12 @@ func TestArgs(t *testing.T) {
 			"network create --internal --disable-dns --label app=paude --label paude.io/role=network paude-internal"},
 		{"network rm", networkRemoveArgs("paude-internal"), "network rm paude-internal"},
 		{"inspect", inspectArgs("paude-1-a"), "container inspect --format json paude-1-a"},
-		{"list agents", listArgs(roleAgent),
+		{"list agents", listArgs(backend.RoleAgent),
 			"ps -a --filter label=app=paude --filter label=paude.io/role=agent --format json"},
 		{"remove", removeArgs("a", "b"), "rm --force --ignore --volumes --time 10 a b"},
-		{"volume create", volumeCreateArgs("paude-state-x", roleState, "/w"),
+		{"volume create", volumeCreateArgs(volumeSpec{Name: "paude-state-x", Role: backend.RoleState, Workspace: "/w"}),
 			"volume create --label app=paude --label paude.io/role=state --label paude.io/workspace=/w paude-state-x"},
-		{"cp", copyArgs("/h/.claude/.", "paude-1-a", "/home/paude/.claude"), "cp /h/.claude/. paude-1-a:/home/paude/.claude"},
+		{"home copy", homeCopyArgs("paude-1-a"), "cp - paude-1-a:/home/paude"},
 		{"status", statusArgs("paude-1-a"), "exec paude-1-a /usr/local/bin/paude-entrypoint status"},
 		{"attach", attachArgs("paude-1-a", "screen-256color"),
 			"exec -it -e TERM=screen-256color paude-1-a /usr/local/bin/paude-entrypoint attach"},
@@ -54,14 +56,6 @@ func TestArgs(t *testing.T) {
 			" --pull never --network paude-internal --dns none --add-host paude-proxy:203.0.113.66 --http-proxy=false" +
 			" -e A=1 -e B=2 -v /src/p:/src/p -v v:/s:U -v /h/.gitconfig:/home/paude/.gitconfig:ro" +
 			" -w /src/p paude-workspace:abc -- --model opus"},
-		{"agent with an env file", createAgentArgs(agentSpec{
-			ID: "1-a", Workspace: "/w", Image: "img", CreatedAt: created, Network: "podman",
-			EnvFile: "/tmp/paude-env-1/agent.env", Env: map[string]string{"HOME": "/home/paude"},
-		}), "create --name paude-1-a --hostname paude-1-a" +
-			" --label app=paude --label paude.io/created-at=2026-01-02T03:04:05Z --label paude.io/network=open" +
-			" --label paude.io/role=agent --label paude.io/session-id=1-a --label paude.io/workspace=/w" +
-			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10" +
-			" --network podman --env-file /tmp/paude-env-1/agent.env -e HOME=/home/paude -w /w img --"},
 		{"agent open network rootless", createAgentArgs(agentSpec{
 			ID: "1-a", Workspace: "/w", Image: "img", CreatedAt: created, User: "501:0", KeepID: true, Network: "podman",
 		}), "create --name paude-1-a --hostname paude-1-a" +

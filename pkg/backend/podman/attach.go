@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
 )
@@ -21,10 +22,7 @@ import (
 // copied credentials are still there). An empty id means the most recent
 // session. Without a terminal on In there is nothing to attach: the
 // session's current screen is printed instead.
-func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.IOStreams) (int, error) {
-	if _, err := b.host(ctx); err != nil {
-		return 1, err
-	}
+func (b *Backend) AttachSession(ctx context.Context, id string, streams genericiooptions.IOStreams) (int, error) {
 	if id == "" {
 		latest, err := b.latest(ctx)
 		if err != nil {
@@ -45,8 +43,7 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams backend.
 	if !isTerminal(streams.In) {
 		return b.printScreen(ctx, name, streams)
 	}
-	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")),
-		Streams{In: streams.In, Out: streams.Out, ErrOut: streams.ErrOut})
+	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")), streams)
 	if err == nil {
 		return 0, nil
 	}
@@ -63,7 +60,7 @@ func (b *Backend) latest(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if len(sessions) == 0 {
-		return "", &backend.NotFoundError{}
+		return "", &backend.NotFoundError{Command: b.opts.Command}
 	}
 	return sessions[0].ID, nil
 }
@@ -72,14 +69,14 @@ func (b *Backend) latest(ctx context.Context) (string, error) {
 // depends on when that was stopped too (after a reboot, say).
 func (b *Backend) restart(ctx context.Context, id string, c *containerInfo) error {
 	fmt.Fprintf(b.opts.Progress, "Session %s is %s; starting it again\n", id, c.State.Status)
-	if c.Config.Labels[LabelNetworkMode] == "proxy" {
+	if c.Config.Labels[backend.LabelNetworkMode] == backend.NetworkProxy {
 		p, err := b.inspect(ctx, ProxyContainer)
 		if err != nil {
 			return err
 		}
 		switch {
 		case p == nil:
-			return fmt.Errorf("session %s needs the proxy, which was removed: start a new session with 'paude' (and remove this one with 'paude stop %s')", id, id)
+			return fmt.Errorf("session %s needs the proxy, which was removed: start a new session with %s (and remove this one with %s)", id, b.hint(""), b.hint("stop "+id))
 		case !p.State.Running:
 			if _, err := b.runner.Run(ctx, startArgs(ProxyContainer)); err != nil {
 				return fmt.Errorf("failed to start the proxy again: %w", err)
@@ -97,13 +94,13 @@ func (b *Backend) restart(ctx context.Context, id string, c *containerInfo) erro
 }
 
 // printScreen is attach without a terminal: the current screen on Out.
-func (b *Backend) printScreen(ctx context.Context, name string, streams backend.IOStreams) (int, error) {
+func (b *Backend) printScreen(ctx context.Context, name string, streams genericiooptions.IOStreams) (int, error) {
 	out, err := b.runner.Run(ctx, captureArgs(name))
 	if err != nil {
 		return 1, fmt.Errorf("failed to read the session's screen: %w", err)
 	}
 	if streams.ErrOut != nil {
-		fmt.Fprintf(streams.ErrOut, "Not a terminal: printing the screen of %s; run 'paude attach' in a terminal to interact\n", name)
+		fmt.Fprintf(streams.ErrOut, "Not a terminal: printing the screen of %s; run %s in a terminal to interact\n", name, b.hint("attach"))
 	}
 	if streams.Out != nil {
 		if _, err := streams.Out.Write(out); err != nil {

@@ -26,7 +26,7 @@ type Options struct {
 	// Runner runs podman; nil means ExecRunner{} (podman on PATH, with the
 	// caller's CONTAINERS_CONF).
 	Runner Runner
-	// Progress receives progress lines and warnings when a StartOptions
+	// Progress receives progress lines and warnings when a SessionSpec
 	// carries none, and for attach and stop; nil discards them.
 	Progress io.Writer
 	// Now is the clock; nil means time.Now.
@@ -58,29 +58,21 @@ type Options struct {
 	ProxyHosts map[string]string
 	// ProxyDNS, when set, are the proxy's DNS servers (podman --dns).
 	ProxyDNS []string
-	// EnvFileDir is where the private directory holding the agent's env
-	// file is made, for as long as `podman create` runs; "" means
-	// os.TempDir().
-	EnvFileDir string
 	// ReadyTimeout bounds the wait for the agent's tmux session and the
 	// proxy's port after a start; 0 means 60 seconds.
 	ReadyTimeout time.Duration
+	// Command is paude's command as the user typed it ("paude"), for the
+	// hints in messages; "" means "paude".
+	Command string
 }
-
-// DefaultUser runs the agent when root owns the workspace: a non-root
-// UID in group 0, the group the image makes HOME writable for.
-const DefaultUser = "1000:0"
 
 // Backend is the Podman backend. Create it with New.
 type Backend struct {
 	opts   Options
 	runner Runner
 
-	// detect describes the podman host once podman answered.
-	detect func(context.Context) (*hostInfo, error)
-
-	mu      sync.Mutex
-	checked *hostInfo
+	// host describes the podman host, found out once.
+	host func() hostInfo
 }
 
 // hostInfo is what `podman info` told us.
@@ -88,8 +80,6 @@ type hostInfo struct {
 	Rootless bool
 	CPUs     int
 }
-
-var _ backend.Backend = (*Backend)(nil)
 
 // New returns a Podman backend. It runs nothing: podman is checked at the
 // first operation, so commands that never reach podman stay fast.
@@ -120,8 +110,11 @@ func New(opts Options) *Backend {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 60 * time.Second
 	}
-	b := &Backend{opts: opts, runner: opts.Runner}
-	b.detect = b.detectHost
+	if opts.Command == "" {
+		opts.Command = "paude"
+	}
+	b := &Backend{opts: opts, runner: loggingRunner{opts.Runner}}
+	b.host = sync.OnceValue(b.detectHost)
 	return b
 }
 
@@ -139,54 +132,30 @@ func defaultStateDir(getenv func(string) string, home string) string {
 // Type implements backend.Backend.
 func (b *Backend) Type() backend.Type { return backend.Podman }
 
-// SyncWorkspace implements backend.Backend. The workspace is bind-mounted,
-// so there is nothing to copy.
-func (b *Backend) SyncWorkspace(ctx context.Context, id string, _ backend.Direction) error {
-	if err := backend.ValidateSessionID(id); err != nil {
-		return err
-	}
-	_, err := b.host(ctx)
-	return err
-}
+// hostInfo is what the podman host is like. It costs nothing when podman
+// runs on this Linux machine; a remote podman (a Podman machine,
+// CONTAINER_HOST) is asked once, on the first use, and an answer that
+// does not come is taken as podman's defaults for this machine: the
+// commands that follow report what is wrong with podman.
+func (b *Backend) hostInfo() hostInfo { return b.host() }
 
-// host checks once that podman is installed and works, and remembers
-// what the podman host is like.
-func (b *Backend) host(ctx context.Context) (*hostInfo, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.checked != nil {
-		return b.checked, nil
-	}
-	if _, err := b.runner.Run(ctx, checkArgs()); err != nil {
-		return nil, unavailable(err)
-	}
-	info, err := b.detect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b.checked = info
-	return info, nil
-}
-
-// detectHost describes the podman host. When podman runs on this Linux
-// machine the answer is known without asking (`podman info` takes a good
-// part of a second); a remote podman (a Podman machine, CONTAINER_HOST)
-// is asked.
-func (b *Backend) detectHost(ctx context.Context) (*hostInfo, error) {
+// detectHost describes the podman host.
+func (b *Backend) detectHost() hostInfo {
+	local := hostInfo{Rootless: os.Geteuid() != 0, CPUs: runtime.NumCPU()}
 	if runtime.GOOS == "linux" && b.opts.Getenv("CONTAINER_HOST") == "" && b.opts.Getenv("CONTAINER_CONNECTION") == "" {
-		return &hostInfo{Rootless: os.Geteuid() != 0, CPUs: runtime.NumCPU()}, nil
+		return local
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	out, err := b.runner.Run(ctx, infoArgs())
 	if err != nil {
-		return nil, unavailable(err)
+		return local
 	}
-	info, perr := parseInfo(string(out))
-	if perr != nil {
-		return nil, &backend.UnavailableError{Backend: backend.Podman,
-			Reason: fmt.Sprintf("podman info printed %q: %v", strings.TrimSpace(string(out)), perr),
-			Hint:   "check that 'podman' on PATH is Podman 4 or later"}
+	info, err := parseInfo(string(out))
+	if err != nil {
+		return local
 	}
-	return info, nil
+	return *info
 }
 
 func parseInfo(out string) (*hostInfo, error) {
@@ -205,9 +174,13 @@ func parseInfo(out string) (*hostInfo, error) {
 	return &hostInfo{Rootless: rootless, CPUs: cpus}, nil
 }
 
-// unavailable words a failed `podman info` as an UnavailableError, with
+// unavailable words a failure of the first podman command (podman
+// missing, or broken on this machine) as an UnavailableError, with
 // podman's own message and the fix that usually helps.
 func unavailable(err error) error {
+	if backend.IsUnavailable(err) {
+		return err
+	}
 	if errors.Is(err, ErrPodmanNotFound) {
 		return &backend.UnavailableError{Backend: backend.Podman,
 			Reason: "podman is not installed (no 'podman' on PATH)",
@@ -257,6 +230,15 @@ func podmanHint(stderr string) string {
 	default:
 		return defaultHint
 	}
+}
+
+// hint is a command for the user to run, as they would type it:
+// hint("stop x") is "'<command> stop x'" with the command as typed.
+func (b *Backend) hint(args string) string {
+	if args == "" {
+		return "'" + b.opts.Command + "'"
+	}
+	return "'" + b.opts.Command + " " + args + "'"
 }
 
 // knownCause names the fix of a failure whose cause is unambiguous in

@@ -8,7 +8,7 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// Cleanup implements `paude cleanup`: it removes the sessions whose agent
+// Cleanup implements backend.Cleaner: it removes the sessions whose agent
 // container has ended (the agent exited, or the idle timeout or maximum
 // lifetime stopped it) or failed. Running and starting sessions are left
 // alone, and so are the proxy and the network, which running sessions use.

@@ -1,115 +1,64 @@
 package podman
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
 )
 
-// DryRun implements --dry-run for Podman: it prints the podman commands a
-// start would run, in order, built by the same functions a start uses.
-// What is only known at run time (the session ID, the proxy's address, the
-// build directory) appears as <placeholders>, and environment values that
-// may come from the host are hidden. It runs nothing, podman included.
-func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
-	workspace, err := checkStart(opts)
+// DryRun implements backend.DryRunner: it prints the podman commands a
+// start would run, in order, from the same plan a start applies. What is
+// only known at run time (the session ID, the proxy's address, the
+// build directory) appears as <placeholders>, and environment values
+// that may come from the host are hidden. It runs nothing, podman
+// included: the machine's CPUs and this user stand in for what podman
+// would say.
+func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Writer) error {
+	plan, err := b.plan(spec, "<id>", b.opts.Now(), io.Discard, false)
 	if err != nil {
 		return err
 	}
-	cfg := opts.Config
-	env := agentEnv(cfg, opts, workspace, b.opts.Getenv)
-	if err := env.check(); err != nil {
-		return err
-	}
-	// podman is not asked: the machine's CPUs and our own UID stand in for
-	// what `podman info` would say.
-	rootless := os.Geteuid() != 0
-	lim, _, err := limitsFor(cfg.Backend.Resources, runtime.NumCPU())
-	if err != nil {
-		return err
-	}
-	venvs, err := venvDirs(cfg.Venv, workspace)
-	if err != nil {
-		return err
-	}
-	home, err := homeFilesFor(b.opts.HomeDir)
-	if err != nil {
-		return err
-	}
-	user, err := b.agentUser(workspace, rootless, io.Discard)
-	if err != nil {
-		return err
-	}
-
 	var steps []dryStep
-	agentImage := opts.Image
-	if agentImage == "" {
-		recipe, err := image.WorkspaceRecipe(cfg)
-		if err != nil {
-			return err
-		}
-		steps = append(steps, b.buildSteps(recipe, opts.Rebuild)...)
-		agentImage = imageRef(recipe)
+	for _, note := range plan.Notes {
+		steps = append(steps, dryStep{when: note})
 	}
-	spec := agentSpec{
-		ID: "<id>", Workspace: workspace, Image: agentImage, CreatedAt: b.opts.Now(),
-		User: user, KeepID: rootless, Network: b.opts.ExternalNetwork,
-		Env:    env.Own,
-		Limits: lim, PullPolicy: b.opts.PullPolicy, AgentArgs: opts.AgentArgs,
+	for _, img := range plan.Images {
+		steps = append(steps, b.buildSteps(img.Recipe, img.Rebuild)...)
 	}
-	if !opts.AllowNetwork {
-		recipe, err := image.ProxyRecipe(cfg)
-		if err != nil {
-			return err
-		}
-		steps = append(steps, b.buildSteps(recipe, opts.Rebuild)...)
-		conf, err := b.renderProxyConf(cfg)
-		if err != nil {
-			return err
-		}
-		ps := proxySpec{Image: imageRef(recipe), ExternalNetwork: b.opts.ExternalNetwork,
-			Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
-		ps.ConfigHash = proxyConfigHash(conf, ps)
-		ps.ConfFile = filepath.Join(b.opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
+	agent := plan.Agent
+	if px := plan.Proxy; px != nil {
 		steps = append(steps,
 			dryStep{"unless it exists", networkCreateArgs(InternalNetwork)},
-			dryStep{"unless a proxy with this configuration runs (the squid.conf above is written to " + ps.ConfFile + ")", runProxyArgs(ps)},
+			dryStep{"unless a proxy with this configuration runs (the squid.conf above is written to " + px.Spec.ConfFile + ")", runProxyArgs(px.Spec)},
 		)
-		spec.Network, spec.ProxyIP = InternalNetwork, "<proxy-ip>"
+		agent.ProxyIP = "<proxy-ip>"
 	}
-	steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(stateVolume(workspace), roleState, workspace)})
-	for _, d := range venvs {
-		steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(venvVolume(workspace, d), roleVenv, workspace)})
+	for _, v := range plan.Volumes {
+		steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(v)})
 	}
-	guards, err := gitGuardMounts(workspace, false)
-	if err != nil {
-		return err
-	}
-	spec.Mounts = append(append(workspaceMounts(workspace, venvs), guards...), home.Mounts...)
-	name := containerName(spec.ID)
-	steps = append(steps, dryStep{envFileNote(&spec, env.Passed), createAgentArgs(spec)})
-	if home.ClaudeDir != "" {
-		steps = append(steps, dryStep{"stdin: a tar of " + home.ClaudeDir + " without " + strings.Join(backend.ClaudeHistoryDirs, ", "),
-			claudeCopyArgs(name)})
-	}
-	for _, c := range home.Copies {
-		steps = append(steps, dryStep{"", copyArgs(c.Source, name, c.Target)})
+	name := containerName(plan.ID)
+	steps = append(steps, dryStep{"", createAgentArgs(agent)})
+	if !plan.Home.empty() {
+		steps = append(steps, dryStep{homeNote(plan.Home), homeCopyArgs(name)})
 	}
 	steps = append(steps,
 		dryStep{"", startArgs(name)},
 		dryStep{"", attachArgs(name, "$TERM")},
 	)
-	for i, s := range steps {
+	n := 0
+	for _, s := range steps {
 		if s.when != "" {
 			_, _ = fmt.Fprintf(out, "# %s\n", strings.ReplaceAll(s.when, "\n", "\n# "))
 		}
-		if _, err := fmt.Fprintf(out, "%d. podman %s\n", i+1, shellWords(s.args)); err != nil {
+		if s.args == nil {
+			continue
+		}
+		n++
+		if _, err := fmt.Fprintf(out, "%d. podman %s\n", n, shellWords(redactArgs(s.args))); err != nil {
 			return err
 		}
 	}
@@ -117,24 +66,26 @@ func (b *Backend) DryRun(opts backend.StartOptions, out io.Writer) error {
 	return err
 }
 
+// homeNote describes what the home copy carries: the files by path, and
+// the env file's names, never its values, which may be secrets.
+func homeNote(h homeContent) string {
+	lines := []string{"stdin: a tar stream into " + image.HomeDir + " with"}
+	for _, f := range h.Files {
+		lines = append(lines, "  "+f.Rel+" (from "+f.Source+")")
+	}
+	if len(h.Env) > 0 {
+		lines = append(lines, "  "+envFileRel+" (mode 0600), the environment values kept off the command line:")
+		for _, k := range sortedKeys(h.Env) {
+			lines = append(lines, "    "+k+"=<hidden>")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // dryStep is one command of a dry run, with the condition it runs under.
 type dryStep struct {
 	when string
 	args []string
-}
-
-// envFileNote points spec at a placeholder env file and describes it: its
-// keys, never its values, which may be secrets. "" when there is no file.
-func envFileNote(spec *agentSpec, passed map[string]string) string {
-	if len(passed) == 0 {
-		return ""
-	}
-	spec.EnvFile = "<env-file>"
-	lines := []string{"<env-file>: a file only you can read, in a directory of its own, deleted as soon as podman create returns; it holds"}
-	for _, k := range sortedKeys(passed) {
-		lines = append(lines, "  "+k+"=<hidden>")
-	}
-	return strings.Join(lines, "\n")
 }
 
 // buildSteps are the builds of a recipe: skipped when its tag exists.
@@ -146,7 +97,7 @@ func (b *Backend) buildSteps(p *image.Recipe, rebuild bool) []dryStep {
 	var steps []dryStep
 	if ub := p.UserBuild; ub != nil {
 		steps = append(steps, dryStep{when + "; the project's own Dockerfile first", buildArgs(buildSpec{
-			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: hideHostValues(ub.Args),
+			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: ub.Args,
 			PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
 	}
 	steps = append(steps, dryStep{when, buildArgs(buildSpec{
@@ -155,16 +106,18 @@ func (b *Backend) buildSteps(p *image.Recipe, rebuild bool) []dryStep {
 	return steps
 }
 
-// hideHostValues keeps paude's own variables and hides every other value:
-// build arguments may carry host secrets (${localEnv:...}).
-func hideHostValues(env map[string]string) map[string]string {
-	out := make(map[string]string, len(env))
-	for k, v := range env {
-		switch {
-		case strings.HasPrefix(k, "PAUDE_"), strings.HasSuffix(strings.ToLower(k), "_proxy"), k == "HOME":
-			out[k] = v
-		default:
-			out[k] = "<hidden>"
+// redactArgs is argv as paude shows it (dry runs, -v): the value of
+// every --build-arg is hidden, since build arguments may carry host
+// secrets (${localEnv:...}). Nothing else a start passes on a command
+// line is secret: env values travel in the copied env file.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if i > 0 && args[i-1] == "--build-arg" {
+			if k, _, ok := strings.Cut(a, "="); ok {
+				out[i] = k + "=<hidden>"
+			}
 		}
 	}
 	return out

@@ -1,18 +1,19 @@
 package podman
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // fakeRunner is a Runner that records every argv and answers from a list
@@ -22,15 +23,9 @@ type fakeRunner struct {
 	mu    sync.Mutex
 	rules []*rule
 	calls []string
-	// envFiles are the --env-file files of calls, by call index, read
-	// when the call was made: paude removes them when podman returns.
-	envFiles map[int]seenEnvFile
-}
-
-// seenEnvFile is an env file as podman would have found it.
-type seenEnvFile struct {
-	content       string
-	mode, dirMode os.FileMode
+	// tars are the entries of the tar streams that calls read from
+	// stdin (podman cp -), by call index, one line per entry.
+	tars map[int][]string
 }
 
 // rule answers calls whose argv, joined by spaces, starts with prefix.
@@ -63,11 +58,6 @@ func (f *fakeRunner) match(args []string) *rule {
 	defer f.mu.Unlock()
 	line := strings.Join(args, " ")
 	f.calls = append(f.calls, line)
-	for i, a := range args {
-		if a == "--env-file" && i+1 < len(args) {
-			f.readEnvFile(len(f.calls)-1, args[i+1])
-		}
-	}
 	for _, r := range f.rules {
 		if r.times < 0 || !strings.HasPrefix(line, r.prefix) {
 			continue
@@ -89,9 +79,11 @@ func (f *fakeRunner) Run(_ context.Context, args []string) ([]byte, error) {
 	return []byte(r.out), withArgs(r.err, args)
 }
 
-func (f *fakeRunner) Stream(_ context.Context, args []string, s Streams) error {
+func (f *fakeRunner) Stream(_ context.Context, args []string, s genericiooptions.IOStreams) error {
 	r := f.match(args)
-	if s.In != nil && r.in != nil {
+	if s.In != nil && len(args) > 1 && args[0] == "cp" && args[1] == "-" {
+		f.readTar(len(f.Calls())-1, s.In)
+	} else if s.In != nil && r.in != nil {
 		_, _ = io.Copy(r.in, s.In)
 	}
 	if s.Out != nil {
@@ -110,25 +102,44 @@ func withArgs(err error, args []string) error {
 	return err
 }
 
-func (f *fakeRunner) readEnvFile(call int, path string) {
-	b, err := os.ReadFile(path)
-	fi, ferr := os.Stat(path)
-	di, derr := os.Stat(filepath.Dir(path))
-	if err != nil || ferr != nil || derr != nil {
-		f.t.Errorf("call %d names env file %s, which podman could not read: %v %v %v", call, path, err, ferr, derr)
-		return
+// readTar records a tar stream as podman cp would unpack it: one line
+// per entry with its type, mode and name, and for the env file its
+// NUL-terminated records, one per line, quoted.
+func (f *fakeRunner) readTar(call int, in io.Reader) {
+	var lines []string
+	tr := tar.NewReader(in)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.t.Errorf("call %d: unreadable tar stream: %v", call, err)
+			return
+		}
+		data, _ := io.ReadAll(tr)
+		lines = append(lines, fmt.Sprintf("%c %04o %s", hdr.Typeflag, hdr.Mode, hdr.Name))
+		if hdr.Name == envFileRel {
+			for _, rec := range strings.SplitAfter(string(data), "\x00") {
+				if rec != "" {
+					lines = append(lines, fmt.Sprintf("    %q", rec))
+				}
+			}
+		}
 	}
-	if f.envFiles == nil {
-		f.envFiles = map[int]seenEnvFile{}
-	}
-	f.envFiles[call] = seenEnvFile{content: string(b), mode: fi.Mode(), dirMode: di.Mode()}
-}
-
-// EnvFiles returns the env files the calls named, by call index.
-func (f *fakeRunner) EnvFiles() map[int]seenEnvFile {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return maps.Clone(f.envFiles)
+	if f.tars == nil {
+		f.tars = map[int][]string{}
+	}
+	f.tars[call] = lines
+}
+
+// Tars returns the tar streams the calls read, by call index.
+func (f *fakeRunner) Tars() map[int][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.tars)
 }
 
 // Calls returns the recorded argv lines.
@@ -162,7 +173,7 @@ func newTestBackend(t *testing.T, f *fakeRunner, opts Options) *Backend {
 	}
 	b := New(opts)
 	// A fixed host: rootful, two CPUs, whatever machine runs the tests.
-	b.detect = func(context.Context) (*hostInfo, error) { return &hostInfo{CPUs: 2}, nil }
+	b.host = func() hostInfo { return hostInfo{CPUs: 2} }
 	return b
 }
 

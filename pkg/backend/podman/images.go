@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
 	"github.com/paude-dev/paude/pkg/image"
 )
 
@@ -35,17 +37,11 @@ func (b *Backend) imageExists(ctx context.Context, ref string) (bool, error) {
 // exists (rebuild forces the build, without podman's layer cache). A user
 // Dockerfile is built first; paude's layer goes on top of its result.
 // Build output is streamed to progress.
-func (b *Backend) ensureImage(ctx context.Context, p *image.Recipe, rebuild bool, progress io.Writer) error {
+func (b *Backend) ensureImage(ctx context.Context, p *image.Recipe, rebuild, exists bool, progress io.Writer) error {
 	ref := imageRef(p)
-	if !rebuild {
-		ok, err := b.imageExists(ctx, ref)
-		if err != nil {
-			return err
-		}
-		if ok {
-			fmt.Fprintf(progress, "Using image %s (already built)\n", ref)
-			return nil
-		}
+	if exists && !rebuild {
+		fmt.Fprintf(progress, "Using image %s (already built)\n", ref)
+		return nil
 	}
 	if ub := p.UserBuild; ub != nil {
 		fmt.Fprintf(progress, "Building %s from %s\n", ub.Tag, ub.Dockerfile)
@@ -75,7 +71,7 @@ func (b *Backend) build(ctx context.Context, s buildSpec, progress io.Writer) er
 	tail := &tailBuffer{max: 64 << 10}
 	w := io.MultiWriter(progress, tail)
 	started := b.opts.Now()
-	err := b.runner.Stream(ctx, buildArgs(s), Streams{Out: w, ErrOut: w})
+	err := b.runner.Stream(ctx, buildArgs(s), genericiooptions.IOStreams{Out: w, ErrOut: w})
 	if err == nil {
 		return nil
 	}

@@ -30,50 +30,6 @@ func mkTree(t *testing.T, root string, paths ...string) {
 	}
 }
 
-func TestHomeFilesFor(t *testing.T) {
-	tests := []struct {
-		name       string
-		tree       []string
-		wantMounts []string
-		wantCopies []string
-	}{
-		{"empty home", nil, nil, nil},
-		{"everything", []string{".config/gcloud/adc.json", ".gitconfig", ".claude/settings.json", ".claude.json"},
-			[]string{"$H/.config/gcloud:/home/paude/.config/gcloud:ro", "$H/.gitconfig:/home/paude/.gitconfig:ro"},
-			[]string{"$H/.claude (tar)", "$H/.claude.json -> /home/paude/.claude.json"}},
-		{"wrong kinds are left out", []string{".gitconfig/", ".claude", ".config/gcloud"}, nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			home := t.TempDir()
-			mkTree(t, home, tt.tree...)
-			hf, err := homeFilesFor(home)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var mounts, copies []string
-			if hf.ClaudeDir != "" {
-				copies = append(copies, strings.ReplaceAll(hf.ClaudeDir, home, "$H")+" (tar)")
-			}
-			for _, m := range hf.Mounts {
-				mounts = append(mounts, strings.ReplaceAll(m.flag(), home, "$H"))
-			}
-			for _, c := range hf.Copies {
-				copies = append(copies, strings.ReplaceAll(c.Source+" -> "+c.Target, home, "$H"))
-			}
-			if !reflect.DeepEqual(mounts, tt.wantMounts) || !reflect.DeepEqual(copies, tt.wantCopies) {
-				t.Errorf("got mounts %q copies %q\nwant mounts %q copies %q", mounts, copies, tt.wantMounts, tt.wantCopies)
-			}
-		})
-	}
-	t.Run("no home", func(t *testing.T) {
-		hf, err := homeFilesFor("")
-		if err != nil || len(hf.Mounts)+len(hf.Copies) != 0 {
-			t.Errorf("got %+v, %v", hf, err)
-		}
-	})
-}
-
 func TestVenvDirs(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -12,12 +12,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
 )
-
-// proxyPort is squid's port in the proxy image.
-const proxyPort = image.ProxyPort
 
 // proxySpec is everything the proxy container's `podman run` depends on.
 type proxySpec struct {
@@ -43,11 +40,11 @@ type proxySpec struct {
 // (where agents reach it) and the external one (its way out). It is
 // hardened like the agent; squid runs as the image's non-root user.
 func runProxyArgs(s proxySpec) []string {
-	args := []string{"run", "--detach", "--name", ProxyContainer, "--hostname", ProxyHostname}
+	args := []string{"run", "--detach", "--name", ProxyContainer, "--hostname", backend.ProxyHost}
 	args = append(args, labelArgs(map[string]string{
-		LabelApp:         appName,
-		LabelRole:        roleProxy,
-		LabelProxyConfig: s.ConfigHash,
+		backend.LabelApp:         backend.AppName,
+		backend.LabelRole:        backend.RoleProxy,
+		backend.LabelProxyConfig: s.ConfigHash,
 	})...)
 	args = append(args,
 		"--cap-drop", "ALL",
@@ -91,38 +88,20 @@ func proxyConfigHash(conf []byte, s proxySpec) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// renderProxyConf renders the squid.conf of a start. It runs before any
-// build, so a bad allowlist fails at once.
-func (b *Backend) renderProxyConf(cfg *config.Config) ([]byte, error) {
-	conf, err := image.SquidConf(image.SquidOptions{
-		AllowedDomains: cfg.Network.AllowedDomains,
-		Port:           proxyPort,
-		HostsFile:      len(b.opts.ProxyHosts) > 0,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
-	}
-	return conf, nil
-}
-
-// ensureProxy makes sure the shared proxy runs with the configuration this
-// start needs and returns its address on the internal network. A healthy
-// proxy with the same configuration is reused; otherwise it is replaced,
-// keeping its address. created reports whether this call started it.
-func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []byte, proxyImage string, progress io.Writer) (ip string, created bool, err error) {
-	spec := proxySpec{Image: proxyImage, ExternalNetwork: b.opts.ExternalNetwork,
-		Hosts: b.opts.ProxyHosts, DNS: b.opts.ProxyDNS, PullPolicy: b.opts.PullPolicy}
-	spec.ConfigHash = proxyConfigHash(conf, spec)
-
-	cur, err := b.inspect(ctx, ProxyContainer)
-	if err != nil {
-		return "", false, err
-	}
+// ensureProxy makes sure the shared proxy runs with the configuration of
+// p and returns its address on the internal network. A running proxy
+// with the same configuration is reused as it is: squid is its main
+// process, so a running container is a running squid. Otherwise it is
+// replaced, keeping its address, and the internal network is made first
+// when it is missing.
+// cur is the proxy as the start found it (nil: none).
+func (b *Backend) ensureProxy(ctx context.Context, p *proxyStep, cur *containerInfo, progress io.Writer, created *undo) (string, error) {
+	spec := p.Spec
 	if cur != nil {
 		curIP := cur.ip(InternalNetwork)
-		if cur.State.Running && cur.Config.Labels[LabelProxyConfig] == spec.ConfigHash && curIP != "" && b.proxyListening(ctx) {
+		if cur.State.Running && cur.Config.Labels[backend.LabelProxyConfig] == spec.ConfigHash && curIP != "" {
 			fmt.Fprintf(progress, "Using running proxy %s (%s)\n", ProxyContainer, curIP)
-			return curIP, false, nil
+			return curIP, nil
 		}
 		reason := "it is not running"
 		if cur.State.Running {
@@ -131,15 +110,17 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 		fmt.Fprintf(progress, "Replacing proxy %s: %s\n", ProxyContainer, reason)
 		spec.InternalIP, spec.InternalMAC = curIP, cur.mac(InternalNetwork)
 		if _, err := b.runner.Run(ctx, removeArgs(ProxyContainer)); err != nil {
-			return "", false, fmt.Errorf("failed to remove the old proxy: %w", err)
+			return "", fmt.Errorf("failed to remove the old proxy: %w", err)
 		}
 	}
-
-	if spec.ConfFile, err = b.writeProxyConf(conf, spec.ConfigHash); err != nil {
-		return "", false, err
+	if err := b.ensureNetwork(ctx, created); err != nil {
+		return "", err
 	}
-	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", ProxyContainer, strings.Join(cfg.Network.AllowedDomains, ", "))
-	_, err = b.runner.Run(ctx, runProxyArgs(spec))
+	if err := b.writeProxyConf(p.Conf, spec.ConfFile); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", ProxyContainer, strings.Join(p.Domains, ", "))
+	_, err := b.runner.Run(ctx, runProxyArgs(spec))
 	if err != nil && spec.InternalIP != "" && addressTaken(err) {
 		// The old address is not free after all: running sessions lose
 		// the proxy, new ones get the new address.
@@ -151,47 +132,76 @@ func (b *Backend) ensureProxy(ctx context.Context, cfg *config.Config, conf []by
 	if err != nil {
 		// run may have created the container before failing to start it.
 		b.remove(ProxyContainer)
-		return "", false, fmt.Errorf("failed to start the proxy: %w", withHint(err))
+		return "", fmt.Errorf("failed to start the proxy: %w", withHint(err))
 	}
+	created.push(func() { b.remove(ProxyContainer) })
 	if err := b.waitProxy(ctx); err != nil {
-		b.remove(ProxyContainer)
-		return "", false, err
+		return "", err
 	}
 	now, err := b.inspect(ctx, ProxyContainer)
 	if err != nil || now == nil || now.ip(InternalNetwork) == "" {
-		b.remove(ProxyContainer)
 		if err == nil {
 			err = fmt.Errorf("it has no address on %s", InternalNetwork)
 		}
-		return "", false, fmt.Errorf("failed to find the proxy's address: %w", err)
+		return "", fmt.Errorf("failed to find the proxy's address: %w", err)
 	}
-	return now.ip(InternalNetwork), true, nil
+	return now.ip(InternalNetwork), nil
+}
+
+// ensureNetwork creates the internal network when it is missing.
+func (b *Backend) ensureNetwork(ctx context.Context, created *undo) error {
+	if _, err := b.runner.Run(ctx, networkExistsArgs(InternalNetwork)); err == nil {
+		return nil
+	} else if code, ok := exitCode(err); !ok || code != 1 {
+		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
+	}
+	if _, err := b.runner.Run(ctx, networkCreateArgs(InternalNetwork)); err != nil {
+		// Another start may have created it in the meantime.
+		if alreadyExists(err) {
+			return nil
+		}
+		return fmt.Errorf("failed to create network %s: %w", InternalNetwork, err)
+	}
+	created.push(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, _ = b.runner.Run(ctx, networkRemoveArgs(InternalNetwork))
+	})
+	return nil
 }
 
 // addressTaken reports whether podman refused a fixed address because
 // another container holds it.
 func addressTaken(err error) bool {
-	var ee *ExitError
-	return errors.As(err, &ee) && strings.Contains(ee.Stderr, "already allocated")
+	return strings.Contains(stderrOf(err), "already allocated")
 }
 
-// writeProxyConf stores the rendered squid.conf under StateDir, one file
-// per configuration: a running proxy's file is never rewritten under it.
-func (b *Backend) writeProxyConf(conf []byte, hash string) (string, error) {
-	dir := filepath.Join(b.opts.StateDir, "proxy")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("failed to create %s: %w: set XDG_STATE_HOME to a writable directory", dir, err)
+// stderrOf is what podman printed on stderr for a failed command.
+func stderrOf(err error) string {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
 	}
-	file := filepath.Join(dir, "squid-"+hash+".conf")
+	return ""
+}
+
+// writeProxyConf stores the rendered squid.conf at file under StateDir,
+// one file per configuration: a running proxy's file is never rewritten
+// under it.
+func (b *Backend) writeProxyConf(conf []byte, file string) error {
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w: set XDG_STATE_HOME to a writable directory", dir, err)
+	}
 	tmp := file + ".tmp"
 	// World-readable: squid reads it as the image's non-root user.
 	if err := os.WriteFile(tmp, conf, 0o644); err != nil {
-		return "", fmt.Errorf("failed to write %s: %w", tmp, err)
+		return fmt.Errorf("failed to write %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, file); err != nil {
-		return "", fmt.Errorf("failed to write %s: %w", file, err)
+		return fmt.Errorf("failed to write %s: %w", file, err)
 	}
-	return file, nil
+	return nil
 }
 
 // proxyListening reports whether squid accepts connections.
@@ -214,5 +224,5 @@ func (b *Backend) waitProxy(ctx context.Context) error {
 			return false, fmt.Errorf("the proxy stopped during start: %s", b.logsTail(ctx, ProxyContainer))
 		}
 		return false, nil
-	}, "the proxy to listen on port "+fmt.Sprint(proxyPort))
+	}, fmt.Sprintf("the proxy to listen on port %d", image.ProxyPort))
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 )
 
 // Runner runs the podman CLI. Every podman call of the backend goes through
@@ -22,15 +24,51 @@ type Runner interface {
 	// Stream runs podman with args connected to the given streams (build
 	// output, an interactive attach). A non-zero exit is an *ExitError
 	// whose Stderr is empty, as stderr went to the stream.
-	Stream(ctx context.Context, args []string, streams Streams) error
+	// A nil In means no input; nil writers discard the output.
+	Stream(ctx context.Context, args []string, streams genericiooptions.IOStreams) error
 }
 
-// Streams are the standard streams of a streamed podman command. A nil
-// In means no input; nil writers discard the output.
-type Streams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
+// loggingRunner logs every podman command, its duration and its exit
+// code at verbosity 4 (-v 4), with build argument values hidden as in a
+// dry run; and it words a missing podman as the UnavailableError it is,
+// whichever command found out.
+type loggingRunner struct{ Runner }
+
+func (l loggingRunner) Run(ctx context.Context, args []string) ([]byte, error) {
+	start := time.Now()
+	out, err := l.Runner.Run(ctx, args)
+	logCommand(args, start, err)
+	return out, missingPodman(err)
+}
+
+func (l loggingRunner) Stream(ctx context.Context, args []string, streams genericiooptions.IOStreams) error {
+	start := time.Now()
+	err := l.Runner.Stream(ctx, args, streams)
+	logCommand(args, start, err)
+	return missingPodman(err)
+}
+
+// missingPodman turns ErrPodmanNotFound into an UnavailableError that
+// says how to install podman.
+func missingPodman(err error) error {
+	if errors.Is(err, ErrPodmanNotFound) {
+		return unavailable(err)
+	}
+	return err
+}
+
+func logCommand(args []string, start time.Time, err error) {
+	if !klog.V(4).Enabled() {
+		return
+	}
+	status := "ok"
+	if err != nil {
+		status = err.Error()
+		if code, ok := exitCode(err); ok {
+			status = fmt.Sprintf("exit code %d", code)
+		}
+	}
+	klog.V(4).Infof("podman %s (%s, %s)", shellWords(redactArgs(args)), time.Since(start).Round(time.Millisecond), status)
 }
 
 // ExitError is a podman command that ran and exited non-zero.
@@ -136,7 +174,7 @@ func (r ExecRunner) Run(ctx context.Context, args []string) ([]byte, error) {
 
 // Stream implements Runner. An *os.File stream (a terminal) is handed to
 // podman as is, so `exec -it` sees the real terminal.
-func (r ExecRunner) Stream(ctx context.Context, args []string, s Streams) error {
+func (r ExecRunner) Stream(ctx context.Context, args []string, s genericiooptions.IOStreams) error {
 	cmd, err := r.command(ctx, args)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // fakePodmanScript is a stand-in podman binary: it prints its arguments
@@ -79,14 +81,14 @@ func TestExecRunnerStream(t *testing.T) {
 	bin := fakePodman(t)
 	var out, errOut bytes.Buffer
 	r := ExecRunner{Path: bin}
-	if err := r.Stream(context.Background(), []string{"cat"}, Streams{In: strings.NewReader("typed"), Out: &out, ErrOut: &errOut}); err != nil {
+	if err := r.Stream(context.Background(), []string{"cat"}, genericiooptions.IOStreams{In: strings.NewReader("typed"), Out: &out, ErrOut: &errOut}); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != "typed" {
 		t.Errorf("stdin was not connected: %q", out.String())
 	}
 	out.Reset()
-	err := r.Stream(context.Background(), []string{"fail", "x"}, Streams{Out: &out, ErrOut: &errOut})
+	err := r.Stream(context.Background(), []string{"fail", "x"}, genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
 	if code, ok := exitCode(err); !ok || code != 125 {
 		t.Fatalf("error = %v, want exit code 125", err)
 	}
@@ -101,7 +103,7 @@ func TestExecRunnerNotFound(t *testing.T) {
 	if !errors.Is(err, ErrPodmanNotFound) {
 		t.Fatalf("Run error = %v, want ErrPodmanNotFound", err)
 	}
-	err = r.Stream(context.Background(), []string{"info"}, Streams{})
+	err = r.Stream(context.Background(), []string{"info"}, genericiooptions.IOStreams{})
 	if !errors.Is(err, ErrPodmanNotFound) {
 		t.Fatalf("Stream error = %v, want ErrPodmanNotFound", err)
 	}

@@ -22,10 +22,12 @@ type psEntry struct {
 }
 
 // list returns the containers with a role, as podman reports them.
+// It is the first podman command of most paude commands: a podman that
+// is missing or does not work is reported here, as an UnavailableError.
 func (b *Backend) list(ctx context.Context, role string) ([]psEntry, error) {
 	out, err := b.runner.Run(ctx, listArgs(role))
 	if err != nil {
-		return nil, fmt.Errorf("failed to list paude containers: %w", err)
+		return nil, unavailable(err)
 	}
 	var entries []psEntry
 	if len(out) > 0 {
@@ -37,30 +39,27 @@ func (b *Backend) list(ctx context.Context, role string) ([]psEntry, error) {
 }
 
 // ListSessions implements backend.Backend: the agent containers, newest
-// first, stopped ones included until they are stopped with paude stop.
+// first, stopped ones included until they are stopped, in one podman call.
 func (b *Backend) ListSessions(ctx context.Context) ([]backend.Session, error) {
-	if _, err := b.host(ctx); err != nil {
-		return nil, err
-	}
-	entries, err := b.list(ctx, roleAgent)
+	entries, err := b.list(ctx, backend.RoleAgent)
 	if err != nil {
 		return nil, err
 	}
 	sessions := make([]backend.Session, 0, len(entries))
 	for _, e := range entries {
-		id := e.Labels[LabelSessionID]
+		id := e.Labels[backend.LabelSessionID]
 		if backend.ValidateSessionID(id) != nil {
 			continue
 		}
-		created, perr := time.Parse(time.RFC3339, e.Labels[LabelCreatedAt])
+		created, perr := time.Parse(time.RFC3339, e.Labels[backend.KeyCreatedAt])
 		if perr != nil {
 			created = time.Unix(e.Created, 0)
 		}
 		status, reason := sessionStatus(e.State, e.ExitCode)
 		sessions = append(sessions, backend.Session{
 			ID: id, Status: status, Reason: reason,
-			Workspace: e.Labels[LabelWorkspace], CreatedAt: created,
-			BackendType: backend.Podman,
+			Workspace: e.Labels[backend.KeyWorkspace], CreatedAt: created,
+			BackendType: backend.Podman, Network: e.Labels[backend.LabelNetworkMode],
 		})
 	}
 	sort.SliceStable(sessions, func(i, j int) bool {
@@ -106,14 +105,14 @@ func (b *Backend) session(ctx context.Context, id string) (*containerInfo, error
 	if err != nil {
 		return nil, err
 	}
-	if c != nil && c.Config.Labels[LabelApp] == appName && c.Config.Labels[LabelRole] == roleAgent {
+	if c != nil && c.Config.Labels[backend.LabelApp] == backend.AppName && c.Config.Labels[backend.LabelRole] == backend.RoleAgent {
 		return c, nil
 	}
 	sessions, lerr := b.ListSessions(ctx)
 	if lerr != nil {
 		return nil, lerr
 	}
-	nf := &backend.NotFoundError{ID: id}
+	nf := &backend.NotFoundError{ID: id, Command: b.opts.Command}
 	for _, s := range sessions {
 		nf.Known = append(nf.Known, s.ID)
 	}
@@ -128,9 +127,6 @@ func (b *Backend) StopSession(ctx context.Context, id string) error {
 	if err := backend.ValidateSessionID(id); err != nil {
 		return err
 	}
-	if _, err := b.host(ctx); err != nil {
-		return err
-	}
 	name := containerName(id)
 	c, err := b.inspect(ctx, name)
 	if err != nil {
@@ -139,7 +135,7 @@ func (b *Backend) StopSession(ctx context.Context, id string) error {
 	if c == nil {
 		return nil
 	}
-	if c.Config.Labels[LabelApp] != appName {
+	if c.Config.Labels[backend.LabelApp] != backend.AppName {
 		return fmt.Errorf("container %s is not a paude session: remove it with podman if you want it gone", name)
 	}
 	fmt.Fprintf(b.opts.Progress, "Stopping session %s\n", id)
@@ -153,11 +149,8 @@ func (b *Backend) StopSession(ctx context.Context, id string) error {
 // network (paude stop --all). Volumes stay: they hold each workspace's
 // setup state and venvs.
 func (b *Backend) StopAll(ctx context.Context) error {
-	if _, err := b.host(ctx); err != nil {
-		return err
-	}
 	var names []string
-	for _, role := range []string{roleAgent, roleProxy} {
+	for _, role := range []string{backend.RoleAgent, backend.RoleProxy} {
 		entries, err := b.list(ctx, role)
 		if err != nil {
 			return err

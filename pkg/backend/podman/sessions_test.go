@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
 const (
-	checkCall  = "ps --quiet --filter label=app=paude --filter label=paude.io/role=proxy"
 	listAgents = "ps -a --filter label=app=paude --filter label=paude.io/role=agent --format json"
 	listProxy  = "ps -a --filter label=app=paude --filter label=paude.io/role=proxy --format json"
 )
@@ -34,7 +35,6 @@ func readTestdata(t *testing.T, name string) string {
 
 func TestListSessions(t *testing.T) {
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
 	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 	if err != nil {
@@ -64,7 +64,6 @@ func TestListSessions(t *testing.T) {
 
 func TestListSessionsEmpty(t *testing.T) {
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on(listAgents, "[]", nil)
 	got, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 	if err != nil || len(got) != 0 {
@@ -106,18 +105,17 @@ func TestStopSession(t *testing.T) {
 		wantErr string
 	}{
 		{"running session is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
-			[]string{checkCall, inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
+			[]string{inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
 		{"gone session is not an error", "", fail(125, "Error: no such container paude-"+id),
-			[]string{checkCall, inspect}, ""},
+			[]string{inspect}, ""},
 		{"a foreign container of that name is left alone", inspectJSON("paude-"+id, "running", 0, map[string]string{"app": "other"}, nil), nil,
-			[]string{checkCall, inspect}, "is not a paude session"},
+			[]string{inspect}, "is not a paude session"},
 		{"podman failing is an error", "", fail(125, "Error: database is locked"),
-			[]string{checkCall, inspect}, "database is locked"},
+			[]string{inspect}, "database is locked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on("ps --quiet", "", nil)
 			f.on(inspect, tt.inspect, tt.inspErr)
 			f.on("rm ", "", nil)
 			err := newTestBackend(t, f, Options{}).StopSession(context.Background(), id)
@@ -138,7 +136,6 @@ func TestStopSession(t *testing.T) {
 
 func TestStopAll(t *testing.T) {
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on(listAgents, `[{"Names":["paude-1-a"]},{"Names":["paude-2-b"]}]`, nil)
 	f.on(listProxy, `[{"Names":["paude-proxy"]}]`, nil)
 	f.on("rm ", "", nil)
@@ -152,31 +149,29 @@ func TestStopAll(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "proxy")); !os.IsNotExist(err) {
 		t.Errorf("the proxy configurations are still there: %v", err)
 	}
-	diffCalls(t, f.Calls(), []string{checkCall, listAgents, listProxy,
+	diffCalls(t, f.Calls(), []string{listAgents, listProxy,
 		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",
 		"network exists paude-internal", "network rm paude-internal"})
 
 	t.Run("nothing to remove", func(t *testing.T) {
 		f := newFake(t)
-		f.on("ps --quiet", "", nil)
 		f.on("ps ", "[]", nil)
 		f.on("network exists", "", fail(1, ""))
 		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		diffCalls(t, f.Calls(), []string{checkCall, listAgents, listProxy, "network exists paude-internal"})
+		diffCalls(t, f.Calls(), []string{listAgents, listProxy, "network exists paude-internal"})
 	})
 }
 
 func TestAttachWithoutTerminal(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
 	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent tick 7\n", nil)
 	var out, errOut bytes.Buffer
 	code, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), id,
-		backend.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	if err != nil || code != 0 {
 		t.Fatalf("code %d, err %v", code, err)
 	}
@@ -189,7 +184,6 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	name := "paude-" + id
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, agentLabelSet, nil), nil).times = 1
 	f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0, nil, nil), nil)
 	f.on("start paude-proxy", "", nil)
@@ -199,11 +193,11 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	f.on("exec "+name+" tmux capture-pane", "screen\n", nil)
 	var progress bytes.Buffer
 	code, err := newTestBackend(t, f, Options{Progress: &progress}).AttachSession(context.Background(), id,
-		backend.IOStreams{Out: &bytes.Buffer{}})
+		genericiooptions.IOStreams{Out: &bytes.Buffer{}})
 	if err != nil || code != 0 {
 		t.Fatalf("code %d, err %v", code, err)
 	}
-	diffCalls(t, f.Calls(), []string{checkCall,
+	diffCalls(t, f.Calls(), []string{
 		"container inspect --format json " + name,
 		"container inspect --format json paude-proxy",
 		"start paude-proxy",
@@ -218,10 +212,9 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 
 func TestAttachUnknownSession(t *testing.T) {
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on("container inspect", "", fail(125, "Error: no such container"))
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
-	_, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "1-nope", backend.IOStreams{})
+	_, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "1-nope", genericiooptions.IOStreams{})
 	var nf *backend.NotFoundError
 	if !errors.As(err, &nf) || !errors.Is(err, backend.ErrSessionNotFound) {
 		t.Fatalf("error %v is not a NotFoundError", err)
@@ -233,12 +226,11 @@ func TestAttachUnknownSession(t *testing.T) {
 
 func TestAttachDefaultsToLatest(t *testing.T) {
 	f := newFake(t)
-	f.on("ps --quiet", "", nil)
 	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
 	f.on("container inspect --format json paude-1767323045-deadbeef",
 		inspectJSON("paude-1767323045-deadbeef", "running", 0, agentLabelSet, nil), nil)
 	f.on("exec paude-1767323045-deadbeef tmux capture-pane", "", nil)
-	if _, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "", backend.IOStreams{}); err != nil {
+	if _, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), "", genericiooptions.IOStreams{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -271,7 +263,7 @@ func TestUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on("ps --quiet", "", tt.err)
+			f.on("ps ", "", tt.err)
 			_, err := newTestBackend(t, f, Options{}).ListSessions(context.Background())
 			var u *backend.UnavailableError
 			if !errors.As(err, &u) {
@@ -286,44 +278,42 @@ func TestUnavailable(t *testing.T) {
 		b := newTestBackend(t, f, Options{Getenv: func(k string) string {
 			return map[string]string{"CONTAINER_HOST": "ssh://core@127.0.0.1:2222/run/podman/podman.sock"}[k]
 		}})
-		b.detect = b.detectHost
+		b.host = b.detectHost
 		return b
 	}
 	t.Run("a remote podman is asked for rootless and CPUs", func(t *testing.T) {
 		f := newFake(t)
-		f.on("ps --quiet", "", nil)
 		f.on("info", "true 6", nil)
-		b := remote(t, f)
-		info, err := b.host(context.Background())
-		if err != nil || !info.Rootless || info.CPUs != 6 {
-			t.Fatalf("host = %+v, %v", info, err)
+		info := remote(t, f).hostInfo()
+		if !info.Rootless || info.CPUs != 6 {
+			t.Fatalf("host = %+v", info)
 		}
-		diffCalls(t, f.Calls(), []string{checkCall, "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"})
+		diffCalls(t, f.Calls(), []string{"info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"})
 	})
-	t.Run("garbled info", func(t *testing.T) {
-		f := newFake(t)
-		f.on("ps --quiet", "", nil)
-		f.on("info", "yes", nil)
-		_, err := remote(t, f).ListSessions(context.Background())
-		if !backend.IsUnavailable(err) {
-			t.Fatalf("error %v is not an UnavailableError", err)
+	t.Run("garbled or failed info means this machine's defaults", func(t *testing.T) {
+		for _, answer := range []error{nil, fail(125, "Cannot connect to Podman")} {
+			f := newFake(t)
+			f.on("info", "yes", answer)
+			info := remote(t, f).hostInfo()
+			if info.CPUs != runtime.NumCPU() || info.Rootless != (os.Geteuid() != 0) {
+				t.Fatalf("host = %+v", info)
+			}
 		}
 	})
 	t.Run("a local podman is not asked", func(t *testing.T) {
-		f := newFake(t)
-		b := newTestBackend(t, f, Options{})
-		info, err := b.detectHost(context.Background())
 		if runtime.GOOS != "linux" {
 			t.Skip("podman is local only on Linux")
 		}
-		if err != nil || info.CPUs != runtime.NumCPU() || info.Rootless != (os.Geteuid() != 0) {
-			t.Fatalf("host = %+v, %v", info, err)
+		f := newFake(t)
+		b := newTestBackend(t, f, Options{})
+		info := b.detectHost()
+		if info.CPUs != runtime.NumCPU() || info.Rootless != (os.Geteuid() != 0) {
+			t.Fatalf("host = %+v", info)
 		}
 		diffCalls(t, f.Calls(), nil)
 	})
-	t.Run("checked once", func(t *testing.T) {
+	t.Run("sessions are one podman call", func(t *testing.T) {
 		f := newFake(t)
-		f.on("ps --quiet", "", nil)
 		f.on("ps ", "[]", nil)
 		b := newTestBackend(t, f, Options{})
 		for range 2 {
@@ -331,6 +321,6 @@ func TestUnavailable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		diffCalls(t, f.Calls(), []string{checkCall, listAgents, listAgents})
+		diffCalls(t, f.Calls(), []string{listAgents, listAgents})
 	})
 }

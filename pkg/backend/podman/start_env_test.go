@@ -3,7 +3,8 @@ package podman
 import (
 	"bytes"
 	"context"
-	"os"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,49 +13,57 @@ import (
 )
 
 // secretEnv are configured values that look like what users put in env:
-// tokens, and characters an env file could be thought to mangle.
+// tokens, a multi-line key, and characters an env file could be thought
+// to mangle.
 var secretEnv = map[string]string{
 	"GITHUB_TOKEN": "ghp_S3CRETtokenFromConfig0123456789",
-	"ODD_SECRET":   ` #odd "S3CRET" 'value' a=b `,
+	"ODD_SECRET":   ` #odd "S3CRET" 'value' a=b ` + "\t",
+	"PRIVATE_KEY":  "-----BEGIN S3CRET-----\nMIIE\n-----END-----\n",
 }
 
 // secretHost is a host variable passed through to the agent.
 var secretHost = map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "vertex-S3CRET-project"}
 
 // TestStartKeepsEnvValuesOffArgv tries to find a configured or host env
-// value in any argv the Runner receives, on success and on each way a
-// start can fail after the env file was written; and checks that podman
-// got the values in a private env file that is gone when StartSession
-// returns.
+// value in any argv the Runner receives, in errors and in progress, on
+// success and on each way a start can fail; and checks that the values
+// reach the session byte for byte in the env file copied into its HOME
+// (mode 0600) through podman cp's stdin, which no other process can read.
 func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	tests := []struct {
 		name    string
 		rules   func(f *fakeRunner)
 		wantErr string
+		copied  bool
 	}{
-		{name: "a successful start"},
+		{name: "a successful start", copied: true},
 		{name: "podman create fails",
 			rules: func(f *fakeRunner) {
 				f.on("create ", "", fail(125, "Error: creating container storage: no space left on device"))
 			},
 			wantErr: "failed to create the session container"},
+		{name: "podman cp fails",
+			rules: func(f *fakeRunner) {
+				f.on("cp ", "", fail(125, "Error: no space left on device"))
+			},
+			wantErr: "failed to copy the credentials and settings into the session", copied: true},
 		{name: "podman start fails and the start is taken back",
 			rules: func(f *fakeRunner) {
 				f.on("start paude-", "", fail(126, "Error: OCI runtime error"))
 			},
-			wantErr: "failed to start the session container"},
+			wantErr: "failed to start the session container", copied: true},
 		{name: "the agent dies during start",
 			rules: func(f *fakeRunner) {
 				f.on("exec paude-"+id+" /usr/local/bin/paude-entrypoint status", "", fail(125, "Error: container is not running"))
 				f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "exited", 1, nil, nil), nil)
 				f.on("logs --tail 20 paude-"+id, "boom\n", nil)
 			},
-			wantErr: "the session container stopped during start"},
+			wantErr: "the session container stopped during start", copied: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ws, envDir := t.TempDir(), t.TempDir()
+			ws := t.TempDir()
 			cfg := config.Defaults(ws)
 			cfg.Env = secretEnv
 			f := newFake(t)
@@ -67,9 +76,8 @@ func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 			f.on("run --detach --name paude-proxy", "", nil)
 			defaultRules(f)
 			var progress bytes.Buffer
-			b := newTestBackend(t, f, Options{User: "1000:0", EnvFileDir: envDir,
-				Getenv: func(k string) string { return secretHost[k] }})
-			_, err := b.StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws, Progress: &progress})
+			b := newTestBackend(t, f, Options{User: "1000:0", Getenv: func(k string) string { return secretHost[k] }})
+			_, err := b.StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws, Progress: &progress})
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("StartSession: %v", err)
@@ -91,26 +99,29 @@ func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 					t.Errorf("the progress shows %q", v)
 				}
 			}
-
-			files := f.EnvFiles()
-			if len(files) != 1 {
-				t.Fatalf("%d calls named an env file, want the create only: %v", len(files), files)
+			if !slices.ContainsFunc(calls, func(c string) bool { return strings.Contains(c, "-e PAUDE_ENV_FILE=/home/paude/.paude/env") }) {
+				t.Errorf("the create does not point the entrypoint at the env file: %q", calls)
 			}
-			for i, ef := range files {
-				if !strings.HasPrefix(calls[i], "create ") {
-					t.Errorf("call %d named the env file: %s", i, calls[i])
+			tars := f.Tars()
+			if !tt.copied {
+				if len(tars) != 0 {
+					t.Errorf("something was copied: %v", tars)
 				}
-				want := envFileHeader + "ANTHROPIC_VERTEX_PROJECT_ID=" + secretHost["ANTHROPIC_VERTEX_PROJECT_ID"] + "\n" +
-					"GITHUB_TOKEN=" + secretEnv["GITHUB_TOKEN"] + "\n" + "ODD_SECRET=" + secretEnv["ODD_SECRET"] + "\n"
-				if ef.content != want {
-					t.Errorf("env file content\n got: %q\nwant: %q", ef.content, want)
-				}
-				if ef.mode != 0o600 || ef.dirMode != 0o700|os.ModeDir {
-					t.Errorf("env file mode %v in a directory of mode %v, want 0600 in 0700", ef.mode, ef.dirMode)
-				}
+				return
 			}
-			if left, _ := os.ReadDir(envDir); len(left) != 0 {
-				t.Errorf("the env file outlived StartSession: %v", left)
+			if len(tars) != 1 {
+				t.Fatalf("%d tar streams, want the one home copy: %v", len(tars), tars)
+			}
+			var want []string
+			want = append(want, "5 0700 .paude/", "0 0600 .paude/env")
+			for _, k := range []string{"ANTHROPIC_VERTEX_PROJECT_ID", "GITHUB_TOKEN", "ODD_SECRET", "PRIVATE_KEY"} {
+				v := secretEnv[k] + secretHost[k]
+				want = append(want, fmt.Sprintf("    %q", k+"="+v+"\x00"))
+			}
+			for _, got := range tars {
+				if !slices.Equal(got, want) {
+					t.Errorf("home copy\n got: %q\nwant: %q", got, want)
+				}
 			}
 		})
 	}
@@ -122,50 +133,4 @@ func values(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
-}
-
-// TestStartRefusesEnvBeforeCreating checks that an env value the env file
-// cannot carry, or a podman that would misread the file, stops the start
-// before podman creates anything.
-func TestStartRefusesEnvBeforeCreating(t *testing.T) {
-	tests := []struct {
-		name    string
-		env     map[string]string
-		version string
-		wantErr string
-		calls   []string
-	}{
-		{name: "a multi-line value", env: map[string]string{"PRIVATE_KEY": "-----BEGIN-----\nMIIE\n-----END-----"},
-			wantErr: "configured variable PRIVATE_KEY cannot be passed to the session: its value has a line break, which podman's --env-file cannot carry"},
-		{name: "podman 4.7.0", env: map[string]string{"A": "1"}, version: "podman version 4.7.0\n",
-			wantErr: "podman 4.7.0 misreads --env-file values", calls: []string{checkCall, "--version"}},
-		{name: "podman does not say its version", env: map[string]string{"A": "1"},
-			wantErr: "failed to ask podman for its version", calls: []string{checkCall, "--version"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ws, envDir := t.TempDir(), t.TempDir()
-			cfg := config.Defaults(ws)
-			cfg.Env = tt.env
-			f := newFake(t)
-			f.on("ps --quiet", "", nil)
-			if tt.version != "" {
-				f.on("--version", tt.version, nil)
-			} else {
-				f.on("--version", "", fail(125, "Error: unknown flag"))
-			}
-			b := newTestBackend(t, f, Options{EnvFileDir: envDir})
-			_, err := b.StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws})
-			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-				t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), "MIIE") {
-				t.Errorf("the error shows the value: %v", err)
-			}
-			diffCalls(t, f.Calls(), tt.calls)
-			if left, _ := os.ReadDir(envDir); len(left) != 0 {
-				t.Errorf("an env file was written: %v", left)
-			}
-		})
-	}
 }

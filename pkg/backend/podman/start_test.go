@@ -2,13 +2,14 @@ package podman
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,15 +23,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // buildDirRe matches the temporary build context directories.
 var buildDirRe = regexp.MustCompile(`\S*/paude-build-[0-9]+`)
 
-// envFileRe matches the agent's env file in its private directory.
-var envFileRe = regexp.MustCompile(`\S*/paude-env-[0-9]+/agent\.env`)
-
 // startCase is one StartSession scenario: the fake podman's answers and
 // the golden file of the exact commands it must receive.
 type startCase struct {
 	name    string
 	golden  string
-	opts    func(*backend.StartOptions)
+	opts    func(*backend.SessionSpec)
 	cfg     func(*config.Config)
 	backend func(*Options)
 	// rules are added before the defaults, so they win.
@@ -70,7 +68,6 @@ func TestStartSession(t *testing.T) {
 				f.on("network exists", "", fail(1, ""))
 				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
 				running(f, v)
-				f.on("volume exists", "", fail(1, ""))
 			}},
 		{name: "later start reuses the running proxy", golden: "reuse.txt",
 			cfg: func(c *config.Config) {
@@ -78,7 +75,7 @@ func TestStartSession(t *testing.T) {
 				c.Env = map[string]string{"FOO": "bar"}
 				c.Venv = config.Venv{Mode: config.VenvAuto}
 			},
-			opts: func(o *backend.StartOptions) {
+			opts: func(o *backend.SessionSpec) {
 				o.Yolo = true
 				o.AgentArgs = []string{"--model", "opus"}
 			},
@@ -107,19 +104,19 @@ func TestStartSession(t *testing.T) {
 					map[string]string{"paude-internal": "203.0.113.67"}), nil)
 			}},
 		{name: "allow-network builds the agent image only", golden: "open.txt",
-			opts: func(o *backend.StartOptions) { o.AllowNetwork = true },
+			opts: func(o *backend.SessionSpec) { o.AllowNetwork = true },
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
 			}},
 		{name: "rebuild builds both images without cache", golden: "rebuild.txt",
-			opts:  func(o *backend.StartOptions) { o.Rebuild = true },
+			opts:  func(o *backend.SessionSpec) { o.Rebuild = true },
 			rules: running},
 		{name: "a network or volume another start just created is used", golden: "race.txt",
 			rules: func(f *fakeRunner, v startVars) {
+				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
 				running(f, v)
 				f.on("network exists", "", fail(1, "")).times = 1
 				f.on("network create", "", fail(125, "Error: network name paude-internal already used"))
-				f.on("volume exists "+stateVolume(v.ws), "", fail(1, "")).times = 1
 				f.on("volume create", "", fail(125, "Error: volume with name x already exists"))
 			}},
 		{name: "a user Dockerfile is built first", golden: "userbuild.txt",
@@ -134,6 +131,7 @@ func TestStartSession(t *testing.T) {
 			}},
 		{name: "a failed build creates nothing", golden: "build-failed.txt",
 			rules: func(f *fakeRunner, v startVars) {
+				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy"))
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
 				r := f.on("build ", "", fail(100, ""))
 				r.stream = "STEP 2/6: RUN apt-get install nope\nError: building at STEP \"RUN apt-get install nope\": while running runtime: exit status 100\n"
@@ -151,7 +149,6 @@ func TestStartSession(t *testing.T) {
 				f.on("network exists", "", fail(1, ""))
 				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container")).times = 1
 				running(f, v)
-				f.on("volume exists", "", fail(1, ""))
 				f.on("start paude-", "", fail(126, "Error: OCI runtime error: permission denied"))
 			},
 			wantErr: "failed to start the session container: podman start paude-1767323045-deadbeef exited with code 126: Error: OCI runtime error: permission denied"},
@@ -186,12 +183,11 @@ func runStartCase(t *testing.T, tt startCase) {
 	if tt.cfg != nil {
 		tt.cfg(cfg)
 	}
-	opts := backend.StartOptions{Config: cfg, Workspace: ws}
+	opts := backend.SessionSpec{Config: cfg, Workspace: ws}
 	if tt.opts != nil {
 		tt.opts(&opts)
 	}
-	envDir := t.TempDir()
-	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never", EnvFileDir: envDir}
+	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never"}
 	if tt.backend != nil {
 		tt.backend(&bopts)
 	}
@@ -216,23 +212,14 @@ func runStartCase(t *testing.T, tt startCase) {
 	case s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning:
 		t.Errorf("session = %+v", s)
 	}
-	if left, _ := os.ReadDir(envDir); len(left) != 0 {
-		t.Errorf("the env file outlived the start: %v", left)
-	}
-	// The golden file has every call, and under a call that named an env
-	// file, that file as podman found it.
+	// The golden file has every call, and under a call that read a tar
+	// stream, the stream's entries.
 	var got strings.Builder
-	envFiles := f.EnvFiles()
-	for i, c := range f.Calls() {
-		c = buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR")
-		got.WriteString(envFileRe.ReplaceAllString(c, "$$ENV_FILE") + "\n")
-		if ef, ok := envFiles[i]; ok {
-			fmt.Fprintf(&got, "  $ENV_FILE: mode %v in a directory of mode %v\n", ef.mode, ef.dirMode)
-			for _, line := range strings.SplitAfter(ef.content, "\n") {
-				if line != "" {
-					got.WriteString("  | " + strings.TrimSuffix(line, "\n") + "\n")
-				}
-			}
+	tars := f.Tars()
+	for i, c := range lookFirst(f.Calls()) {
+		got.WriteString(buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR") + "\n")
+		for _, line := range tars[i] {
+			got.WriteString("  | " + r.Replace(line) + "\n")
 		}
 	}
 	golden := filepath.Join("testdata", "start", tt.golden)
@@ -274,7 +261,6 @@ func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVar
 // defaultRules answer what every start asks when a case does not say
 // otherwise: podman works, images and objects exist, everything succeeds.
 func defaultRules(f *fakeRunner) {
-	f.on("ps --quiet", "", nil)
 	f.on("--version", "podman version 4.3.1\n", nil)
 	f.on("image exists", "", nil)
 	f.on("build ", "", nil)
@@ -300,14 +286,14 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		opts    backend.StartOptions
+		opts    backend.SessionSpec
 		wantErr string
 	}{
-		{"no config", backend.StartOptions{Workspace: "/"}, "no configuration given"},
-		{"relative workspace", backend.StartOptions{Config: config.Defaults("x"), Workspace: "x"}, "is not an absolute path"},
-		{"missing workspace", backend.StartOptions{Config: config.Defaults("/nonexistent/p"), Workspace: "/nonexistent/p"}, "no such file"},
-		{"file as workspace", backend.StartOptions{Config: config.Defaults(file), Workspace: file}, "is not a directory"},
-		{"colon in path", backend.StartOptions{Config: config.Defaults(colon), Workspace: colon}, "contains ':' or ','"},
+		{"no config", backend.SessionSpec{Workspace: "/"}, "no configuration given"},
+		{"relative workspace", backend.SessionSpec{Config: config.Defaults("x"), Workspace: "x"}, "is not an absolute path"},
+		{"missing workspace", backend.SessionSpec{Config: config.Defaults("/nonexistent/p"), Workspace: "/nonexistent/p"}, "no such file"},
+		{"file as workspace", backend.SessionSpec{Config: config.Defaults(file), Workspace: file}, "is not a directory"},
+		{"colon in path", backend.SessionSpec{Config: config.Defaults(colon), Workspace: colon}, "contains ':' or ','"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,38 +305,49 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 			diffCalls(t, f.Calls(), nil)
 		})
 	}
-	t.Run("bad resources run nothing but info", func(t *testing.T) {
+	t.Run("a bad allowlist runs nothing", func(t *testing.T) {
 		f := newFake(t)
-		f.on("ps --quiet", "", nil)
-		ws := t.TempDir()
-		cfg := config.Defaults(ws)
-		cfg.Backend.Resources.Limits.Memory = "a lot"
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws})
-		if err == nil || !strings.Contains(err.Error(), "limits.memory") {
-			t.Fatalf("error = %v", err)
-		}
-		diffCalls(t, f.Calls(), []string{checkCall})
-	})
-	t.Run("a bad allowlist runs nothing but info", func(t *testing.T) {
-		f := newFake(t)
-		f.on("ps --quiet", "", nil)
 		ws := t.TempDir()
 		cfg := config.Defaults(ws)
 		cfg.Network.AllowedDomains = []string{".example.com", "api.example.com"}
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: cfg, Workspace: ws})
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws})
 		if err == nil || !strings.Contains(err.Error(), "network.allowedDomains") {
 			t.Fatalf("error = %v", err)
 		}
-		diffCalls(t, f.Calls(), []string{checkCall})
+		diffCalls(t, f.Calls(), nil)
 	})
 	t.Run("podman missing", func(t *testing.T) {
 		f := newFake(t)
-		f.on("ps --quiet", "", ErrPodmanNotFound)
+		f.on("image exists", "", ErrPodmanNotFound)
+		f.on("container inspect", "", ErrPodmanNotFound)
 		ws := t.TempDir()
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.StartOptions{Config: config.Defaults(ws), Workspace: ws})
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError
 		if !errors.As(err, &u) {
 			t.Fatalf("error = %v", err)
 		}
 	})
+}
+
+// lookFirst orders the read-only questions a start asks all at once
+// (Backend.look: image exists, the proxy's inspect), which podman answers
+// in any order, as apply lists them: images first, then the proxy. Calls
+// that read a tar stream are never among them, so indexes stay valid.
+func lookFirst(calls []string) []string {
+	n := 0
+	for n < len(calls) && (strings.HasPrefix(calls[n], "image exists ") || calls[n] == "container inspect --format json paude-proxy") {
+		n++
+	}
+	head := slices.Clone(calls[:n])
+	rank := func(call string) int {
+		switch {
+		case strings.Contains(call, "exists paude-workspace:"):
+			return 0
+		case strings.HasPrefix(call, "image exists "):
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(head, func(a, b string) int { return cmp.Compare(rank(a), rank(b)) })
+	return append(head, calls[n:]...)
 }

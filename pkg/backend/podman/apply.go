@@ -1,0 +1,169 @@
+package podman
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// undo is the list of removals that take back what a failed start
+// created, run newest first.
+type undo []func()
+
+func (u *undo) push(f func()) { *u = append(*u, f) }
+
+func (u undo) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
+}
+
+// apply carries out a start plan. Images come first, so that a failed
+// build leaves nothing behind; then the proxy, the volumes and the agent
+// container. Whatever this apply created is removed again when a later
+// step fails, also when ctx was cancelled (C-c).
+func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (err error) {
+	for _, note := range p.Notes {
+		fmt.Fprintln(progress, note)
+	}
+	found, err := b.look(ctx, p)
+	if err != nil {
+		return err
+	}
+	for i, step := range p.Images {
+		if err := b.ensureImage(ctx, step.Recipe, step.Rebuild, found.images[i], progress); err != nil {
+			return err
+		}
+	}
+
+	var created undo
+	defer func() {
+		if err != nil {
+			if len(created) > 0 {
+				fmt.Fprintln(progress, "Start failed: removing what it created")
+			}
+			created.run()
+		}
+	}()
+	agent := p.Agent
+	if p.Proxy != nil {
+		ip, err := b.ensureProxy(ctx, p.Proxy, found.proxy, progress, &created)
+		if err != nil {
+			return err
+		}
+		agent.ProxyIP = ip
+	}
+	for _, v := range p.Volumes {
+		if err := b.ensureVolume(ctx, v, &created); err != nil {
+			return err
+		}
+	}
+
+	name := containerName(p.ID)
+	fmt.Fprintf(progress, "Creating session %s\n", p.ID)
+	if _, err := b.runner.Run(ctx, createAgentArgs(agent)); err != nil {
+		// create may have left a container behind before it failed.
+		b.remove(name)
+		return fmt.Errorf("failed to create the session container: %w", withHint(err))
+	}
+	created.push(func() { b.remove(name) })
+	if !p.Home.empty() {
+		if err := b.copyHome(ctx, p.Home, name); err != nil {
+			return err
+		}
+	}
+	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
+		return fmt.Errorf("failed to start the session container: %w", withHint(err))
+	}
+	if err := b.waitAgent(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "Session %s is running\n", p.ID)
+	return nil
+}
+
+// found is what a start finds before it changes anything.
+type found struct {
+	// images tells, for each of the plan's images, whether its tag exists.
+	images []bool
+	// proxy is the proxy container as it is, nil when there is none.
+	proxy *containerInfo
+}
+
+// look asks podman, all at once, the read-only questions a start
+// depends on: which images exist, and how the proxy is. Each answer takes
+// a podman process of its own, so asking them together keeps a warm start
+// close to a bare podman run.
+func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
+	f := found{images: make([]bool, len(p.Images))}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, step := range p.Images {
+		if step.Rebuild {
+			continue
+		}
+		g.Go(func() (err error) {
+			f.images[i], err = b.imageExists(gctx, step.Recipe.Tag)
+			return err
+		})
+	}
+	if p.Proxy != nil {
+		g.Go(func() (err error) {
+			f.proxy, err = b.inspect(gctx, ProxyContainer)
+			return err
+		})
+	}
+	return f, g.Wait()
+}
+
+// ensureVolume creates a labelled named volume unless it exists. podman
+// refuses to create a name that exists, which costs one call either way.
+func (b *Backend) ensureVolume(ctx context.Context, v volumeSpec, created *undo) error {
+	_, err := b.runner.Run(ctx, volumeCreateArgs(v))
+	if err != nil {
+		if alreadyExists(err) {
+			return nil
+		}
+		return fmt.Errorf("failed to create volume %s: %w", v.Name, err)
+	}
+	created.push(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, _ = b.runner.Run(ctx, volumeRemoveArgs(v.Name))
+	})
+	return nil
+}
+
+// alreadyExists reports podman refusing to create an object whose name
+// is taken ("volume with name x already exists", "network name x
+// already used").
+func alreadyExists(err error) bool {
+	code, ok := exitCode(err)
+	if !ok || code == 0 {
+		return false
+	}
+	s := strings.ToLower(stderrOf(err))
+	return strings.Contains(s, "already exists") || strings.Contains(s, "already used")
+}
+
+// waitAgent waits until the entrypoint reports the tmux session running.
+func (b *Backend) waitAgent(ctx context.Context, name string) error {
+	return b.poll(ctx, func(ctx context.Context) (bool, error) {
+		out, err := b.runner.Run(ctx, statusArgs(name))
+		if err == nil && strings.TrimSpace(string(out)) == "running" {
+			return true, nil
+		}
+		c, ierr := b.inspect(ctx, name)
+		if ierr != nil {
+			return false, ierr
+		}
+		if c == nil || !c.State.Running {
+			return false, fmt.Errorf("the session container stopped during start: %s", b.logsTail(ctx, name))
+		}
+		return false, nil
+	}, "the agent's tmux session ("+image.TmuxSession+")")
+}

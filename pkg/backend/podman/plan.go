@@ -1,0 +1,145 @@
+package podman
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
+)
+
+// startPlan is every object one start builds, creates or reuses, worked
+// out before anything runs: a dry run prints it, a start applies it.
+// Only what podman alone knows is left open: whether an image, volume or
+// proxy already exists, and the proxy's address.
+type startPlan struct {
+	ID        string
+	Workspace string
+	// Images are built in order unless their tag exists (a user
+	// Dockerfile's image before the agent image built on it).
+	Images []imageStep
+	// Proxy is the proxy the agent needs, nil with --allow-network.
+	Proxy *proxyStep
+	// Volumes are made unless they exist.
+	Volumes []volumeSpec
+	// Agent is the session's container; its ProxyIP is filled in when
+	// the proxy is known.
+	Agent agentSpec
+	// Home is copied into the agent's HOME before it starts.
+	Home homeContent
+	// Notes are lines for the user (a lowered CPU limit).
+	Notes []string
+}
+
+// imageStep is one image build a start needs.
+type imageStep struct {
+	Recipe *image.Recipe
+	// Rebuild builds even when the tag exists, without podman's cache.
+	Rebuild bool
+}
+
+// proxyStep is the proxy of a start: its container and its squid.conf.
+type proxyStep struct {
+	Spec proxySpec
+	// Conf is the rendered squid.conf, written to Spec.ConfFile when
+	// the proxy is (re)started.
+	Conf []byte
+	// Domains are the allowed domains, for progress lines.
+	Domains []string
+}
+
+// volumeSpec is a named volume a session mounts.
+type volumeSpec struct {
+	Name      string
+	Role      string
+	Workspace string
+}
+
+// planInput is everything a plan is made of, gathered from the machine
+// (files, the host's environment) before planning; planning itself
+// reads and runs nothing.
+type planInput struct {
+	ID        string
+	CreatedAt time.Time
+	Spec      backend.SessionSpec
+	// Workspace is the checked, absolute, clean workspace path.
+	Workspace string
+	HostCPUs  int
+	Rootless  bool
+	// User is the agent's --user.
+	User string
+	// Venvs are the workspace-relative directories to shadow.
+	Venvs []string
+	// GitGuards are the read-only mounts over the workspace's git
+	// metadata.
+	GitGuards []mount
+	HomeFiles []backend.HomeFile
+	Getenv    func(string) string
+	Opts      Options
+}
+
+// planStart works out a start from its inputs. It is a pure function.
+func planStart(in planInput) (*startPlan, error) {
+	spec, cfg := in.Spec, in.Spec.Config
+	p := &startPlan{ID: in.ID, Workspace: in.Workspace}
+
+	agentImage := spec.Image
+	if agentImage == "" {
+		recipe, err := image.WorkspaceRecipe(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("failed to prepare the workspace image: %w", err)
+		}
+		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
+		agentImage = recipe.Tag
+	}
+	network := in.Opts.ExternalNetwork
+	if !spec.AllowNetwork {
+		recipe, err := image.ProxyRecipe(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("failed to prepare the proxy image: %w", err)
+		}
+		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
+		conf, err := image.SquidConf(image.SquidOptions{
+			AllowedDomains: cfg.Network.AllowedDomains,
+			Port:           image.ProxyPort,
+			HostsFile:      len(in.Opts.ProxyHosts) > 0,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
+		}
+		ps := proxySpec{Image: recipe.Tag, ExternalNetwork: in.Opts.ExternalNetwork,
+			Hosts: in.Opts.ProxyHosts, DNS: in.Opts.ProxyDNS, PullPolicy: in.Opts.PullPolicy}
+		ps.ConfigHash = proxyConfigHash(conf, ps)
+		ps.ConfFile = filepath.Join(in.Opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
+		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: cfg.Network.AllowedDomains}
+		network = InternalNetwork
+	}
+
+	p.Volumes = append(p.Volumes, volumeSpec{Name: stateVolume(in.Workspace), Role: backend.RoleState, Workspace: in.Workspace})
+	for _, d := range in.Venvs {
+		p.Volumes = append(p.Volumes, volumeSpec{Name: venvVolume(in.Workspace, d), Role: backend.RoleVenv, Workspace: in.Workspace})
+	}
+
+	lim, note := limitsFor(cfg.Backend.Resources, in.HostCPUs)
+	if note != "" {
+		p.Notes = append(p.Notes, "Note: "+note)
+	}
+	own := backend.EntrypointEnv(in.ID, spec, in.Workspace, image.StateDir)
+	if p.Proxy != nil {
+		backend.AddProxyEnv(own)
+	}
+	env := backend.NewAgentEnv(cfg, in.Getenv, own)
+	if len(env.Passed) > 0 {
+		own[image.EnvEnvFile] = image.HomeDir + "/" + envFileRel
+	}
+	p.Home = homeContent{Files: in.HomeFiles, Env: env.Passed}
+	p.Agent = agentSpec{
+		ID: in.ID, Workspace: in.Workspace, Image: agentImage, CreatedAt: in.CreatedAt,
+		User: in.User, KeepID: in.Rootless, Network: network, Env: own,
+		Mounts:     append(workspaceMounts(in.Workspace, in.Venvs), in.GitGuards...),
+		Limits:     lim,
+		PullPolicy: in.Opts.PullPolicy, AgentArgs: spec.AgentArgs,
+	}
+	return p, nil
+}

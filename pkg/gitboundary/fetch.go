@@ -1,0 +1,229 @@
+package gitboundary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Limits on what a fetch takes from a session. The session is hostile:
+// an advertisement without end or a million refs must fail cleanly.
+const (
+	// DefaultMaxRefs is how many refs a session may advertise.
+	DefaultMaxRefs = 10000
+	// DefaultMaxCommits is how many new commits per ref a result lists.
+	DefaultMaxCommits = 20
+)
+
+// maxAdvertisement bounds the bytes of a session's ref advertisement (a
+// variable so that tests can lower it).
+var maxAdvertisement int64 = 64 << 20
+
+// Fetcher brings a session's commits into the host repository.
+type Fetcher struct {
+	// Bridge is the argv prefix git runs as its ext:: transport, to which
+	// Fetch appends a socket path; nil means DefaultBridge().
+	Bridge []string
+	// MaxRefs is how many refs a session may advertise; 0 means
+	// DefaultMaxRefs.
+	MaxRefs int
+	// MaxCommits is how many new commits each RefUpdate lists; 0 means
+	// DefaultMaxCommits.
+	MaxCommits int
+}
+
+// FetchResult is what a fetch brought.
+type FetchResult struct {
+	// Updates are the refs that were created or moved, workspace first,
+	// then submodules in path order, each in ref name order.
+	Updates []RefUpdate
+	// Skipped are branches and tags the session has that were not fetched.
+	Skipped []SkippedRef
+}
+
+// RefUpdate is one host ref a fetch created or moved.
+type RefUpdate struct {
+	// Repo is the submodule's path, "" for the workspace's repository.
+	Repo string
+	// Name is how the user names the ref: "paude/<id>/main" (merge it with
+	// `git merge paude/<id>/main`) or "paude/<id>/tags/v1".
+	Name string
+	// Ref is the full ref written ("refs/remotes/paude/<id>/main").
+	Ref string
+	// Old is the ref's previous object id, "" when the fetch created it.
+	Old string
+	// New is its object id now.
+	New string
+	// Forced is set when Old is not an ancestor of New: the agent
+	// rewrote the branch (the host's reflog still has Old).
+	Forced bool
+	// Commits are commits that arrived with this ref, which no host ref
+	// reached before, newest first, at most Fetcher.MaxCommits.
+	Commits []Commit
+	// MoreCommits is how many more arrived than Commits lists.
+	MoreCommits int
+}
+
+// Commit is one commit that arrived.
+type Commit struct {
+	// ID is the full object id.
+	ID string
+	// Subject is the first line of its message, made safe to print
+	// (Display).
+	Subject string
+}
+
+// Fetch runs `git fetch` in host, with the session's `git upload-pack` as
+// the remote end (through the bridge and s.Exec), for the session's
+// branches and tags, then does the same for each of host's submodules.
+// Branches land in refs/remotes/paude/<session>/*, tags in
+// refs/paude/<session>/tags/*; no other ref, no config and no FETCH_HEAD
+// is written, and fetch checks every object it receives
+// (fetch.fsckObjects) and updates the refs atomically. Branch and tag
+// names paude does not accept are left out and listed in Skipped.
+//
+// On an error for a submodule, the result holds what was fetched before.
+func (f Fetcher) Fetch(ctx context.Context, host *Repo, session string, s SessionRepo) (*FetchResult, error) {
+	if !sessionIDPattern.MatchString(session) {
+		return nil, fmt.Errorf("invalid session id %q: it names refs, so it must be a DNS label; see 'paude sessions' for valid ids", Display(session))
+	}
+	if f.Bridge == nil {
+		b, err := DefaultBridge()
+		if err != nil {
+			return nil, err
+		}
+		f.Bridge = b
+	}
+	if f.MaxRefs <= 0 {
+		f.MaxRefs = DefaultMaxRefs
+	}
+	if f.MaxCommits <= 0 {
+		f.MaxCommits = DefaultMaxCommits
+	}
+	res := &FetchResult{}
+	err := f.fetchTree(ctx, host, "", session, s, res)
+	return res, err
+}
+
+// fetchTree fetches host from s, then its submodules; repo is host's path
+// below the workspace.
+func (f Fetcher) fetchTree(ctx context.Context, host *Repo, repo, session string, s SessionRepo, res *FetchResult) error {
+	if err := f.fetchOne(ctx, host, repo, session, s, res); err != nil {
+		if repo != "" {
+			return fmt.Errorf("submodule %s: %w", Display(repo), err)
+		}
+		return err
+	}
+	for _, sub := range host.Submodules {
+		if err := f.fetchTree(ctx, sub.Repo, joinRepo(repo, sub.Path), session, s.submodule(sub), res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func joinRepo(parent, p string) string {
+	if parent == "" {
+		return p
+	}
+	return parent + "/" + p
+}
+
+// fetchOne fetches one repository, without its submodules.
+func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string, s SessionRepo, res *FetchResult) error {
+	srv, err := listenUploadPack(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	url := srv.url(f.Bridge)
+	transport := []string{"GIT_ALLOW_PROTOCOL=ext"}
+
+	before, err := refValues(ctx, host)
+	if err != nil {
+		return err
+	}
+
+	srv.setLimit(maxAdvertisement)
+	out, lsErr := gitRun{Dir: host.Workspace, Args: []string{"ls-remote", "--refs", url}, Env: transport, MaxStdout: maxAdvertisement}.run(ctx)
+	sessionErr, limited := srv.settle()
+	switch {
+	case limited || errors.Is(lsErr, errTooMuchOutput):
+		return fmt.Errorf("failed to list the session's refs: the session sent more than %d MiB of refs: delete branches or tags in the session and sync again", maxAdvertisement>>20)
+	case lsErr != nil:
+		return fetchError("list the session's refs", lsErr, sessionErr)
+	}
+	advertised, skipped := parseLsRemote(out)
+	if len(advertised)+len(skipped) > f.MaxRefs {
+		return fmt.Errorf("failed to list the session's refs: the session has %d refs, more than the %d paude fetches: delete branches or tags in the session and sync again", len(advertised)+len(skipped), f.MaxRefs)
+	}
+	var wanted []sessionRef
+	for _, a := range advertised {
+		ref, ok, reason := mapSessionRef(session, a.Name)
+		if ok {
+			wanted = append(wanted, ref)
+		} else if reason != "" {
+			skipped = append(skipped, SkippedRef{Ref: Display(a.Name), Reason: reason})
+		}
+	}
+	for i := range skipped {
+		skipped[i].Repo = repo
+	}
+	res.Skipped = append(res.Skipped, skipped...)
+	if len(wanted) == 0 {
+		return nil
+	}
+
+	var refspecs strings.Builder
+	for _, r := range wanted {
+		fmt.Fprintf(&refspecs, "+%s:%s\n", r.Name, r.Local)
+	}
+	srv.setLimit(0)
+	_, fetchErr := gitRun{
+		Dir: host.Workspace,
+		Args: []string{
+			"-c", "transfer.fsckObjects=true", "-c", "fetch.fsckObjects=true",
+			"fetch", "--quiet", "--atomic", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
+			"--no-recurse-submodules", "--stdin", url,
+		},
+		Env:   transport,
+		Stdin: strings.NewReader(refspecs.String()),
+	}.run(ctx)
+	sessionErr, _ = srv.settle()
+	if fetchErr != nil {
+		return fetchError("fetch the session's commits", fetchErr, sessionErr)
+	}
+
+	after, err := refValues(ctx, host)
+	if err != nil {
+		return err
+	}
+	updates, err := f.updates(ctx, host, repo, session, wanted, before, after)
+	res.Updates = append(res.Updates, updates...)
+	return err
+}
+
+// fetchError words a failed ls-remote or fetch: git's own message (which
+// may quote the session, made safe) and what the session's side said.
+func fetchError(what string, gitErr, sessionErr error) error {
+	if sessionErr != nil {
+		return fmt.Errorf("failed to %s: %w; %w: check that the session is running and its repository is intact, then sync again", what, gitErr, sessionErr)
+	}
+	return fmt.Errorf("failed to %s: %w: check that the session is running and its repository is intact, then sync again", what, gitErr)
+}
+
+// refValues maps every ref of host to its object id.
+func refValues(ctx context.Context, host *Repo) (map[string]string, error) {
+	out, err := RunHostGit(ctx, host.Workspace, "for-each-ref", "--format=%(objectname) %(refname)")
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the refs of %s: %w", host.Workspace, err)
+	}
+	refs := map[string]string{}
+	for l := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		if oid, name, ok := strings.Cut(l, " "); ok {
+			refs[name] = oid
+		}
+	}
+	return refs, nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -180,6 +182,7 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 		fmt.Fprintf(&refspecs, "+%s:%s\n", r.Name, r.Local)
 	}
 	srv.setLimit(0)
+	leftovers := tmpPacks(host.CommonDir)
 	_, fetchErr := gitRun{
 		Dir: host.Workspace,
 		Args: []string{
@@ -192,6 +195,7 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 	}.run(ctx)
 	sessionErr, _ = srv.settle()
 	if fetchErr != nil {
+		removeNewTmpPacks(host.CommonDir, leftovers)
 		return fetchError("fetch the session's commits", fetchErr, sessionErr)
 	}
 
@@ -207,10 +211,36 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 // fetchError words a failed ls-remote or fetch: git's own message (which
 // may quote the session, made safe) and what the session's side said.
 func fetchError(what string, gitErr, sessionErr error) error {
+	var ge *GitError
+	if errors.As(gitErr, &ge) && strings.Contains(ge.Stderr, "fsck error") {
+		return fmt.Errorf("failed to %s: %w: the session's repository holds objects that git's checks refuse, so nothing was fetched; find them with git fsck in the session", what, gitErr)
+	}
 	if sessionErr != nil {
 		return fmt.Errorf("failed to %s: %w; %w: check that the session is running and its repository is intact, then sync again", what, gitErr, sessionErr)
 	}
 	return fmt.Errorf("failed to %s: %w: check that the session is running and its repository is intact, then sync again", what, gitErr)
+}
+
+// tmpPacks lists the temporary files in the host's objects/pack.
+func tmpPacks(commonDir string) map[string]bool {
+	names, _ := filepath.Glob(filepath.Join(commonDir, "objects", "pack", "tmp_*"))
+	seen := map[string]bool{}
+	for _, n := range names {
+		seen[n] = true
+	}
+	return seen
+}
+
+// removeNewTmpPacks removes the temporary files a failed fetch left in
+// objects/pack: git keeps the pack it received when its checks reject it,
+// and a session could fill the disk with such rejected packs, one per
+// sync. Files that were there before the fetch are left alone.
+func removeNewTmpPacks(commonDir string, before map[string]bool) {
+	for n := range tmpPacks(commonDir) {
+		if !before[n] {
+			_ = os.Remove(n)
+		}
+	}
 }
 
 // refValues maps every ref of host to its object id.

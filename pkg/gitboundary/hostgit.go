@@ -75,8 +75,13 @@ type GitError struct {
 
 func (e *GitError) Error() string {
 	sub := "git"
-	if len(e.Args) > 0 {
-		sub = "git " + e.Args[0]
+	for i := 0; i < len(e.Args); i++ {
+		if e.Args[i] == "-c" {
+			i++
+			continue
+		}
+		sub = "git " + e.Args[i]
+		break
 	}
 	if e.Stderr != "" {
 		return fmt.Sprintf("%s failed: %s", sub, e.Stderr)

@@ -124,10 +124,23 @@ func newSession(t *testing.T, hostWS string) *session {
 // repo is the session's repository with the default layout.
 func (s *session) repo() SessionRepo { return SessionRepo{Exec: s.exec, Workspace: s.ws} }
 
-// agentGit runs git in the session's worktree as the agent would.
+// agentGit runs git in the session's worktree as the agent would, in the
+// session's environment.
 func (s *session) agentGit(t *testing.T, args ...string) string {
 	t.Helper()
-	return git(t, s.ws, args...)
+	out, err := s.tryGit(args...)
+	if err != nil {
+		t.Fatalf("git %s in the session: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// tryGit is agentGit that returns the error instead of failing.
+func (s *session) tryGit(args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir, cmd.Env = s.ws, s.exec.Env
+	out, err := cmd.CombinedOutput()
+	return strings.TrimRight(string(out), "\n"), err
 }
 
 // copyTree copies regular files and directories, leaving out .git.

@@ -15,8 +15,9 @@ import (
 // updates compares the fetched refs before and after the fetch and lists,
 // for each that moved, the commits no host ref reached before. Branches
 // come first, then tags, each in name order; a commit is listed once,
-// under the first ref that brought it.
-func (f Fetcher) updates(ctx context.Context, host *Repo, repo, session string, wanted []sessionRef, before, after map[string]string) ([]RefUpdate, error) {
+// under the first ref that brought it. present are the objects the host
+// had before the fetch: their history is not new.
+func (f Fetcher) updates(ctx context.Context, host *Repo, repo, session string, wanted []sessionRef, before, after map[string]string, present map[string]bool) ([]RefUpdate, error) {
 	var ups []RefUpdate
 	for _, r := range wanted {
 		u := RefUpdate{Repo: repo, Name: r.Short, Ref: r.Local, Old: before[r.Local], New: after[r.Local]}
@@ -49,7 +50,7 @@ func (f Fetcher) updates(ctx context.Context, host *Repo, repo, session string, 
 			}
 			u.Forced = forced
 		}
-		if !isCommitish(ctx, host, u.New) {
+		if present[u.New] || !isCommitish(ctx, host, u.New) {
 			continue
 		}
 		commits, total, err := f.newCommits(ctx, host, session, u.New, exclude)

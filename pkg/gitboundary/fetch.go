@@ -12,8 +12,8 @@ import (
 // Limits on what a fetch takes from a session. The session is hostile:
 // an advertisement without end or a million refs must fail cleanly.
 const (
-	// DefaultMaxRefs is how many refs a session may advertise.
-	DefaultMaxRefs = 10000
+	// DefaultMaxRefs is how many branches and tags a session may have.
+	DefaultMaxRefs = 100000
 	// DefaultMaxCommits is how many new commits per ref a result lists.
 	DefaultMaxCommits = 20
 )
@@ -27,8 +27,8 @@ type Fetcher struct {
 	// Bridge is the argv prefix git runs as its ext:: transport, to which
 	// Fetch appends a socket path; nil means DefaultBridge().
 	Bridge []string
-	// MaxRefs is how many refs a session may advertise; 0 means
-	// DefaultMaxRefs.
+	// MaxRefs is how many branches and tags a session may have; 0
+	// means DefaultMaxRefs.
 	MaxRefs int
 	// MaxCommits is how many new commits each RefUpdate lists; 0 means
 	// DefaultMaxCommits.
@@ -90,6 +90,9 @@ func (f Fetcher) Fetch(ctx context.Context, host *Repo, session string, s Sessio
 	if !sessionIDPattern.MatchString(session) {
 		return nil, fmt.Errorf("invalid session id %q: it names refs, so it must be a DNS label; see 'paude sessions' for valid ids", Display(session))
 	}
+	if err := CheckHostGit(ctx); err != nil {
+		return nil, err
+	}
 	if f.Bridge == nil {
 		b, err := DefaultBridge()
 		if err != nil {
@@ -140,41 +143,26 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 	}
 	defer srv.close()
 	url := srv.url(f.Bridge)
-	transport := []string{"GIT_ALLOW_PROTOCOL=ext"}
 
 	before, err := refValues(ctx, host)
 	if err != nil {
 		return err
 	}
-
-	srv.setLimit(maxAdvertisement)
-	out, lsErr := gitRun{Dir: host.Workspace, Args: []string{"ls-remote", "--refs", url}, Env: transport, MaxStdout: maxAdvertisement}.run(ctx)
-	sessionErr, limited := srv.settle()
-	switch {
-	case limited || errors.Is(lsErr, errTooMuchOutput):
-		return fmt.Errorf("failed to list the session's refs: the session sent more than %d MiB of refs: delete branches or tags in the session and sync again", maxAdvertisement>>20)
-	case lsErr != nil:
-		return fetchError("list the session's refs", lsErr, sessionErr)
-	}
-	advertised, skipped := parseLsRemote(out)
-	if len(advertised)+len(skipped) > f.MaxRefs {
-		return fmt.Errorf("failed to list the session's refs: the session has %d refs, more than the %d paude fetches: delete branches or tags in the session and sync again", len(advertised)+len(skipped), f.MaxRefs)
-	}
-	var wanted []sessionRef
-	for _, a := range advertised {
-		ref, ok, reason := mapSessionRef(session, a.Name)
-		if ok {
-			wanted = append(wanted, ref)
-		} else if reason != "" {
-			skipped = append(skipped, SkippedRef{Ref: Display(a.Name), Reason: reason})
-		}
-	}
+	wanted, skipped, err := f.list(ctx, host, srv, url, session)
 	for i := range skipped {
 		skipped[i].Repo = repo
 	}
 	res.Skipped = append(res.Skipped, skipped...)
+	if err != nil {
+		return err
+	}
+	wanted = withoutSeededTags(wanted, before)
 	if len(wanted) == 0 {
 		return nil
+	}
+	present, err := presentObjects(ctx, host, wanted)
+	if err != nil {
+		return err
 	}
 
 	var refspecs strings.Builder
@@ -193,7 +181,7 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 		Env:   transport,
 		Stdin: strings.NewReader(refspecs.String()),
 	}.run(ctx)
-	sessionErr, _ = srv.settle()
+	sessionErr, _ := srv.settle()
 	if fetchErr != nil {
 		removeNewTmpPacks(host.CommonDir, leftovers)
 		return fetchError("fetch the session's commits", fetchErr, sessionErr)
@@ -203,9 +191,81 @@ func (f Fetcher) fetchOne(ctx context.Context, host *Repo, repo, session string,
 	if err != nil {
 		return err
 	}
-	updates, err := f.updates(ctx, host, repo, session, wanted, before, after)
+	updates, err := f.updates(ctx, host, repo, session, wanted, before, after, present)
 	res.Updates = append(res.Updates, updates...)
 	return err
+}
+
+// transport is the environment of the git commands that talk to the
+// session: ext:: and no other transport.
+var transport = []string{"GIT_ALLOW_PROTOCOL=ext"}
+
+// list asks the session for its branches and tags (git ls-remote) and
+// sorts them into those paude fetches and those it refuses.
+func (f Fetcher) list(ctx context.Context, host *Repo, srv *uploadPackServer, url, session string) ([]sessionRef, []SkippedRef, error) {
+	srv.setLimit(maxAdvertisement)
+	out, lsErr := gitRun{
+		Dir: host.Workspace, Args: []string{"ls-remote", "--refs", "--heads", "--tags", url},
+		Env: transport, MaxStdout: maxAdvertisement,
+	}.run(ctx)
+	sessionErr, limited := srv.settle()
+	switch {
+	case limited || errors.Is(lsErr, errTooMuchOutput):
+		return nil, nil, fmt.Errorf("failed to list the session's refs: the session sent more than %d MiB of refs: delete branches or tags in the session and sync again", maxAdvertisement>>20)
+	case lsErr != nil:
+		return nil, nil, fetchError("list the session's refs", lsErr, sessionErr)
+	}
+	advertised, skipped := parseLsRemote(out)
+	if n := len(advertised) + len(skipped); n > f.MaxRefs {
+		return nil, nil, fmt.Errorf("failed to list the session's refs: the session has %d branches and tags, more than the %d paude fetches: delete some in the session and sync again", n, f.MaxRefs)
+	}
+	var wanted []sessionRef
+	for _, a := range advertised {
+		ref, ok, reason := mapSessionRef(session, a.Name)
+		if ok {
+			ref.OID = a.OID
+			wanted = append(wanted, ref)
+		} else if reason != "" {
+			skipped = append(skipped, SkippedRef{Ref: Display(a.Name), Reason: reason})
+		}
+	}
+	return wanted, skipped, nil
+}
+
+// withoutSeededTags drops the session's tags that are the host's own tag
+// of the same name, unchanged, and that paude has not fetched before:
+// seeding copied them, and a repository with thousands of tags would
+// otherwise get thousands of paude refs that say nothing.
+func withoutSeededTags(wanted []sessionRef, before map[string]string) []sessionRef {
+	var keep []sessionRef
+	for _, r := range wanted {
+		if strings.HasPrefix(r.Name, "refs/tags/") && before[r.Name] == r.OID && before[r.Local] == "" {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	return keep
+}
+
+// presentObjects lists which of the advertised objects the host already
+// has, in one git cat-file: those bring no new commits, and paude need
+// not walk their history.
+func presentObjects(ctx context.Context, host *Repo, wanted []sessionRef) (map[string]bool, error) {
+	var in strings.Builder
+	for _, r := range wanted {
+		in.WriteString(r.OID + "\n")
+	}
+	out, err := gitRun{Dir: host.Workspace, Args: []string{"cat-file", "--batch-check=%(objectname)"}, Stdin: strings.NewReader(in.String())}.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to look up the session's refs in %s: %w", host.Workspace, err)
+	}
+	present := map[string]bool{}
+	for l := range strings.SplitSeq(string(out), "\n") {
+		if isObjectID(l) {
+			present[l] = true
+		}
+	}
+	return present, nil
 }
 
 // fetchError words a failed ls-remote or fetch: git's own message (which

@@ -118,7 +118,6 @@ func TestSeedThenFetch(t *testing.T) {
 		{"refs/remotes/paude/" + testSession + "/main", "refs/heads/main"},
 		{"refs/remotes/paude/" + testSession + "/feature", "refs/heads/feature"},
 		{"refs/remotes/paude/" + testSession + "/topic", "refs/heads/topic"},
-		{"refs/paude/" + testSession + "/tags/v1", "refs/tags/v1"},
 		{"refs/paude/" + testSession + "/tags/v2", "refs/tags/v2"},
 		{"refs/paude/" + testSession + "/tags/light", "refs/tags/light"},
 	} {
@@ -138,9 +137,9 @@ func TestSeedThenFetch(t *testing.T) {
 	if got := withoutPaudeRefs(git(t, ws, "for-each-ref")); got != hostRefs {
 		t.Errorf("host refs changed:\n%s\nwant\n%s", got, hostRefs)
 	}
+	// v1 came from the host, unchanged: it is not fetched back.
 	assertOnlyRefsAndObjects(t, ws, meta, objects, []string{
 		"refs/paude/" + testSession + "/tags/light",
-		"refs/paude/" + testSession + "/tags/v1",
 		"refs/paude/" + testSession + "/tags/v2",
 		"refs/remotes/paude/" + testSession + "/feature",
 		"refs/remotes/paude/" + testSession + "/main",
@@ -161,6 +160,19 @@ func TestSeedThenFetch(t *testing.T) {
 		meta2, objects2 := gitSnapshot(t, ws)
 		if !reflect.DeepEqual(meta, meta2) || !reflect.DeepEqual(objects, objects2) {
 			t.Fatal("host .git changed")
+		}
+	})
+	t.Run("a seeded tag the agent moved is fetched", func(t *testing.T) {
+		s.agentGit(t, "tag", "-f", "v1", "main")
+		res, err := Fetcher{}.Fetch(context.Background(), openRepo(t, ws), testSession, s.repo())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Updates) != 1 || res.Updates[0].Name != "paude/"+testSession+"/tags/v1" || res.Updates[0].New != s.agentGit(t, "rev-parse", "main") {
+			t.Fatalf("updates %+v", res.Updates)
+		}
+		if git(t, ws, "rev-parse", "v1") == res.Updates[0].New {
+			t.Fatal("the host's own tag moved")
 		}
 	})
 	t.Run("a rewritten branch is a forced update", func(t *testing.T) {

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 }
 
 // requireGit skips (or fails under PAUDE_REQUIRE_ALL=1) without git.
-func requireGit(t *testing.T) {
+func requireGit(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		if os.Getenv("PAUDE_REQUIRE_ALL") == "1" {
@@ -62,7 +62,7 @@ func requireGit(t *testing.T) {
 
 // git runs git in dir (as a user or the agent would, without paude's
 // hardening) and returns its trimmed output.
-func git(t *testing.T, dir string, args ...string) string {
+func git(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -74,7 +74,7 @@ func git(t *testing.T, dir string, args ...string) string {
 }
 
 // writeFile writes content to dir/rel, creating parents.
-func writeFile(t *testing.T, dir, rel, content string, mode fs.FileMode) {
+func writeFile(t testing.TB, dir, rel, content string, mode fs.FileMode) {
 	t.Helper()
 	p := filepath.Join(dir, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -87,7 +87,7 @@ func writeFile(t *testing.T, dir, rel, content string, mode fs.FileMode) {
 
 // newHostRepo makes a repository with two commits on main, a tag and a
 // second branch.
-func newHostRepo(t *testing.T) string {
+func newHostRepo(t testing.TB) string {
 	t.Helper()
 	ws := filepath.Join(t.TempDir(), "project")
 	git(t, filepath.Dir(ws), "init", "-q", ws)
@@ -112,7 +112,7 @@ type session struct {
 	exec *remotetest.Local
 }
 
-func newSession(t *testing.T, hostWS string) *session {
+func newSession(t testing.TB, hostWS string) *session {
 	t.Helper()
 	root := t.TempDir()
 	ws := filepath.Join(root, "workspace")
@@ -144,7 +144,7 @@ func (s *session) tryGit(args ...string) (string, error) {
 }
 
 // copyTree copies regular files and directories, leaving out .git.
-func copyTree(t *testing.T, from, to string) {
+func copyTree(t testing.TB, from, to string) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -176,7 +176,7 @@ func copyTree(t *testing.T, from, to string) {
 // treeHashes maps every file and symlink below dir (relative, slash) to
 // a hash of its content (or link target) and mode. skip returns true for
 // relative paths to leave out.
-func treeHashes(t *testing.T, dir string, skip func(rel string) bool) map[string]string {
+func treeHashes(t testing.TB, dir string, skip func(rel string) bool) map[string]string {
 	t.Helper()
 	hashes := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -240,7 +240,7 @@ func diffHashes(before, after map[string]string) (added, changed, removed []stri
 }
 
 // openRepo is OpenRepo that fails the test on error.
-func openRepo(t *testing.T, ws string) *Repo {
+func openRepo(t testing.TB, ws string) *Repo {
 	t.Helper()
 	r, err := OpenRepo(context.Background(), ws)
 	if err != nil {

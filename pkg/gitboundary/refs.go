@@ -38,6 +38,8 @@ type sessionRef struct {
 	Local string
 	// Short is how the user names Local ("paude/<id>/main").
 	Short string
+	// OID is the object the session advertised for it.
+	OID string
 }
 
 // SkippedRef is a branch or tag the session has that paude did not fetch.

@@ -85,18 +85,20 @@ type Commit struct {
 // (fetch.fsckObjects) and updates the refs atomically. Branch and tag
 // names paude does not accept are left out and listed in Skipped.
 //
-// On an error for a submodule, the result holds what was fetched before.
+// The result is never nil; on an error it holds what was fetched before
+// (the workspace's refs when a submodule failed).
 func (f Fetcher) Fetch(ctx context.Context, host *Repo, session string, s SessionRepo) (*FetchResult, error) {
+	res := &FetchResult{}
 	if !sessionIDPattern.MatchString(session) {
-		return nil, fmt.Errorf("invalid session id %q: it names refs, so it must be a DNS label; see 'paude sessions' for valid ids", Display(session))
+		return res, fmt.Errorf("invalid session id %q: it names refs, so it must be a DNS label; see 'paude sessions' for valid ids", Display(session))
 	}
 	if err := CheckHostGit(ctx); err != nil {
-		return nil, err
+		return res, err
 	}
 	if f.Bridge == nil {
 		b, err := DefaultBridge()
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		f.Bridge = b
 	}
@@ -106,7 +108,6 @@ func (f Fetcher) Fetch(ctx context.Context, host *Repo, session string, s Sessio
 	if f.MaxCommits <= 0 {
 		f.MaxCommits = DefaultMaxCommits
 	}
-	res := &FetchResult{}
 	err := f.fetchTree(ctx, host, "", session, s, res)
 	return res, err
 }

@@ -268,3 +268,30 @@ func withoutPaudeRefs(refs string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestFetchIntoLinkedWorktree: a workspace that is a linked worktree
+// shares its main repository's refs and objects; the session's commits
+// land there, once, for every worktree.
+func TestFetchIntoLinkedWorktree(t *testing.T) {
+	requireGit(t)
+	main := newHostRepo(t)
+	wt := filepath.Join(t.TempDir(), "wt")
+	git(t, main, "worktree", "add", "-q", wt, "topic")
+	s := newSession(t, wt)
+	if err := Seed(context.Background(), openRepo(t, wt), s.repo()); err != nil {
+		t.Fatal(err)
+	}
+	s.agentGit(t, "commit", "-q", "--allow-empty", "-m", "agent on topic")
+	wtGitDir := git(t, wt, "rev-parse", "--absolute-git-dir")
+	before := treeHashes(t, wtGitDir, nil)
+	if _, err := (Fetcher{}).Fetch(context.Background(), openRepo(t, wt), testSession, s.repo()); err != nil {
+		t.Fatal(err)
+	}
+	if got := git(t, main, "log", "-1", "--format=%s", "paude/"+testSession+"/topic"); got != "agent on topic" {
+		t.Fatalf("main repository has %q", got)
+	}
+	// The worktree's own git dir (HEAD, index) is untouched: no FETCH_HEAD.
+	if a, c, r := diffHashes(before, treeHashes(t, wtGitDir, nil)); a != nil || c != nil || r != nil {
+		t.Fatalf("worktree git dir changed: %v %v %v", a, c, r)
+	}
+}

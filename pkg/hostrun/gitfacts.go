@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/paude-dev/paude/pkg/gitboundary"
 )
@@ -23,12 +24,18 @@ type gitFacts struct {
 	files []string
 }
 
+// gitFactsTimeout bounds the git commands of a snapshot: a planted config
+// could include a FIFO, and reading it would wait forever.
+const gitFactsTimeout = 30 * time.Second
+
 // readGitFacts asks the host's git about the repository the workspace is
 // in, if any. The configuration comes with its scope, so paude's own
 // command-line hardening (core.hooksPath=/dev/null) is told apart from the
 // user's settings.
 func readGitFacts(ctx context.Context, ws string) gitFacts {
 	var facts gitFacts
+	ctx, cancel := context.WithTimeout(ctx, gitFactsTimeout)
+	defer cancel()
 	out, err := gitboundary.RunHostGit(ctx, ws, "rev-parse", "--show-toplevel", "--git-common-dir")
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil || len(lines) != 2 {

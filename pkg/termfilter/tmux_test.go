@@ -43,7 +43,7 @@ func pipe(mode string) int {
 // script), its output piped through the filter, as paude's attach streams
 // `podman exec -it` or the pod's exec. Without the filter (the control)
 // the user's clipboard (a tmux paste buffer) and pane title change; with
-// it they do not.
+// it they do not. Either way, typing and resizing still work.
 func TestRealTerminal(t *testing.T) {
 	for _, tc := range []struct {
 		mode      string
@@ -65,6 +65,7 @@ func TestRealTerminal(t *testing.T) {
 				t.Fatalf("%s: clipboard written %v, title set %v (title %q, buffers %q); want both %v",
 					tc.mode, gotClipboard, gotTitle, title, buffers, tc.wantTaken)
 			}
+			h.checkInputAndResize()
 		})
 	}
 }
@@ -101,7 +102,12 @@ func newTmuxHarness(t *testing.T, mode string) *tmuxHarness {
 	}
 	t.Cleanup(func() {
 		for _, server := range []string{"user", "agent"} {
-			_ = exec.Command("tmux", "-L", server, "kill-server").Run()
+			kill := exec.Command("tmux", "-L", server, "kill-server")
+			kill.Env = h.tmuxEnv()
+			out, err := kill.CombinedOutput()
+			if err != nil && !strings.Contains(string(out), "no server running") && !strings.Contains(string(out), "error connecting") {
+				t.Errorf("failed to stop tmux server %s: %v: %s", server, err, out)
+			}
 		}
 	})
 	h.tmux("agent", "-f", filepath.Join(testdata, "agent.conf"), "new-session", "-d", "-s", "agent", "-x", "80", "-y", "24",
@@ -125,6 +131,24 @@ func (h *tmuxHarness) attackAndWait() {
 	}
 	h.waitFor("the agent's marker on the user's screen", func() bool {
 		return strings.Contains(h.tmux("user", "capture-pane", "-p", "-t", "user"), "agent-done")
+	})
+}
+
+// checkInputAndResize shows that the attach still works through the
+// filter: a resize of the user's terminal reaches the agent's tmux, and
+// what the user types reaches the agent.
+func (h *tmuxHarness) checkInputAndResize() {
+	h.t.Helper()
+	h.tmux("user", "resize-window", "-t", "user", "-x", "90", "-y", "20")
+	h.waitFor("the resize to reach the agent's tmux", func() bool {
+		return strings.TrimSpace(h.tmux("agent", "list-clients", "-F", "#{client_width}x#{client_height}")) == "90x20"
+	})
+	h.tmux("user", "send-keys", "-t", "user", "-l", "typed by the user")
+	h.tmux("user", "send-keys", "-t", "user", "Enter")
+	typed := filepath.Join(h.ctl, "typed")
+	h.waitFor("the typed line to reach the agent", func() bool {
+		data, err := os.ReadFile(typed)
+		return err == nil && string(data) == "typed by the user\n"
 	})
 }
 

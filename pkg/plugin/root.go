@@ -157,6 +157,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdSetup(root),
 		NewCmdCleanup(root),
 		NewCmdVersion(root.Streams, root),
+		NewCmdTrust(root),
 	)
 	for _, sub := range cmd.Commands() {
 		sub.SilenceUsage = true

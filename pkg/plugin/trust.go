@@ -226,7 +226,7 @@ func trustInputs(cfg *config.Config) (trust.Inputs, error) {
 		}
 		in.Files = append(in.Files, b.Context)
 	} else {
-		s.BaseImage = cfg.Base
+		s.BaseImage = string(cfg.Base)
 	}
 	if cfg.PipInstall {
 		// Both are inputs: pip installs from the first that exists, and

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
-	"github.com/paude-dev/paude/pkg/backend/podman"
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // imageID is the ID of a local image.
@@ -88,7 +88,7 @@ func TestBuildFailureLeavesNothing(t *testing.T) {
 	progress := &syncBuffer{}
 	b := testBackend(t, progress, nil)
 	_, err := b.StartSession(context.Background(), backend.SessionSpec{Config: loadConfig(t, ws), Workspace: ws})
-	if !podman.IsBuildError(err) {
+	if !podmancli.IsBuildError(err) {
 		t.Fatalf("error = %v, want a build error", err)
 	}
 	if !strings.Contains(err.Error(), "apt-get install") || !strings.Contains(err.Error(), "exit status 100") {

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // undo is the list of removals that take back what a failed start
@@ -36,7 +37,7 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 		return err
 	}
 	for i, step := range p.Images {
-		if err := b.ensureImage(ctx, step.Recipe, step.Rebuild, found.images[i], progress); err != nil {
+		if err := b.builder.Ensure(ctx, step.Recipe, step.Rebuild, found.images[i], progress); err != nil {
 			return err
 		}
 	}
@@ -107,7 +108,7 @@ func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
 			continue
 		}
 		g.Go(func() (err error) {
-			f.images[i], err = b.imageExists(gctx, step.Recipe.Tag)
+			f.images[i], err = b.builder.Exists(gctx, step.Recipe.Tag)
 			return err
 		})
 	}
@@ -142,11 +143,11 @@ func (b *Backend) ensureVolume(ctx context.Context, v volumeSpec, created *undo)
 // is taken ("volume with name x already exists", "network name x
 // already used").
 func alreadyExists(err error) bool {
-	code, ok := exitCode(err)
+	code, ok := podmancli.ExitCode(err)
 	if !ok || code == 0 {
 		return false
 	}
-	s := strings.ToLower(stderrOf(err))
+	s := strings.ToLower(podmancli.Stderr(err))
 	return strings.Contains(s, "already exists") || strings.Contains(s, "already used")
 }
 

@@ -18,36 +18,6 @@ func infoArgs() []string {
 	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
 }
 
-// imageExistsArgs exits 0 when ref is in local storage, 1 when not.
-func imageExistsArgs(ref string) []string { return []string{"image", "exists", ref} }
-
-// buildSpec is one podman build.
-type buildSpec struct {
-	Tag        string
-	Dockerfile string
-	Context    string
-	Args       map[string]string
-	PullPolicy string
-	NoCache    bool
-}
-
-// buildArgs builds an image. --force-rm leaves no build container behind
-// when a step fails.
-func buildArgs(s buildSpec) []string {
-	args := []string{"build"}
-	if s.PullPolicy != "" {
-		args = append(args, "--pull="+s.PullPolicy)
-	}
-	if s.NoCache {
-		args = append(args, "--no-cache")
-	}
-	args = append(args, "--force-rm", "--label", backend.LabelApp+"="+backend.AppName, "-t", s.Tag, "-f", s.Dockerfile)
-	for _, k := range sortedKeys(s.Args) {
-		args = append(args, "--build-arg", k+"="+s.Args[k])
-	}
-	return append(args, s.Context)
-}
-
 func networkExistsArgs(name string) []string { return []string{"network", "exists", name} }
 
 // networkCreateArgs creates the agents' network: --internal gives it no

@@ -18,12 +18,6 @@ func TestArgs(t *testing.T) {
 		want string
 	}{
 		{"info", infoArgs(), "info --format {{.Host.Security.Rootless}} {{.Host.CPUs}}"},
-		{"image exists", imageExistsArgs("paude-proxy:abc"), "image exists paude-proxy:abc"},
-		{"build minimal", buildArgs(buildSpec{Tag: "t:1", Dockerfile: "/c/Containerfile", Context: "/c"}),
-			"build --force-rm --label app=paude -t t:1 -f /c/Containerfile /c"},
-		{"build rebuild with args and pull policy", buildArgs(buildSpec{Tag: "u:2", Dockerfile: "/p/Dockerfile", Context: "/p",
-			Args: map[string]string{"B": "2", "A": "x y"}, PullPolicy: "never", NoCache: true}),
-			"build --pull=never --no-cache --force-rm --label app=paude -t u:2 -f /p/Dockerfile --build-arg A=x y --build-arg B=2 /p"},
 		{"network exists", networkExistsArgs("paude-internal"), "network exists paude-internal"},
 		{"network create", networkCreateArgs("paude-internal"),
 			"network create --internal --disable-dns --label app=paude --label paude.io/role=network paude-internal"},
@@ -102,23 +96,6 @@ func TestArgsKeepValuesWhole(t *testing.T) {
 	}
 	if !env || !arg {
 		t.Errorf("values were split: %q", got)
-	}
-}
-
-func TestFirstArgs(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"create", "--name", "x"}, "create"},
-		{[]string{"network", "create", "--internal", "n"}, "network create"},
-		{[]string{"container", "inspect", "x", "y"}, "container inspect"},
-		{nil, ""},
-	}
-	for _, tt := range tests {
-		if got := firstArgs(tt.args); got != tt.want {
-			t.Errorf("firstArgs(%q) = %q, want %q", tt.args, got, tt.want)
-		}
 	}
 }
 

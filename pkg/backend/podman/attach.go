@@ -9,6 +9,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // AttachSession implements backend.Backend. It connects the terminal to
@@ -47,7 +48,7 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams generici
 	if err == nil {
 		return 0, nil
 	}
-	if code, ok := exitCode(err); ok {
+	if code, ok := podmancli.ExitCode(err); ok {
 		return code, nil
 	}
 	return 1, fmt.Errorf("failed to attach to session %s: %w", id, err)

@@ -19,13 +19,14 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // Options configure a Backend. Zero values pick the real implementation.
 type Options struct {
-	// Runner runs podman; nil means ExecRunner{} (podman on PATH, with the
+	// Runner runs podman; nil means podmancli.ExecRunner{} (podman on PATH, with the
 	// caller's CONTAINERS_CONF).
-	Runner Runner
+	Runner podmancli.Runner
 	// Progress receives progress lines and warnings when a SessionSpec
 	// carries none, and for attach and stop; nil discards them.
 	Progress io.Writer
@@ -68,8 +69,9 @@ type Options struct {
 
 // Backend is the Podman backend. Create it with New.
 type Backend struct {
-	opts   Options
-	runner Runner
+	opts    Options
+	runner  podmancli.Runner
+	builder *podmancli.Builder
 
 	// host describes the podman host, found out once.
 	host func() hostInfo
@@ -85,7 +87,7 @@ type hostInfo struct {
 // first operation, so commands that never reach podman stay fast.
 func New(opts Options) *Backend {
 	if opts.Runner == nil {
-		opts.Runner = ExecRunner{}
+		opts.Runner = podmancli.ExecRunner{}
 	}
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
@@ -113,7 +115,9 @@ func New(opts Options) *Backend {
 	if opts.Command == "" {
 		opts.Command = "paude"
 	}
-	b := &Backend{opts: opts, runner: loggingRunner{opts.Runner}}
+	runner := podmancli.Logged(opts.Runner, missingPodman)
+	b := &Backend{opts: opts, runner: runner,
+		builder: &podmancli.Builder{Runner: runner, PullPolicy: opts.PullPolicy, Now: opts.Now}}
 	b.host = sync.OnceValue(b.detectHost)
 	return b
 }
@@ -181,12 +185,12 @@ func unavailable(err error) error {
 	if backend.IsUnavailable(err) {
 		return err
 	}
-	if errors.Is(err, ErrPodmanNotFound) {
+	if errors.Is(err, podmancli.ErrPodmanNotFound) {
 		return &backend.UnavailableError{Backend: backend.Podman,
 			Reason: "podman is not installed (no 'podman' on PATH)",
 			Hint:   "install Podman 4 or later (apt-get install podman, dnf install podman, brew install podman) or use --backend=openshift"}
 	}
-	var ee *ExitError
+	var ee *podmancli.ExitError
 	if !errors.As(err, &ee) {
 		return &backend.UnavailableError{Backend: backend.Podman, Reason: err.Error(),
 			Hint: "run 'podman info' to see what is wrong"}
@@ -203,7 +207,7 @@ func unavailable(err error) error {
 // cause (resource limits, runtime, rootless setup); others are returned
 // as they are.
 func withHint(err error) error {
-	var ee *ExitError
+	var ee *podmancli.ExitError
 	if !errors.As(err, &ee) || ee.Stderr == "" {
 		return err
 	}
@@ -230,6 +234,15 @@ func podmanHint(stderr string) string {
 	default:
 		return defaultHint
 	}
+}
+
+// missingPodman words a missing podman as the UnavailableError it is,
+// whichever command found out.
+func missingPodman(err error) error {
+	if errors.Is(err, podmancli.ErrPodmanNotFound) {
+		return unavailable(err)
+	}
+	return err
 }
 
 // hint is a command for the user to run, as they would type it:

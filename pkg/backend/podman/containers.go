@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // containerInfo is the part of `podman container inspect` the backend reads.
@@ -42,7 +44,7 @@ func (c *containerInfo) mac(network string) string {
 func (b *Backend) inspect(ctx context.Context, name string) (*containerInfo, error) {
 	out, err := b.runner.Run(ctx, inspectArgs(name))
 	if err != nil {
-		var ee *ExitError
+		var ee *podmancli.ExitError
 		if errors.As(err, &ee) && strings.Contains(strings.ToLower(ee.Stderr), "no such container") {
 			return nil, nil
 		}
@@ -73,7 +75,7 @@ func (b *Backend) remove(names ...string) {
 func (b *Backend) logsTail(ctx context.Context, name string) string {
 	out, err := b.runner.Run(ctx, logsArgs(name))
 	s := strings.TrimSpace(string(out))
-	var ee *ExitError
+	var ee *podmancli.ExitError
 	if errors.As(err, &ee) && ee.Stderr != "" {
 		s = strings.TrimSpace(s + "\n" + ee.Stderr)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // DryRun implements backend.DryRunner: it prints the podman commands a
@@ -58,7 +59,7 @@ func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Wri
 			continue
 		}
 		n++
-		if _, err := fmt.Fprintf(out, "%d. podman %s\n", n, shellWords(redactArgs(s.args))); err != nil {
+		if _, err := fmt.Fprintf(out, "%d. podman %s\n", n, podmancli.ShellWords(podmancli.Redact(s.args))); err != nil {
 			return err
 		}
 	}
@@ -89,57 +90,18 @@ type dryStep struct {
 }
 
 // buildSteps are the builds of a recipe: skipped when its tag exists.
-func (b *Backend) buildSteps(p *image.Recipe, rebuild bool) []dryStep {
-	when := "unless " + imageRef(p) + " exists"
+func (b *Backend) buildSteps(r *image.Recipe, rebuild bool) []dryStep {
+	when := "unless " + r.Tag + " exists"
 	if rebuild {
 		when = "--rebuild: always"
 	}
 	var steps []dryStep
-	if ub := p.UserBuild; ub != nil {
-		steps = append(steps, dryStep{when + "; the project's own Dockerfile first", buildArgs(buildSpec{
-			Tag: ub.Tag, Dockerfile: ub.Dockerfile, Context: ub.Context, Args: ub.Args,
-			PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
+	for _, s := range b.builder.Steps(r, "<build-dir>", rebuild) {
+		w := when
+		if s.Tag != r.Tag {
+			w += "; the project's own Dockerfile first"
+		}
+		steps = append(steps, dryStep{w, podmancli.BuildArgs(s)})
 	}
-	steps = append(steps, dryStep{when, buildArgs(buildSpec{
-		Tag: imageRef(p), Dockerfile: "<build-dir>/Containerfile", Context: "<build-dir>",
-		PullPolicy: b.opts.PullPolicy, NoCache: rebuild})})
 	return steps
-}
-
-// redactArgs is argv as paude shows it (dry runs, -v): the value of
-// every --build-arg is hidden, since build arguments may carry host
-// secrets (${localEnv:...}). Nothing else a start passes on a command
-// line is secret: env values travel in the copied env file.
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
-		if i > 0 && args[i-1] == "--build-arg" {
-			if k, _, ok := strings.Cut(a, "="); ok {
-				out[i] = k + "=<hidden>"
-			}
-		}
-	}
-	return out
-}
-
-// shellWords joins argv for display, quoting what a shell would split.
-func shellWords(args []string) string {
-	words := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, needsQuote) < 0 {
-			words[i] = a
-			continue
-		}
-		words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(words, " ")
-}
-
-// needsQuote reports a rune a shell would treat specially (placeholders'
-// angle brackets and $TERM stay readable: the output is for people).
-func needsQuote(r rune) bool {
-	plain := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-		strings.ContainsRune("-_./:=,@%+<>$", r)
-	return !plain
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
@@ -97,7 +98,7 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 }
 
 func TestShellWords(t *testing.T) {
-	got := shellWords([]string{"run", "a b", "it's", "", "x=1,y", "$TERM"})
+	got := podmancli.ShellWords([]string{"run", "a b", "it's", "", "x=1,y", "$TERM"})
 	if want := `run 'a b' 'it'\''s' '' x=1,y $TERM`; got != want {
 		t.Fatalf("got %s, want %s", got, want)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // fakeRunner is a Runner that records every argv and answers from a list
@@ -50,8 +52,8 @@ func (f *fakeRunner) on(prefix, out string, err error) *rule {
 	return r
 }
 
-// fail is an ExitError with a code and stderr, as podman gives them.
-func fail(code int, stderr string) error { return &ExitError{Code: code, Stderr: stderr} }
+// fail is an podmancli.ExitError with a code and stderr, as podman gives them.
+func fail(code int, stderr string) error { return &podmancli.ExitError{Code: code, Stderr: stderr} }
 
 func (f *fakeRunner) match(args []string) *rule {
 	f.mu.Lock()
@@ -93,7 +95,7 @@ func (f *fakeRunner) Stream(_ context.Context, args []string, s genericiooptions
 }
 
 func withArgs(err error, args []string) error {
-	var ee *ExitError
+	var ee *podmancli.ExitError
 	if errors.As(err, &ee) {
 		c := *ee
 		c.Args = args

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // proxySpec is everything the proxy container's `podman run` depends on.
@@ -152,7 +152,7 @@ func (b *Backend) ensureProxy(ctx context.Context, p *proxyStep, cur *containerI
 func (b *Backend) ensureNetwork(ctx context.Context, created *undo) error {
 	if _, err := b.runner.Run(ctx, networkExistsArgs(InternalNetwork)); err == nil {
 		return nil
-	} else if code, ok := exitCode(err); !ok || code != 1 {
+	} else if code, ok := podmancli.ExitCode(err); !ok || code != 1 {
 		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
 	}
 	if _, err := b.runner.Run(ctx, networkCreateArgs(InternalNetwork)); err != nil {
@@ -173,16 +173,7 @@ func (b *Backend) ensureNetwork(ctx context.Context, created *undo) error {
 // addressTaken reports whether podman refused a fixed address because
 // another container holds it.
 func addressTaken(err error) bool {
-	return strings.Contains(stderrOf(err), "already allocated")
-}
-
-// stderrOf is what podman printed on stderr for a failed command.
-func stderrOf(err error) string {
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Stderr
-	}
-	return ""
+	return strings.Contains(podmancli.Stderr(err), "already allocated")
 }
 
 // writeProxyConf stores the rendered squid.conf at file under StateDir,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // psEntry is the part of `podman ps --format json` the backend reads.
@@ -170,7 +171,7 @@ func (b *Backend) StopAll(ctx context.Context) error {
 		if _, err := b.runner.Run(ctx, networkRemoveArgs(InternalNetwork)); err != nil {
 			return fmt.Errorf("failed to remove network %s: %w", InternalNetwork, err)
 		}
-	} else if code, ok := exitCode(err); !ok || code != 1 {
+	} else if code, ok := podmancli.ExitCode(err); !ok || code != 1 {
 		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
 	}
 	// The proxy is gone, and with it every use of its configurations.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 const (
@@ -253,7 +254,7 @@ func TestUnavailable(t *testing.T) {
 		wantReason string
 		wantHint   string
 	}{
-		{"not installed", ErrPodmanNotFound, "podman is not installed", "install Podman 4 or later"},
+		{"not installed", podmancli.ErrPodmanNotFound, "podman is not installed", "install Podman 4 or later"},
 		{"rlimits", fail(125, "Error: crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted"),
 			"podman does not work: Error: crun: setrlimit", "default_ulimits"},
 		{"machine", fail(125, "Cannot connect to Podman. Please verify your connection"), "Cannot connect", "podman machine start"},

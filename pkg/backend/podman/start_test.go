@@ -16,6 +16,7 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/start")
@@ -318,8 +319,8 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 	})
 	t.Run("podman missing", func(t *testing.T) {
 		f := newFake(t)
-		f.on("image exists", "", ErrPodmanNotFound)
-		f.on("container inspect", "", ErrPodmanNotFound)
+		f.on("image exists", "", podmancli.ErrPodmanNotFound)
+		f.on("container inspect", "", podmancli.ErrPodmanNotFound)
 		ws := t.TempDir()
 		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError

@@ -1,4 +1,4 @@
-package podman
+package podmancli
 
 import (
 	"bytes"
@@ -89,7 +89,7 @@ func TestExecRunnerStream(t *testing.T) {
 	}
 	out.Reset()
 	err := r.Stream(context.Background(), []string{"fail", "x"}, genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
-	if code, ok := exitCode(err); !ok || code != 125 {
+	if code, ok := ExitCode(err); !ok || code != 125 {
 		t.Fatalf("error = %v, want exit code 125", err)
 	}
 	if out.String() != "out before failing\n" || !strings.Contains(errOut.String(), "Error: x") {
@@ -116,5 +116,46 @@ func TestExitErrorMessage(t *testing.T) {
 	}
 	if strings.Contains(e.Error(), "secret") {
 		t.Error("the message leaks argument values")
+	}
+}
+
+func TestFirstArgs(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "--name", "x"}, "create"},
+		{[]string{"network", "create", "--internal", "n"}, "network create"},
+		{[]string{"container", "inspect", "x", "y"}, "container inspect"},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := FirstArgs(tt.args); got != tt.want {
+			t.Errorf("FirstArgs(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestBuildArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		got  []string
+		want string
+	}{
+		{"image exists", ImageExistsArgs("paude-proxy:abc"), "image exists paude-proxy:abc"},
+		{"build minimal", BuildArgs(BuildSpec{Tag: "t:1", Dockerfile: "/c/Containerfile", Context: "/c"}),
+			"build --force-rm --label app=paude -t t:1 -f /c/Containerfile /c"},
+		{"build rebuild with args, pull policy and platform", BuildArgs(BuildSpec{Tag: "u:2", Dockerfile: "/p/Dockerfile", Context: "/p",
+			Args: map[string]string{"B": "2", "A": "x y"}, PullPolicy: "never", Platform: "linux/arm64", NoCache: true}),
+			"build --pull=never --platform linux/arm64 --no-cache --force-rm --label app=paude -t u:2 -f /p/Dockerfile --build-arg A=x y --build-arg B=2 /p"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tt.got, " "); got != tt.want {
+			t.Errorf("%s\n got: %s\nwant: %s", tt.name, got, tt.want)
+		}
+	}
+	if got := ShellWords(Redact(BuildArgs(BuildSpec{Tag: "t", Dockerfile: "D", Context: "c",
+		Args: map[string]string{"TOKEN": "s3cret x"}}))); strings.Contains(got, "s3cret") || !strings.Contains(got, "--build-arg TOKEN=<hidden>") {
+		t.Errorf("redacted: %s", got)
 	}
 }

@@ -1,4 +1,8 @@
-package podman
+// Package podmancli is how paude runs the podman command line: a Runner
+// seam that tests replace with a recorder, the real runner, podman's exit
+// errors, and the image builds both backends share (a cluster session's
+// images are built locally with podman too, then pushed).
+package podmancli
 
 import (
 	"bytes"
@@ -28,33 +32,34 @@ type Runner interface {
 	Stream(ctx context.Context, args []string, streams genericiooptions.IOStreams) error
 }
 
-// loggingRunner logs every podman command, its duration and its exit
-// code at verbosity 4 (-v 4), with build argument values hidden as in a
-// dry run; and it words a missing podman as the UnavailableError it is,
-// whichever command found out.
-type loggingRunner struct{ Runner }
+// Logged returns r logging every podman command, its duration and its
+// exit code at verbosity 4 (-v 4), with secret values hidden (Redact).
+// wrap, when not nil, rewords each error (a missing podman, say) as the
+// caller's users need it.
+func Logged(r Runner, wrap func(error) error) Runner {
+	if wrap == nil {
+		wrap = func(err error) error { return err }
+	}
+	return loggingRunner{r, wrap}
+}
+
+type loggingRunner struct {
+	Runner
+	wrap func(error) error
+}
 
 func (l loggingRunner) Run(ctx context.Context, args []string) ([]byte, error) {
 	start := time.Now()
 	out, err := l.Runner.Run(ctx, args)
 	logCommand(args, start, err)
-	return out, missingPodman(err)
+	return out, l.wrap(err)
 }
 
 func (l loggingRunner) Stream(ctx context.Context, args []string, streams genericiooptions.IOStreams) error {
 	start := time.Now()
 	err := l.Runner.Stream(ctx, args, streams)
 	logCommand(args, start, err)
-	return missingPodman(err)
-}
-
-// missingPodman turns ErrPodmanNotFound into an UnavailableError that
-// says how to install podman.
-func missingPodman(err error) error {
-	if errors.Is(err, ErrPodmanNotFound) {
-		return unavailable(err)
-	}
-	return err
+	return l.wrap(err)
 }
 
 func logCommand(args []string, start time.Time, err error) {
@@ -64,11 +69,11 @@ func logCommand(args []string, start time.Time, err error) {
 	status := "ok"
 	if err != nil {
 		status = err.Error()
-		if code, ok := exitCode(err); ok {
+		if code, ok := ExitCode(err); ok {
 			status = fmt.Sprintf("exit code %d", code)
 		}
 	}
-	klog.V(4).Infof("podman %s (%s, %s)", shellWords(redactArgs(args)), time.Since(start).Round(time.Millisecond), status)
+	klog.V(4).Infof("podman %s (%s, %s)", ShellWords(Redact(args)), time.Since(start).Round(time.Millisecond), status)
 }
 
 // ExitError is a podman command that ran and exited non-zero.
@@ -82,16 +87,16 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string {
-	msg := fmt.Sprintf("podman %s exited with code %d", firstArgs(e.Args), e.Code)
+	msg := fmt.Sprintf("podman %s exited with code %d", FirstArgs(e.Args), e.Code)
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
 	return msg
 }
 
-// firstArgs names a command by its leading words ("create", "network
+// FirstArgs names a command by its leading words ("create", "network
 // create"), never by values that could be long or secret.
-func firstArgs(args []string) string {
+func FirstArgs(args []string) string {
 	var words []string
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") || len(words) == 2 {
@@ -102,8 +107,8 @@ func firstArgs(args []string) string {
 	return strings.Join(words, " ")
 }
 
-// exitCode returns the exit code carried by err, and whether it had one.
-func exitCode(err error) (int, bool) {
+// ExitCode returns the exit code carried by err, and whether it had one.
+func ExitCode(err error) (int, bool) {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code, true
@@ -199,5 +204,53 @@ func exitErr(args []string, err error, stderr string) error {
 		}
 		return &ExitError{Args: args, Code: code, Stderr: stderr}
 	}
-	return fmt.Errorf("failed to run podman %s: %w", firstArgs(args), err)
+	return fmt.Errorf("failed to run podman %s: %w", FirstArgs(args), err)
+}
+
+// Stderr is what podman printed on stderr for a failed command, "" when
+// err is no *ExitError.
+func Stderr(err error) string {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
+	}
+	return ""
+}
+
+// Redact is argv as paude shows it (dry runs, -v): the value of every
+// --build-arg is hidden, since build arguments may carry host secrets
+// (${localEnv:...}). Nothing else paude passes on a command line is
+// secret: env values travel in files, tokens on stdin.
+func Redact(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if i > 0 && args[i-1] == "--build-arg" {
+			if k, _, ok := strings.Cut(a, "="); ok {
+				out[i] = k + "=<hidden>"
+			}
+		}
+	}
+	return out
+}
+
+// ShellWords joins argv for display, quoting what a shell would split.
+func ShellWords(args []string) string {
+	words := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, needsQuote) < 0 {
+			words[i] = a
+			continue
+		}
+		words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(words, " ")
+}
+
+// needsQuote reports a rune a shell would treat specially (placeholders'
+// angle brackets and $TERM stay readable: the output is for people).
+func needsQuote(r rune) bool {
+	plain := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+		strings.ContainsRune("-_./:=,@%+<>$", r)
+	return !plain
 }

@@ -1,4 +1,4 @@
-package podman
+package podmancli
 
 import (
 	"context"
@@ -33,10 +33,10 @@ type externalContainer struct {
 // build the user started in that same window would lose its working
 // container too, which is why this runs only for a build that did not
 // succeed. It uses its own context: the build's may be what ended.
-func (b *Backend) removeBuildLeftovers(started time.Time, progress io.Writer) {
-	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+func (b *Builder) removeLeftovers(started time.Time, progress io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := b.runner.Run(ctx, listBuildContainersArgs())
+	out, err := b.Runner.Run(ctx, listBuildContainersArgs())
 	if err != nil {
 		fmt.Fprintf(progress, "Warning: could not look for the interrupted build's working containers: %v\n", err)
 		return
@@ -50,7 +50,7 @@ func (b *Backend) removeBuildLeftovers(started time.Time, progress io.Writer) {
 		if c.State != "storage" || len(c.Command) == 0 || c.Command[0] != "buildah" || c.Created < started.Unix()-1 {
 			continue
 		}
-		if _, err := b.runner.Run(ctx, []string{"rm", "--force", c.ID}); err != nil {
+		if _, err := b.Runner.Run(ctx, []string{"rm", "--force", c.ID}); err != nil {
 			fmt.Fprintf(progress, "Warning: could not remove the build's working container %s: %v\n", c.Names, err)
 		}
 	}

@@ -34,6 +34,8 @@ const (
 	RoleVenv       = "venv"
 	RoleWorkspace  = "workspace"
 	RoleCredential = "credential"
+	// RoleRegistry marks a namespace's pull secret for paude's images.
+	RoleRegistry = "registry"
 )
 
 // SessionLabels are the labels of a session's object with the given role.

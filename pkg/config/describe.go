@@ -73,6 +73,8 @@ type describeBackend struct {
 	Workspace    describeWorkspace `yaml:"workspace"`
 	Namespace    string            `yaml:"namespace"`
 	Registry     string            `yaml:"registry"`
+	Insecure     bool              `yaml:"registryInsecure"`
+	Platform     string            `yaml:"platform"`
 	StartTimeout string            `yaml:"startTimeout"`
 }
 
@@ -117,6 +119,8 @@ func (c *Config) Resolved() ([]byte, error) {
 			},
 			Namespace:    c.Backend.Namespace,
 			Registry:     c.Backend.Registry,
+			Insecure:     c.Backend.RegistryInsecure,
+			Platform:     c.Backend.Platform,
 			StartTimeout: FormatDuration(c.Backend.StartTimeout),
 		},
 		Session: describeSession{IdleTimeout: FormatDuration(c.Session.IdleTimeout), MaxLifetime: FormatDuration(c.Session.MaxLifetime)},

@@ -146,9 +146,11 @@ func (d *decoder) backend(key string, v *hujson.Value) {
 				"keepOnStop":   d.setBool(&b.Workspace.KeepOnStop),
 			}, true)
 		},
-		"namespace":    d.setStr(&b.Namespace),
-		"registry":     d.setStr(&b.Registry),
-		"startTimeout": d.setDuration(&b.StartTimeout),
+		"namespace":        d.setStr(&b.Namespace),
+		"registry":         d.setStr(&b.Registry),
+		"registryInsecure": d.setBool(&b.RegistryInsecure),
+		"platform":         d.setStr(&b.Platform),
+		"startTimeout":     d.setDuration(&b.StartTimeout),
 	}, true)
 }
 

@@ -127,6 +127,17 @@ func checkRegistry(s string) error {
 	return nil
 }
 
+// platformRe is a Linux platform as podman --platform takes it.
+var platformRe = regexp.MustCompile(`^linux/(amd64|arm64|ppc64le|s390x|386|arm)(/v[5-8])?$`)
+
+// checkPlatform checks a build platform such as "linux/arm64".
+func checkPlatform(s string) error {
+	if !platformRe.MatchString(s) {
+		return fmt.Errorf("%q is not a platform: write e.g. \"linux/amd64\" or \"linux/arm64\"", s)
+	}
+	return nil
+}
+
 // checkCommand checks the agent command: a program name or path.
 func checkCommand(s string) error {
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r < 0x20 || r == 0x7f }) {

@@ -148,6 +148,11 @@ type BackendSettings struct {
 	Namespace string
 	// Registry is the registry images are pushed to, "" = detect.
 	Registry string
+	// RegistryInsecure turns TLS verification of the registry off.
+	RegistryInsecure bool
+	// Platform is the platform cluster images are built for
+	// ("linux/arm64"), "" = the nodes' (or this machine's).
+	Platform string
 	// StartTimeout bounds the wait for a session's pod to become ready.
 	StartTimeout time.Duration
 }

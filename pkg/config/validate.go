@@ -220,6 +220,9 @@ func (v *validator) backend() {
 	if r := b.Registry; r != "" {
 		v.check("backend.registry", checkRegistry(r))
 	}
+	if p := b.Platform; p != "" {
+		v.check("backend.platform", checkPlatform(p))
+	}
 	if b.StartTimeout <= 0 {
 		v.fail("backend.startTimeout", "must be greater than zero, e.g. \"5m\"")
 	}

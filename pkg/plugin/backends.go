@@ -37,10 +37,13 @@ func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 		}), nil
 	case backend.OpenShift:
 		return openshift.New(openshift.Options{
-			ConfigFlags: o.KubeFlags,
-			Config:      o.projectConfig(),
-			Progress:    o.Streams.ErrOut,
-			Command:     o.Flavor.DisplayName,
+			ConfigFlags:      o.KubeFlags,
+			Config:           o.projectConfig(),
+			Progress:         o.Streams.ErrOut,
+			Command:          o.Flavor.DisplayName,
+			Registry:         o.Registry,
+			RegistryInsecure: o.RegistryInsecure,
+			PullPolicy:       os.Getenv(envPodmanPull),
 		})
 	default:
 		return nil, &backend.UnavailableError{Backend: t, Reason: "unknown backend"}

@@ -72,6 +72,10 @@ type RootOptions struct {
 	// for --context and --namespace; they feed KubeFlags.
 	OpenShiftContext   string
 	OpenShiftNamespace string
+	// Registry and RegistryInsecure are where cluster images are pushed,
+	// and whether its TLS is checked.
+	Registry         string
+	RegistryInsecure bool
 
 	// NewBackend builds a backend; tests replace it with a fake.
 	NewBackend func(o *RootOptions, t backend.Type) (backend.Backend, error)
@@ -175,6 +179,10 @@ func (o *RootOptions) addFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.BackendName, "backend", string(o.Flavor.DefaultBackend),
 		"where the session runs: "+strings.Join(choices, " or "))
 	o.KubeFlags.AddFlags(flags)
+	flags.StringVar(&o.Registry, "registry", "",
+		"registry for cluster sessions' images (host[:port][/path]); default: backend.registry, else OpenShift's integrated registry")
+	flags.BoolVar(&o.RegistryInsecure, "registry-insecure", false,
+		"do not verify the registry's TLS certificate (cluster sessions; unsafe, says so)")
 	addVerbosityFlag(flags)
 	if o.Flavor.LegacyFlags {
 		flags.StringVar(&o.OpenShiftContext, "openshift-context", "",

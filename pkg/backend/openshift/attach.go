@@ -96,8 +96,15 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 	if err != nil {
 		return err
 	}
-	if _, err := b.preflight(ctx, s, StartAccess); err != nil {
+	_, user, err := b.preflight(ctx, s, StartAccess)
+	if err != nil {
 		return err
+	}
+	if host := claim.Annotations[AnnotationPullSecret]; host != "" {
+		// The pod pulls again: the pull secret gets the current token.
+		if in.PullSecret, in.PullSecretExisted, err = b.refreshedPullSecret(ctx, c, ns, host, user); err != nil {
+			return err
+		}
 	}
 	persistent, err := b.persistentCredentials(ctx, c, ns, missingKinds(local))
 	if err != nil {

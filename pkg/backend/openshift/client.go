@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -36,6 +37,9 @@ type Clients struct {
 	// CoreREST is the core/v1 REST client; exec requests are built from
 	// it because it carries the serializer defaults a bare config lacks.
 	CoreREST rest.Interface
+	// Dynamic reaches the APIs paude has no typed client for: OpenShift's
+	// Route, OVN-Kubernetes' EgressFirewall.
+	Dynamic dynamic.Interface
 }
 
 // ClientFactory builds the API clients. The default reads ConfigFlags;
@@ -74,7 +78,11 @@ func (f *FlagsClientFactory) Clients() (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the API client: %w", err)
 	}
-	return &Clients{Kube: cs, Config: cfg, CoreREST: cs.CoreV1().RESTClient()}, nil
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the API client: %w", err)
+	}
+	return &Clients{Kube: cs, Config: cfg, CoreREST: cs.CoreV1().RESTClient(), Dynamic: dyn}, nil
 }
 
 // noKubeconfig reports that no kubeconfig names a cluster, no --server

@@ -33,6 +33,8 @@ type PodParams struct {
 	HostEnv map[string]string
 	// Credentials are the objects to mount.
 	Credentials []Credential
+	// PullSecret names the pull secret of the pod's image, "" for none.
+	PullSecret string
 }
 
 // Volume names in the session pod.
@@ -108,7 +110,8 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 				RunAsNonRoot:   ptr.To(true),
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
-			InitContainers: []corev1.Container{prepare},
+			ImagePullSecrets: pullSecrets(p.PullSecret),
+			InitContainers:   []corev1.Container{prepare},
 			Containers: []corev1.Container{{
 				Name:  ContainerName,
 				Image: p.Image,
@@ -238,6 +241,17 @@ type WorkspaceClaimParams struct {
 	AgentArgs []string
 	Yolo      bool
 	CreatedAt time.Time
+	// PullSecretHost is the registry the image is pulled from through
+	// the namespace's pull secret, which a resume refreshes; "" = none.
+	PullSecretHost string
+}
+
+// pullSecrets is a pod's imagePullSecrets: the named one, or none.
+func pullSecrets(name string) []corev1.LocalObjectReference {
+	if name == "" {
+		return nil
+	}
+	return []corev1.LocalObjectReference{{Name: name}}
 }
 
 // WorkspaceClaimFor returns the session's workspace PVC: ReadWriteOnce,
@@ -271,6 +285,9 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 	}
 	if p.Volume.StorageClass != "" {
 		pvc.Spec.StorageClassName = ptr.To(p.Volume.StorageClass)
+	}
+	if p.PullSecretHost != "" {
+		pvc.Annotations[AnnotationPullSecret] = p.PullSecretHost
 	}
 	return pvc, nil
 }

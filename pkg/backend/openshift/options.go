@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // Options configures a Backend. Only ConfigFlags is required; every other
@@ -50,13 +53,38 @@ type Options struct {
 	// Command is paude's command as the user typed it ("kubectl paude",
 	// "oc paude"), for the hints in messages; "" means "kubectl paude".
 	Command string
+	// Registry is --registry: where the session's images are pushed,
+	// before backend.registry and OpenShift's integrated registry.
+	Registry string
+	// RegistryInsecure is --registry-insecure: no TLS verification of
+	// the registry.
+	RegistryInsecure bool
+	// Podman runs podman for image builds and pushes; nil means
+	// podman on PATH.
+	Podman podmancli.Runner
+	// PullPolicy is podman's --pull for builds ("" = podman's default).
+	PullPolicy string
+	// CacheDir keeps each registry's podman auth file and CA between
+	// starts; "" means os.UserCacheDir()/paude.
+	CacheDir string
+	// HostArch is the architecture podman builds for natively; "" means
+	// this machine's (runtime.GOARCH).
+	HostArch string
+	// BinfmtDir is where Linux lists the emulators it runs binaries of
+	// other architectures with; "" means /proc/sys/fs/binfmt_misc.
+	BinfmtDir string
 }
 
 // Backend is the OpenShift/Kubernetes backend. It implements
 // backend.Backend; create it with New.
 type Backend struct {
-	opts Options
-	cfg  *config.Config
+	opts   Options
+	cfg    *config.Config
+	podman podmancli.Runner
+
+	// regMu guards reg, the registry found for this command.
+	regMu sync.Mutex
+	reg   *registryTarget
 
 	once    sync.Once
 	clients *Clients
@@ -105,11 +133,27 @@ func New(opts Options) (*Backend, error) {
 	if opts.Command == "" {
 		opts.Command = "kubectl paude"
 	}
+	if opts.Podman == nil {
+		opts.Podman = podmancli.ExecRunner{}
+	}
+	if opts.CacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			opts.CacheDir = filepath.Join(dir, "paude")
+		} else {
+			opts.CacheDir = filepath.Join(opts.Home, ".cache", "paude")
+		}
+	}
+	if opts.HostArch == "" {
+		opts.HostArch = runtime.GOARCH
+	}
+	if opts.BinfmtDir == "" {
+		opts.BinfmtDir = "/proc/sys/fs/binfmt_misc"
+	}
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	return &Backend{opts: opts, cfg: cfg}, nil
+	return &Backend{opts: opts, cfg: cfg, podman: podmancli.Logged(opts.Podman, nil)}, nil
 }
 
 // Type reports backend.OpenShift.

@@ -25,7 +25,13 @@ type sessionPlan struct {
 	// Env is the Secret with the environment values from paude.json and
 	// the host, nil when there are none.
 	Env *corev1.Secret
-	Pod *corev1.Pod
+	// PullSecret is the namespace's pull secret, refreshed with the
+	// current token; nil when the registry needs none.
+	PullSecret *corev1.Secret
+	// PullSecretExisted keeps a failed start from removing a pull
+	// secret other sessions use.
+	PullSecretExisted bool
+	Pod               *corev1.Pod
 	// Notes are lines for the user: skipped or persistent credentials.
 	Notes []string
 }
@@ -48,11 +54,17 @@ type planInput struct {
 	Skipped    []string
 	// NewClaim asks for a workspace claim (false when resuming).
 	NewClaim bool
+	// PullSecret, when set, is applied first and named by the pod.
+	PullSecret        *corev1.Secret
+	PullSecretExisted bool
 }
 
 // objects lists the plan's objects in apply order.
 func (p *sessionPlan) objects() []Object {
 	var objs []Object
+	if p.PullSecret != nil {
+		objs = append(objs, p.PullSecret)
+	}
 	if p.Claim != nil {
 		objs = append(objs, p.Claim)
 	}
@@ -65,7 +77,12 @@ func (p *sessionPlan) objects() []Object {
 
 // buildPlan turns the input into manifests; it calls no API.
 func buildPlan(in planInput) (*sessionPlan, error) {
-	plan := &sessionPlan{ID: in.ID, Namespace: in.Namespace}
+	plan := &sessionPlan{ID: in.ID, Namespace: in.Namespace, PullSecret: in.PullSecret, PullSecretExisted: in.PullSecretExisted}
+	pullSecret, pullHost := "", ""
+	if in.PullSecret != nil {
+		pullSecret = in.PullSecret.Name
+		pullHost = pullSecretHost(in.PullSecret)
+	}
 	var mounts []Credential
 	present := map[CredentialKind]bool{}
 	for _, local := range in.Local {
@@ -88,7 +105,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 		claim, err := WorkspaceClaimFor(WorkspaceClaimParams{
 			ID: in.ID, Namespace: in.Namespace, Volume: in.Config.Backend.Workspace,
 			HostWorkspace: in.HostWorkspace, Image: in.Image, AgentArgs: in.AgentArgs,
-			Yolo: in.Yolo, CreatedAt: in.CreatedAt,
+			Yolo: in.Yolo, CreatedAt: in.CreatedAt, PullSecretHost: pullHost,
 		})
 		if err != nil {
 			return nil, err
@@ -98,7 +115,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 	params := PodParams{
 		ID: in.ID, Namespace: in.Namespace, Image: in.Image, HostWorkspace: in.HostWorkspace,
 		AgentArgs: in.AgentArgs, Yolo: in.Yolo, CreatedAt: in.CreatedAt, Config: in.Config,
-		HostEnv: maps.Clone(in.HostEnv), Credentials: mounts,
+		HostEnv: maps.Clone(in.HostEnv), Credentials: mounts, PullSecret: pullSecret,
 	}
 	env, err := EnvSecretFor(params)
 	if err != nil {

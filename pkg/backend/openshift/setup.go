@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 // namespaceCreate is the permission the setup command needs to create a
@@ -66,7 +67,46 @@ func (b *Backend) Setup(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "Saved %s credentials from %s in %s %s (%d files)\n", cred.Kind, cred.Source, kindOf(obj), name, len(cred.Files))
 	}
+	if err := b.setupRegistry(ctx, c, settings, user, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "Namespace %s is ready for paude sessions\n", ns)
+	return nil
+}
+
+// setupRegistry finds the registry for the sessions' images and, when it
+// refuses anonymous pulls, creates the namespace's pull secret. A cluster
+// without a registry paude can find is no error here: sessions there
+// need --registry or --image, and the message says so.
+func (b *Backend) setupRegistry(ctx context.Context, c *Clients, s Settings, user string, out io.Writer) error {
+	reg, err := b.findRegistry(ctx, c, s)
+	if err != nil {
+		fmt.Fprintf(out, "Note: %v\n", err)
+		return nil
+	}
+	fmt.Fprintf(out, "Registry %s (from %s); pods pull from %s\n", reg.host(), reg.Source, reg.pullHost())
+	creds, err := b.credentialsFor(c, reg, user)
+	if err != nil {
+		return err
+	}
+	anon := *creds
+	anon.Token, anon.User = "", ""
+	open, err := b.anonymousPull(ctx, &anon, reg.pushRef(s.Namespace, image.WorkspaceName+":latest"), reg)
+	if err != nil {
+		return err
+	}
+	if open || creds.Token == "" {
+		fmt.Fprintf(out, "The registry lets the nodes pull without a pull secret\n")
+		return nil
+	}
+	secret, err := PullSecretFor(s.Namespace, reg.pullHost(), creds.User, creds.Token)
+	if err != nil {
+		return err
+	}
+	if _, err := ServerSideApply(ctx, c.Kube, secret); err != nil {
+		return b.apiError(err, "create", "secret "+PullSecretName, s.Namespace)
+	}
+	fmt.Fprintf(out, "Saved a pull secret for %s in secret %s (your token: each start refreshes it)\n", reg.pullHost(), PullSecretName)
 	return nil
 }
 

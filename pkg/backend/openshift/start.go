@@ -8,8 +8,11 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 // cleanupTimeout bounds the removal of a failed start's objects; it runs
@@ -17,7 +20,9 @@ import (
 const cleanupTimeout = 30 * time.Second
 
 // StartSession starts a session: it checks the connection, the namespace
-// and the permissions it needs, then creates the workspace claim, the
+// and the permissions it needs, builds and pushes the session's images
+// unless the registry has them (or --image names one), then creates the
+// namespace's pull secret when the registry needs one, the workspace claim, the
 // session's credential Secrets, its env Secret (the environment values
 // from paude.json and the host, when there are any) and the pod
 // (server-side apply, field manager "paude"), and watches the pod until
@@ -31,9 +36,6 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	progress := spec.Progress
 	if progress == nil {
 		progress = b.opts.Progress
-	}
-	if spec.Image == "" {
-		return nil, fmt.Errorf("no image for the openshift backend: pass --image with an image the cluster can pull")
 	}
 	if !filepath.IsAbs(spec.Workspace) {
 		return nil, fmt.Errorf("workspace %q is not an absolute path", spec.Workspace)
@@ -51,7 +53,7 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
-	c, err := b.preflight(ctx, settings, StartAccess)
+	c, user, err := b.preflight(ctx, settings, StartAccess)
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +61,15 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
+	images, err := b.sessionImages(ctx, c, settings, user, spec, cfg, progress)
+	if err != nil {
+		return nil, err
+	}
 	plan, err := buildPlan(planInput{
-		ID: id, Namespace: settings.Namespace, Config: cfg, Image: spec.Image,
+		ID: id, Namespace: settings.Namespace, Config: cfg, Image: images.Image,
 		HostWorkspace: spec.Workspace, AgentArgs: spec.AgentArgs, Yolo: spec.Yolo,
 		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Persistent: persistent,
-		Skipped: skipped, NewClaim: true,
+		Skipped: skipped, NewClaim: true, PullSecret: images.PullSecret, PullSecretExisted: images.PullSecretExisted,
 	})
 	if err != nil {
 		return nil, err
@@ -78,23 +84,66 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	}, nil
 }
 
-// preflight checks the connection, the namespace and the permissions.
-func (b *Backend) preflight(ctx context.Context, s Settings, needs []Access) (*Clients, error) {
+// preflight checks the connection, the namespace and the permissions,
+// and returns the user name the API server sees ("" when it does not
+// say).
+func (b *Backend) preflight(ctx context.Context, s Settings, needs []Access) (*Clients, string, error) {
 	c, err := b.client()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	user, err := b.CheckConnection(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := b.checkNamespace(ctx, s); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := b.CheckAccess(ctx, s.Namespace, user, needs); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return c, nil
+	return c, user, nil
+}
+
+// startImages is what a start's pod runs: the image reference the node
+// pulls, and the pull secret it pulls with, if the registry needs one.
+type startImages struct {
+	Image      string
+	PullSecret *corev1.Secret
+	// PullSecretExisted says the namespace had the pull secret before
+	// this start: a failed start leaves it (other sessions use it).
+	PullSecretExisted bool
+}
+
+// sessionImages gets the session's images into the registry: --image
+// as it is, or the workspace image built from the configuration and
+// pushed unless the registry has it. Nothing in the cluster changes.
+func (b *Backend) sessionImages(ctx context.Context, c *Clients, s Settings, user string, spec backend.SessionSpec, cfg *config.Config, progress io.Writer) (startImages, error) {
+	if spec.Image != "" {
+		return startImages{Image: spec.Image}, nil
+	}
+	recipe, err := image.WorkspaceRecipe(cfg)
+	if err != nil {
+		return startImages{}, fmt.Errorf("failed to prepare the workspace image: %w", err)
+	}
+	p, err := b.planImages(ctx, c, s, user, []*image.Recipe{recipe}, spec.Rebuild)
+	if err != nil {
+		return startImages{}, err
+	}
+	fmt.Fprintf(progress, "Registry %s (from %s)\n", p.Registry.host(), p.Registry.Source)
+	if err := b.ensureImages(ctx, p, spec.Rebuild, progress); err != nil {
+		return startImages{}, err
+	}
+	out := startImages{Image: p.Images[0].Pull}
+	if p.NeedsPullSecret && p.creds.Token != "" {
+		if out.PullSecret, err = PullSecretFor(s.Namespace, p.Registry.pullHost(), p.creds.User, p.creds.Token); err != nil {
+			return startImages{}, err
+		}
+		if out.PullSecretExisted, err = b.pullSecretExists(ctx, c, s.Namespace); err != nil {
+			return startImages{}, err
+		}
+	}
+	return out, nil
 }
 
 // launch applies a plan and waits for its pod; on failure it removes
@@ -122,7 +171,9 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 		fmt.Fprintf(progress, "Creating %s %s\n", kindOf(obj), obj.GetName())
 		// Track before applying: a request that times out may still
 		// have created the object.
-		created = append(created, ref{Kind: kindOf(obj), Name: obj.GetName(), Session: plan.ID})
+		if obj != Object(plan.PullSecret) || !plan.PullSecretExisted {
+			created = append(created, ref{Kind: kindOf(obj), Name: obj.GetName(), Session: plan.ID})
+		}
 		if _, err := ServerSideApply(ctx, c.Kube, obj); err != nil {
 			return b.apiError(err, "create", kindOf(obj)+" "+obj.GetName(), plan.Namespace)
 		}

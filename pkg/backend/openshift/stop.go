@@ -20,9 +20,31 @@ func (b *Backend) StopSession(ctx context.Context, id string) error {
 	return b.stop(ctx, id)
 }
 
-// StopAll stops every session in the namespace, as StopSession does.
+// StopAll stops every session in the namespace, as StopSession does, and
+// removes what sessions share: the pull secret of paude's images.
 func (b *Backend) StopAll(ctx context.Context) error {
-	return b.stop(ctx, "")
+	if err := b.stop(ctx, ""); err != nil {
+		return err
+	}
+	settings, err := b.ResolveSettings()
+	if err != nil {
+		return err
+	}
+	c, err := b.client()
+	if err != nil {
+		return err
+	}
+	ns := settings.Namespace
+	exists, err := b.pullSecretExists(ctx, c, ns)
+	if err != nil || !exists {
+		return err
+	}
+	r := ref{Kind: "secret", Name: PullSecretName}
+	if err := b.deleteRef(ctx, c, ns, r); err != nil {
+		return fmt.Errorf("failed to remove the pull secret: %w", err)
+	}
+	b.progressf("Deleted %s", r)
+	return nil
 }
 
 // stop removes one session's objects, or every session's when id is "".

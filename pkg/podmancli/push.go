@@ -1,0 +1,90 @@
+package podmancli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// RegistryAccess is how podman talks to a registry: the credentials file
+// it logs in to and pushes with, and how it checks the registry's TLS.
+type RegistryAccess struct {
+	// AuthFile is the private auth file (--authfile) podman login writes
+	// and podman push reads; it never holds anything but this registry's
+	// login.
+	AuthFile string
+	// CertDir holds extra CA certificates (*.crt) podman trusts for the
+	// registry besides the system's (--cert-dir); "" = none.
+	CertDir string
+	// Insecure turns TLS verification off (--tls-verify=false).
+	Insecure bool
+}
+
+func (a RegistryAccess) args() []string {
+	args := []string{"--authfile", a.AuthFile}
+	if a.CertDir != "" {
+		args = append(args, "--cert-dir", a.CertDir)
+	}
+	if a.Insecure {
+		args = append(args, "--tls-verify=false")
+	}
+	return args
+}
+
+// LoginArgs logs in to registry as user, reading the password from
+// stdin: a token never appears on a command line.
+func LoginArgs(registry, user string, a RegistryAccess) []string {
+	args := append([]string{"login"}, a.args()...)
+	return append(args, "--username", user, "--password-stdin", registry)
+}
+
+// PushArgs pushes the local image to the remote reference.
+func PushArgs(local, remote string, a RegistryAccess) []string {
+	args := append([]string{"push"}, a.args()...)
+	return append(args, local, "docker://"+remote)
+}
+
+// Login logs podman in to registry with a token, which it reads from
+// stdin, into the access's auth file. A refused login is an *ExitError
+// whose Stderr is podman's message.
+func Login(ctx context.Context, r Runner, registry, user, token string, a RegistryAccess) error {
+	var stderr strings.Builder
+	err := r.Stream(ctx, LoginArgs(registry, user, a), genericiooptions.IOStreams{
+		In: strings.NewReader(token + "\n"), Out: io.Discard, ErrOut: &stderr,
+	})
+	return withStderr(err, stderr.String())
+}
+
+// Push pushes local to remote with the access's credentials, streaming
+// podman's progress to out: on a terminal podman draws a bar with the
+// bytes of each layer, otherwise one line per layer. A failed push is an
+// *ExitError whose Stderr is the end of what podman printed (the
+// registry's own error is there).
+func Push(ctx context.Context, r Runner, local, remote string, a RegistryAccess, out io.Writer) error {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// podman draws its bars only on a terminal of its own: the error
+		// it prints stays on the screen, above paude's.
+		return r.Stream(ctx, PushArgs(local, remote, a), genericiooptions.IOStreams{Out: f, ErrOut: f})
+	}
+	tail := &tailBuffer{max: 16 << 10}
+	w := io.MultiWriter(out, tail)
+	err := r.Stream(ctx, PushArgs(local, remote, a), genericiooptions.IOStreams{Out: w, ErrOut: w})
+	return withStderr(err, tail.lastLines(3))
+}
+
+// withStderr fills the Stderr of a streamed command's *ExitError.
+func withStderr(err error, stderr string) error {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Stderr == "" {
+		c := *ee
+		c.Stderr = strings.TrimSpace(stderr)
+		return &c
+	}
+	return err
+}

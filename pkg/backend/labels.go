@@ -18,6 +18,9 @@ const (
 	LabelProxyConfig = "paude.io/proxy-config"
 	// LabelCredential marks credential objects with their kind.
 	LabelCredential = "paude.io/credential"
+	// LabelAllowlist is the hash of an allowlist (image.AllowlistHash):
+	// on a proxy, the list it enforces; on an agent, the proxy it uses.
+	LabelAllowlist = "paude.io/allowlist"
 
 	// KeyWorkspace is the absolute host path of a session's workspace.
 	KeyWorkspace = "paude.io/workspace"

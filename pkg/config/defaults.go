@@ -28,10 +28,17 @@ npm cache clean --force
 	DefaultLimitCPU      = "4"
 	DefaultLimitMemory   = "8Gi"
 	DefaultWorkspaceSize = "10Gi"
-	DefaultIdleTimeout   = 4 * time.Hour
-	DefaultMaxLifetime   = 24 * time.Hour
-	DefaultStartTimeout  = 5 * time.Minute
-	DefaultSyncMethod    = SyncAuto
+	// The cluster proxy's defaults, from squid's measured use (see
+	// docs/OPENSHIFT.md): a limit well above its peak under parallel
+	// downloads, a request near its idle size.
+	DefaultProxyRequestCPU    = "50m"
+	DefaultProxyRequestMemory = "64Mi"
+	DefaultProxyLimitCPU      = "1"
+	DefaultProxyLimitMemory   = "512Mi"
+	DefaultIdleTimeout        = 4 * time.Hour
+	DefaultMaxLifetime        = 24 * time.Hour
+	DefaultStartTimeout       = 5 * time.Minute
+	DefaultSyncMethod         = SyncAuto
 )
 
 // Sync methods.
@@ -80,6 +87,10 @@ func Defaults(workspace string) *Config {
 			Resources: Resources{
 				Requests: ResourceList{CPU: resource.MustParse(DefaultRequestCPU), Memory: resource.MustParse(DefaultRequestMemory)},
 				Limits:   ResourceList{CPU: resource.MustParse(DefaultLimitCPU), Memory: resource.MustParse(DefaultLimitMemory)},
+			},
+			ProxyResources: Resources{
+				Requests: ResourceList{CPU: resource.MustParse(DefaultProxyRequestCPU), Memory: resource.MustParse(DefaultProxyRequestMemory)},
+				Limits:   ResourceList{CPU: resource.MustParse(DefaultProxyLimitCPU), Memory: resource.MustParse(DefaultProxyLimitMemory)},
 			},
 			Workspace:    WorkspaceVolume{Size: resource.MustParse(DefaultWorkspaceSize), KeepOnStop: true},
 			StartTimeout: DefaultStartTimeout,

@@ -70,6 +70,7 @@ type describeWorkspace struct {
 
 type describeBackend struct {
 	Resources    describeResources `yaml:"resources"`
+	Proxy        describeResources `yaml:"proxyResources"`
 	Workspace    describeWorkspace `yaml:"workspace"`
 	Namespace    string            `yaml:"namespace"`
 	Registry     string            `yaml:"registry"`
@@ -112,6 +113,10 @@ func (c *Config) Resolved() ([]byte, error) {
 			Resources: describeResources{
 				Requests: describeQuantities(c.Backend.Resources.Requests),
 				Limits:   describeQuantities(c.Backend.Resources.Limits),
+			},
+			Proxy: describeResources{
+				Requests: describeQuantities(c.Backend.ProxyResources.Requests),
+				Limits:   describeQuantities(c.Backend.ProxyResources.Limits),
 			},
 			Workspace: describeWorkspace{
 				Size: c.Backend.Workspace.Size.String(), StorageClass: c.Backend.Workspace.StorageClass,

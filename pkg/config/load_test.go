@@ -57,10 +57,11 @@ func TestLoadFileValid(t *testing.T) {
 					Requests: ResourceList{CPU: resource.MustParse("500m"), Memory: resource.MustParse("1Gi")},
 					Limits:   ResourceList{CPU: resource.MustParse("2"), Memory: resource.MustParse("2Gi")},
 				},
-				Workspace:    WorkspaceVolume{Size: resource.MustParse("20Gi"), StorageClass: "fast-ssd", KeepOnStop: false},
-				Namespace:    "my-team",
-				Registry:     "quay.io/my-org",
-				StartTimeout: 90 * time.Second,
+				ProxyResources: defaults.Backend.ProxyResources,
+				Workspace:      WorkspaceVolume{Size: resource.MustParse("20Gi"), StorageClass: "fast-ssd", KeepOnStop: false},
+				Namespace:      "my-team",
+				Registry:       "quay.io/my-org",
+				StartTimeout:   90 * time.Second,
 			}
 			c.Session = Session{IdleTimeout: 0, MaxLifetime: 48 * time.Hour}
 			c.Sync = Sync{Method: SyncNative, Exclude: []string{"dist", "*.log"}}

@@ -139,6 +139,9 @@ func (d *decoder) backend(key string, v *hujson.Value) {
 		"resources": func(key string, v *hujson.Value) {
 			d.object(v, key, fields{"requests": list(&b.Resources.Requests), "limits": list(&b.Resources.Limits)}, true)
 		},
+		"proxyResources": func(key string, v *hujson.Value) {
+			d.object(v, key, fields{"requests": list(&b.ProxyResources.Requests), "limits": list(&b.ProxyResources.Limits)}, true)
+		},
 		"workspace": func(key string, v *hujson.Value) {
 			d.object(v, key, fields{
 				"size":         d.setQuantity(&b.Workspace.Size),

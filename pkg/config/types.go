@@ -143,7 +143,9 @@ type Network struct {
 // BackendSettings are the "backend" object.
 type BackendSettings struct {
 	Resources Resources
-	Workspace WorkspaceVolume
+	// ProxyResources are the cluster proxy's requests and limits.
+	ProxyResources Resources
+	Workspace      WorkspaceVolume
 	// Namespace is the Kubernetes namespace, "" = from kubeconfig.
 	Namespace string
 	// Registry is the registry images are pushed to, "" = detect.

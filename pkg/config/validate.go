@@ -175,41 +175,10 @@ func (v *validator) agent() {
 
 func (v *validator) backend() {
 	b := v.c.Backend
-	const res = "backend.resources."
-	quantities := []struct {
-		key string
-		q   resource.Quantity
-	}{
-		{res + "requests.cpu", b.Resources.Requests.CPU},
-		{res + "requests.memory", b.Resources.Requests.Memory},
-		{res + "limits.cpu", b.Resources.Limits.CPU},
-		{res + "limits.memory", b.Resources.Limits.Memory},
-		{"backend.workspace.size", b.Workspace.Size},
-	}
-	good := map[string]bool{}
-	for _, q := range quantities {
-		good[q.key] = q.q.Sign() > 0
-		if !good[q.key] {
-			v.fail(q.key, "%q must be greater than zero", q.q.String())
-		}
-	}
-	for _, what := range []string{"cpu", "memory"} {
-		reqKey, limKey := res+"requests."+what, res+"limits."+what
-		if !good[reqKey] || !good[limKey] {
-			continue
-		}
-		req, lim := b.Resources.Requests.CPU, b.Resources.Limits.CPU
-		if what == "memory" {
-			req, lim = b.Resources.Requests.Memory, b.Resources.Limits.Memory
-		}
-		if req.Cmp(lim) > 0 {
-			// Point at the value the file set; if it set both, the request.
-			key := reqKey
-			if _, ok := v.c.origins[reqKey]; !ok {
-				key = limKey
-			}
-			v.fail(key, "the %s request %q is greater than the %s limit %q: lower the request or raise the limit", what, req.String(), what, lim.String())
-		}
+	v.resources("backend.resources.", b.Resources)
+	v.resources("backend.proxyResources.", b.ProxyResources)
+	if b.Workspace.Size.Sign() <= 0 {
+		v.fail("backend.workspace.size", "%q must be greater than zero", b.Workspace.Size.String())
 	}
 	if sc := b.Workspace.StorageClass; sc != "" && len(validation.IsDNS1123Subdomain(sc)) > 0 {
 		v.fail("backend.workspace.storageClass", "%q is not a storage class name: use lowercase letters, digits, '-' and '.'", sc)
@@ -225,6 +194,45 @@ func (v *validator) backend() {
 	}
 	if b.StartTimeout <= 0 {
 		v.fail("backend.startTimeout", "must be greater than zero, e.g. \"5m\"")
+	}
+}
+
+// resources checks a requests and limits pair: every quantity positive,
+// no request above its limit.
+func (v *validator) resources(prefix string, r Resources) {
+	quantities := []struct {
+		key string
+		q   resource.Quantity
+	}{
+		{prefix + "requests.cpu", r.Requests.CPU},
+		{prefix + "requests.memory", r.Requests.Memory},
+		{prefix + "limits.cpu", r.Limits.CPU},
+		{prefix + "limits.memory", r.Limits.Memory},
+	}
+	good := map[string]bool{}
+	for _, q := range quantities {
+		good[q.key] = q.q.Sign() > 0
+		if !good[q.key] {
+			v.fail(q.key, "%q must be greater than zero", q.q.String())
+		}
+	}
+	for _, what := range []string{"cpu", "memory"} {
+		reqKey, limKey := prefix+"requests."+what, prefix+"limits."+what
+		if !good[reqKey] || !good[limKey] {
+			continue
+		}
+		req, lim := r.Requests.CPU, r.Limits.CPU
+		if what == "memory" {
+			req, lim = r.Requests.Memory, r.Limits.Memory
+		}
+		if req.Cmp(lim) > 0 {
+			// Point at the value the file set; if it set both, the request.
+			key := reqKey
+			if _, ok := v.c.origins[reqKey]; !ok {
+				key = limKey
+			}
+			v.fail(key, "the %s request %q is greater than the %s limit %q: lower the request or raise the limit", what, req.String(), what, lim.String())
+		}
 	}
 }
 

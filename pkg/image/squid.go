@@ -2,6 +2,8 @@ package image
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -152,4 +154,17 @@ func checkDomain(s string) error {
 		return bad("ends in a number, like an IP address")
 	}
 	return nil
+}
+
+// AllowlistHash identifies an allowlist: 8 hex digits of the SHA-256 of
+// its normalised entries (lower case, sorted). Proxies are named and
+// labelled by it, so sessions with equal allowlists share one and a
+// session never runs behind a proxy of another allowlist.
+func AllowlistHash(domains []string) (string, error) {
+	norm, err := normalizeDomains(domains)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(strings.Join(norm, "\n")))
+	return hex.EncodeToString(sum[:4]), nil
 }

@@ -137,3 +137,18 @@ func TestSquidParseCatchesOverlap(t *testing.T) {
 		t.Fatalf("squid accepted an overlapping allowlist: %v\n%s", err, out)
 	}
 }
+
+func TestAllowlistHash(t *testing.T) {
+	a, err := AllowlistHash([]string{".example.com", "api.other.org"})
+	if err != nil || len(a) != 8 {
+		t.Fatalf("hash %q, %v", a, err)
+	}
+	b, _ := AllowlistHash([]string{"API.other.org", ".Example.com"})
+	c, _ := AllowlistHash([]string{".example.com"})
+	if a != b || a == c {
+		t.Errorf("equal lists must share a hash, different ones not: %s %s %s", a, b, c)
+	}
+	if _, err := AllowlistHash([]string{"bad domain"}); err == nil {
+		t.Error("a bad entry was hashed")
+	}
+}

@@ -10,19 +10,25 @@ import (
 )
 
 // Access is one permission paude needs: a verb on a resource (and
-// optional subresource) of the core API group.
+// optional subresource) of an API group ("" = the core group).
 type Access struct {
 	Verb        string
+	Group       string
 	Resource    string
 	Subresource string
 }
 
-// target is the resource as it reads in messages ("pods/exec").
+// target is the resource as it reads in messages ("pods/exec",
+// "deployments.apps").
 func (a Access) target() string {
-	if a.Subresource != "" {
-		return a.Resource + "/" + a.Subresource
+	r := a.Resource
+	if a.Group != "" {
+		r += "." + a.Group
 	}
-	return a.Resource
+	if a.Subresource != "" {
+		r += "/" + a.Subresource
+	}
+	return r
 }
 
 // StartAccess is everything a start (or a resume) does; it is checked
@@ -47,6 +53,24 @@ var StartAccess = []Access{
 	{Verb: "delete", Resource: "persistentvolumeclaims"},
 }
 
+// ProxyAccess is what a start behind a proxy does besides StartAccess:
+// it applies the allowlist's proxy (a Deployment and a Service) and its
+// NetworkPolicies, waits for the proxy's pod, and removes them when it
+// made them and fails.
+var ProxyAccess = []Access{
+	{Verb: "create", Group: "apps", Resource: "deployments"},
+	{Verb: "patch", Group: "apps", Resource: "deployments"},
+	{Verb: "get", Group: "apps", Resource: "deployments"},
+	{Verb: "delete", Group: "apps", Resource: "deployments"},
+	{Verb: "create", Resource: "services"},
+	{Verb: "patch", Resource: "services"},
+	{Verb: "delete", Resource: "services"},
+	{Verb: "create", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "patch", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "delete", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "list", Resource: "pods"},
+}
+
 // SessionAccess is everything the session commands use in the session
 // namespace; the setup command checks all of it.
 var SessionAccess = []Access{
@@ -67,6 +91,19 @@ var SessionAccess = []Access{
 	{Verb: "list", Resource: "secrets"},
 	{Verb: "patch", Resource: "secrets"},
 	{Verb: "delete", Resource: "secrets"},
+	{Verb: "create", Group: "apps", Resource: "deployments"},
+	{Verb: "get", Group: "apps", Resource: "deployments"},
+	{Verb: "list", Group: "apps", Resource: "deployments"},
+	{Verb: "patch", Group: "apps", Resource: "deployments"},
+	{Verb: "delete", Group: "apps", Resource: "deployments"},
+	{Verb: "create", Resource: "services"},
+	{Verb: "list", Resource: "services"},
+	{Verb: "patch", Resource: "services"},
+	{Verb: "delete", Resource: "services"},
+	{Verb: "create", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "list", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "patch", Group: "networking.k8s.io", Resource: "networkpolicies"},
+	{Verb: "delete", Group: "networking.k8s.io", Resource: "networkpolicies"},
 }
 
 // CheckAccess asks the API server, with one SelfSubjectAccessReview per
@@ -110,6 +147,7 @@ func (b *Backend) checkOne(ctx context.Context, c *Clients, namespace, user stri
 			ResourceAttributes: &authorizationv1.ResourceAttributes{
 				Namespace:   namespace,
 				Verb:        need.Verb,
+				Group:       need.Group,
 				Resource:    need.Resource,
 				Subresource: need.Subresource,
 			},

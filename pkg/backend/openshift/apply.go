@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	netv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,8 +40,9 @@ func applyPatch(obj Object) ([]byte, error) {
 }
 
 // ServerSideApply creates or updates obj (a Pod, PersistentVolumeClaim,
-// Secret or Namespace) with server-side apply under the field
-// manager "paude". Applying the same object twice changes nothing.
+// Secret, Namespace, Service, Deployment or NetworkPolicy) with
+// server-side apply under the field manager "paude". Applying the same
+// object twice changes nothing.
 func ServerSideApply(ctx context.Context, cs kubernetes.Interface, obj Object) (Object, error) {
 	body, err := applyPatch(obj)
 	if err != nil {
@@ -56,6 +59,12 @@ func ServerSideApply(ctx context.Context, cs kubernetes.Interface, obj Object) (
 		return cs.CoreV1().Secrets(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
 	case *corev1.Namespace:
 		return cs.CoreV1().Namespaces().Patch(ctx, name, types.ApplyPatchType, body, opts)
+	case *corev1.Service:
+		return cs.CoreV1().Services(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
+	case *appsv1.Deployment:
+		return cs.AppsV1().Deployments(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
+	case *netv1.NetworkPolicy:
+		return cs.NetworkingV1().NetworkPolicies(ns).Patch(ctx, name, types.ApplyPatchType, body, opts)
 	}
 	return nil, fmt.Errorf("cannot apply %T: not a kind paude manages", obj)
 }
@@ -71,6 +80,12 @@ func kindOf(obj Object) string {
 		return "secret"
 	case *corev1.Namespace:
 		return "namespace"
+	case *corev1.Service:
+		return "service"
+	case *appsv1.Deployment:
+		return "deployment"
+	case *netv1.NetworkPolicy:
+		return "networkpolicy"
 	}
 	return fmt.Sprintf("%T", obj)
 }

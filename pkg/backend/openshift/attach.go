@@ -96,13 +96,19 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 	if err != nil {
 		return err
 	}
-	_, user, err := b.preflight(ctx, s, StartAccess)
+	openNet := claim.Annotations[AnnotationNetwork] == backend.NetworkOpen
+	_, user, err := b.preflight(ctx, s, accessFor(openNet))
 	if err != nil {
 		return err
 	}
 	if host := claim.Annotations[AnnotationPullSecret]; host != "" {
 		// The pod pulls again: the pull secret gets the current token.
 		if in.PullSecret, in.PullSecretExisted, err = b.refreshedPullSecret(ctx, c, ns, host, user); err != nil {
+			return err
+		}
+	}
+	if !openNet {
+		if err := b.resumeNetwork(ctx, c, s, user, &in); err != nil {
 			return err
 		}
 	}
@@ -201,4 +207,28 @@ func waitDeleted(ctx context.Context, w watch.Interface) (bool, error) {
 			}
 		}
 	}
+}
+
+// resumeNetwork puts a resumed session back behind the proxy of the
+// current configuration's allowlist, pushing the proxy image if the
+// registry lacks it.
+func (b *Backend) resumeNetwork(ctx context.Context, c *Clients, s Settings, user string, in *planInput) error {
+	allowlist, err := allowlistOf(b.cfg, false)
+	if err != nil {
+		return err
+	}
+	iplan, images, err := b.sessionImages(ctx, c, s, user, backend.SessionSpec{Config: b.cfg, Image: in.Image}, b.cfg)
+	if err != nil {
+		return err
+	}
+	if iplan != nil {
+		if err := b.ensureImages(ctx, iplan, false, b.opts.Progress); err != nil {
+			return err
+		}
+	}
+	if images.PullSecret != nil {
+		in.PullSecret, in.PullSecretExisted = images.PullSecret, images.PullSecretExisted
+	}
+	in.Proxy, in.Network, err = b.planNetwork(ctx, c, s.Namespace, b.cfg, allowlist, images)
+	return err
 }

@@ -35,7 +35,7 @@ func sessionPod(id string, mutate func(*corev1.Pod)) *corev1.Pod {
 // sessionClaim is a kept workspace claim recording image and args.
 func sessionClaim(id string) *corev1.PersistentVolumeClaim {
 	pvc, err := WorkspaceClaimFor(WorkspaceClaimParams{ID: id, Namespace: "team", HostWorkspace: "/home/me/proj",
-		Image: "img:kept", AgentArgs: []string{"--resume-arg"}, CreatedAt: testNow})
+		Image: "img:kept", AgentArgs: []string{"--resume-arg"}, CreatedAt: testNow, OpenNetwork: true})
 	if err != nil {
 		panic(err)
 	}

@@ -17,7 +17,9 @@ import (
 // ended them, or they failed) and sessions stopped with their workspace
 // kept, together with all their objects, workspace claims included.
 // Running and pending sessions are left alone, as are the persistent
-// credentials from the setup command. It prints what it removed to out.
+// credentials from the setup command. Then it removes the proxies (and
+// their policies) that no running or pending session uses. It prints what
+// it removed to out.
 func (b *Backend) Cleanup(ctx context.Context, out io.Writer) error {
 	settings, err := b.ResolveSettings()
 	if err != nil {
@@ -61,6 +63,16 @@ func (b *Backend) Cleanup(ctx context.Context, out io.Writer) error {
 			reason = "stopped"
 		}
 		fmt.Fprintf(out, "Removed session %s (%s): %d objects\n", id, reason, len(byID[id]))
+	}
+	inUse := map[string]bool{}
+	for i := range objs.Pods {
+		pod := &objs.Pods[i]
+		if live[pod.Labels[backend.LabelSessionID]] {
+			inUse[pod.Labels[backend.LabelAllowlist]] = true
+		}
+	}
+	if err := b.removeProxies(ctx, c, ns, inUse, out); err != nil {
+		return err
 	}
 	switch {
 	case len(ids) == 0 && len(live) == 0:

@@ -43,6 +43,13 @@ func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) e
 		}
 	case "secret":
 		err = core.Secrets(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+	case "service":
+		err = core.Services(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
+	case "deployment":
+		// Its pods go with it, in the background.
+		err = c.Kube.AppsV1().Deployments(ns).Delete(ctx, r.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
+	case "networkpolicy":
+		err = c.Kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	default:
 		return fmt.Errorf("cannot delete %s: unknown kind", r)
 	}

@@ -12,8 +12,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/paude-dev/paude/pkg/backend"
-	"github.com/paude-dev/paude/pkg/config"
-	"github.com/paude-dev/paude/pkg/image"
 )
 
 // DryRun implements backend.DryRunner: it prints the registry it found
@@ -47,18 +45,50 @@ func (b *Backend) DryRun(ctx context.Context, spec backend.SessionSpec, out io.W
 	var buf strings.Builder
 	fmt.Fprintf(&buf, "# paude dry run: nothing was created or changed\n")
 	fmt.Fprintf(&buf, "# namespace %s (from %s), session %s\n", settings.Namespace, settings.NamespaceSource, id)
-	images, err := b.dryRunImages(ctx, settings, spec, cfg, &buf)
+	allowlist, err := allowlistOf(cfg, spec.AllowNetwork)
 	if err != nil {
 		return err
 	}
-	plan, err := buildPlan(planInput{
-		ID: id, Namespace: settings.Namespace, Config: cfg, Image: images.Image,
+	in := planInput{
+		ID: id, Namespace: settings.Namespace, Config: cfg,
 		HostWorkspace: spec.Workspace, AgentArgs: spec.AgentArgs, Yolo: spec.Yolo,
 		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Skipped: skipped, NewClaim: true,
-		PullSecret: images.PullSecret,
-	})
+	}
+	if allowlist != nil || spec.Image == "" {
+		// The registry and the cluster are asked what is there; nothing
+		// changes.
+		c, err := b.client()
+		if err != nil {
+			return err
+		}
+		user, err := b.CheckConnection(ctx)
+		if err != nil {
+			return err
+		}
+		iplan, images, err := b.sessionImages(ctx, c, settings, user, spec, cfg)
+		if err != nil {
+			return err
+		}
+		describeImages(iplan, images, &buf)
+		in.Image, in.PullSecret = images.Image, images.PullSecret
+		if allowlist != nil {
+			fmt.Fprintf(&buf, "# proxy %s (allowlist %s): reused if it runs, else created; the agent reaches it as %s at its Service's address\n",
+				ProxyName(allowlist.Hash), strings.Join(allowlist.Domains, ", "), backend.ProxyHost)
+			if in.Proxy, in.Network, err = b.planNetwork(ctx, c, settings.Namespace, cfg, allowlist, images); err != nil {
+				return err
+			}
+			in.Network.ProxyIP = "<proxy service address>"
+		}
+	} else {
+		fmt.Fprintf(&buf, "# image %s (--image), open network: nothing is built or pushed\n", spec.Image)
+		in.Image = spec.Image
+	}
+	plan, err := buildPlan(in)
 	if err != nil {
 		return err
+	}
+	if in.Network != nil {
+		plan.Pod.Spec.HostAliases = proxyHost(in.Network.ProxyIP)
 	}
 	for _, note := range plan.Notes {
 		fmt.Fprintf(&buf, "# %s\n", note)
@@ -108,48 +138,4 @@ func kindList(kinds []CredentialKind) string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
-}
-
-// dryRunImages says what a start would do about its images, in comments.
-func (b *Backend) dryRunImages(ctx context.Context, s Settings, spec backend.SessionSpec, cfg *config.Config, buf io.Writer) (startImages, error) {
-	if spec.Image != "" {
-		fmt.Fprintf(buf, "# image %s (--image): nothing is built or pushed\n", spec.Image)
-		return startImages{Image: spec.Image}, nil
-	}
-	c, err := b.client()
-	if err != nil {
-		return startImages{}, err
-	}
-	user, err := b.CheckConnection(ctx)
-	if err != nil {
-		return startImages{}, err
-	}
-	recipe, err := image.WorkspaceRecipe(cfg)
-	if err != nil {
-		return startImages{}, fmt.Errorf("failed to prepare the workspace image: %w", err)
-	}
-	p, err := b.planImages(ctx, c, s, user, []*image.Recipe{recipe}, spec.Rebuild)
-	if err != nil {
-		return startImages{}, err
-	}
-	fmt.Fprintf(buf, "# registry %s, found from %s; pods pull from %s\n", p.Registry.host(), p.Registry.Source, p.Registry.pullHost())
-	if p.Registry.Insecure {
-		fmt.Fprintf(buf, "# TLS verification of the registry is off (--registry-insecure)\n")
-	}
-	fmt.Fprintf(buf, "# images are built for linux/%s (from %s)\n", p.Platform.Arch, p.Platform.Source)
-	for _, img := range p.Images {
-		what := "would be built unless podman has it, then pushed"
-		if img.InRegistry {
-			what = "is in the registry already: no build, no push"
-		}
-		fmt.Fprintf(buf, "# image %s -> %s: %s; pods pull %s\n", img.Local, img.Push, what, img.Pull)
-	}
-	out := startImages{Image: p.Images[0].Pull}
-	if p.NeedsPullSecret && p.creds.Token != "" {
-		fmt.Fprintf(buf, "# the registry refuses anonymous pulls: secret %s holds your token for %s\n", PullSecretName, p.Registry.pullHost())
-		if out.PullSecret, err = PullSecretFor(s.Namespace, p.Registry.pullHost(), p.creds.User, p.creds.Token); err != nil {
-			return startImages{}, err
-		}
-	}
-	return out, nil
 }

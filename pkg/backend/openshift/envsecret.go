@@ -37,6 +37,9 @@ type agentEnv struct {
 func agentEnvFor(p PodParams, cfg *config.Config) (agentEnv, error) {
 	own := backend.EntrypointEnv(p.ID, backend.SessionSpec{Config: cfg, Yolo: p.Yolo}, WorkspaceDirFor(p.HostWorkspace), StateDir)
 	own["TERM"] = "xterm-256color"
+	if p.Network != nil {
+		backend.AddProxyEnv(own)
+	}
 	// The claude credential is copied into a writable directory the
 	// agent must use, whatever the project's env says.
 	if slices.ContainsFunc(p.Credentials, func(c Credential) bool { return c.Kind == CredentialClaude }) {

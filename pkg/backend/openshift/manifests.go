@@ -35,6 +35,9 @@ type PodParams struct {
 	Credentials []Credential
 	// PullSecret names the pull secret of the pod's image, "" for none.
 	PullSecret string
+	// Network is how the agent reaches the network behind its proxy;
+	// nil means --allow-network: no proxy, the pod's own egress.
+	Network *AgentNetwork
 }
 
 // Volume names in the session pod.
@@ -111,7 +114,7 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
 			ImagePullSecrets: pullSecrets(p.PullSecret),
-			InitContainers:   []corev1.Container{prepare},
+			InitContainers:   initContainers(p, prepare, resources),
 			Containers: []corev1.Container{{
 				Name:  ContainerName,
 				Image: p.Image,
@@ -133,6 +136,18 @@ func PodFor(p PodParams) (*corev1.Pod, error) {
 	}
 	if secs := backend.Seconds(cfg.Session.MaxLifetime); secs > 0 {
 		pod.Spec.ActiveDeadlineSeconds = ptr.To(secs)
+	}
+	pod.Labels[backend.LabelNetworkMode] = backend.NetworkOpen
+	if n := p.Network; n != nil {
+		pod.Labels[backend.LabelNetworkMode] = backend.NetworkProxy
+		pod.Labels[backend.LabelAllowlist] = n.Hash
+		pod.Spec.HostAliases = proxyHost(n.ProxyIP)
+		if !n.ClusterDNS {
+			// No resolver at all: the agent looks nothing up, so DNS
+			// carries nothing out. Queries to 127.0.0.1 find no server.
+			pod.Spec.DNSPolicy = corev1.DNSNone
+			pod.Spec.DNSConfig = &corev1.PodDNSConfig{Nameservers: []string{"127.0.0.1"}}
+		}
 	}
 	return pod, nil
 }
@@ -244,6 +259,8 @@ type WorkspaceClaimParams struct {
 	// PullSecretHost is the registry the image is pulled from through
 	// the namespace's pull secret, which a resume refreshes; "" = none.
 	PullSecretHost string
+	// OpenNetwork records --allow-network, which a resume keeps.
+	OpenNetwork bool
 }
 
 // pullSecrets is a pod's imagePullSecrets: the named one, or none.
@@ -288,6 +305,10 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 	}
 	if p.PullSecretHost != "" {
 		pvc.Annotations[AnnotationPullSecret] = p.PullSecretHost
+	}
+	pvc.Annotations[AnnotationNetwork] = backend.NetworkProxy
+	if p.OpenNetwork {
+		pvc.Annotations[AnnotationNetwork] = backend.NetworkOpen
 	}
 	return pvc, nil
 }

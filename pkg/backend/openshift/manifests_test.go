@@ -106,7 +106,7 @@ func TestPodForMetadataAndContainer(t *testing.T) {
 	p := basePodParams()
 	p.Yolo = true
 	pod := mustPod(t, p)
-	wantLabels := map[string]string{"app": "paude", "paude.io/role": "agent", "paude.io/session-id": testID}
+	wantLabels := map[string]string{"app": "paude", "paude.io/role": "agent", "paude.io/session-id": testID, "paude.io/network": "open"}
 	if !reflect.DeepEqual(pod.Labels, wantLabels) {
 		t.Errorf("labels = %v, want %v", pod.Labels, wantLabels)
 	}

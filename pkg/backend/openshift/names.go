@@ -29,6 +29,9 @@ const (
 	AnnotationImage       = "paude.io/image"
 	AnnotationAgentArgs   = "paude.io/agent-args"
 	AnnotationYolo        = "paude.io/yolo"
+	// AnnotationNetwork records a session's network mode on its claim,
+	// so that a resume keeps it.
+	AnnotationNetwork = backend.LabelNetworkMode
 	// AnnotationDefaultContainer makes kubectl exec/logs pick the agent.
 	AnnotationDefaultContainer = "kubectl.kubernetes.io/default-container"
 )

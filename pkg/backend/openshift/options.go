@@ -73,6 +73,9 @@ type Options struct {
 	// BinfmtDir is where Linux lists the emulators it runs binaries of
 	// other architectures with; "" means /proc/sys/fs/binfmt_misc.
 	BinfmtDir string
+	// EgressCheckSeconds bounds how long a session pod waits for its
+	// egress policy to be enforced; 0 means 60 seconds.
+	EgressCheckSeconds int
 }
 
 // Backend is the OpenShift/Kubernetes backend. It implements
@@ -85,6 +88,8 @@ type Backend struct {
 	// regMu guards reg, the registry found for this command.
 	regMu sync.Mutex
 	reg   *registryTarget
+	// firewallNote says once that the cluster has no EgressFirewall.
+	firewallNote sync.Once
 
 	once    sync.Once
 	clients *Clients

@@ -31,7 +31,9 @@ type sessionPlan struct {
 	// PullSecretExisted keeps a failed start from removing a pull
 	// secret other sessions use.
 	PullSecretExisted bool
-	Pod               *corev1.Pod
+	// Proxy is the allowlist's proxy and policies, nil with open network.
+	Proxy *proxyPlan
+	Pod   *corev1.Pod
 	// Notes are lines for the user: skipped or persistent credentials.
 	Notes []string
 }
@@ -57,14 +59,27 @@ type planInput struct {
 	// PullSecret, when set, is applied first and named by the pod.
 	PullSecret        *corev1.Secret
 	PullSecretExisted bool
+	// Proxy and Network put the agent behind its allowlist's proxy;
+	// nil for open network.
+	Proxy   *proxyPlan
+	Network *AgentNetwork
 }
 
-// objects lists the plan's objects in apply order.
+// objects lists every object of the plan in apply order.
 func (p *sessionPlan) objects() []Object {
 	var objs []Object
 	if p.PullSecret != nil {
 		objs = append(objs, p.PullSecret)
 	}
+	if p.Proxy != nil {
+		objs = append(objs, p.Proxy.objects()...)
+	}
+	return append(objs, p.sessionObjects()...)
+}
+
+// sessionObjects lists the session's own objects in apply order.
+func (p *sessionPlan) sessionObjects() []Object {
+	var objs []Object
 	if p.Claim != nil {
 		objs = append(objs, p.Claim)
 	}
@@ -77,7 +92,8 @@ func (p *sessionPlan) objects() []Object {
 
 // buildPlan turns the input into manifests; it calls no API.
 func buildPlan(in planInput) (*sessionPlan, error) {
-	plan := &sessionPlan{ID: in.ID, Namespace: in.Namespace, PullSecret: in.PullSecret, PullSecretExisted: in.PullSecretExisted}
+	plan := &sessionPlan{ID: in.ID, Namespace: in.Namespace, PullSecret: in.PullSecret, PullSecretExisted: in.PullSecretExisted,
+		Proxy: in.Proxy}
 	pullSecret, pullHost := "", ""
 	if in.PullSecret != nil {
 		pullSecret = in.PullSecret.Name
@@ -105,7 +121,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 		claim, err := WorkspaceClaimFor(WorkspaceClaimParams{
 			ID: in.ID, Namespace: in.Namespace, Volume: in.Config.Backend.Workspace,
 			HostWorkspace: in.HostWorkspace, Image: in.Image, AgentArgs: in.AgentArgs,
-			Yolo: in.Yolo, CreatedAt: in.CreatedAt, PullSecretHost: pullHost,
+			Yolo: in.Yolo, CreatedAt: in.CreatedAt, PullSecretHost: pullHost, OpenNetwork: in.Network == nil,
 		})
 		if err != nil {
 			return nil, err
@@ -116,6 +132,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 		ID: in.ID, Namespace: in.Namespace, Image: in.Image, HostWorkspace: in.HostWorkspace,
 		AgentArgs: in.AgentArgs, Yolo: in.Yolo, CreatedAt: in.CreatedAt, Config: in.Config,
 		HostEnv: maps.Clone(in.HostEnv), Credentials: mounts, PullSecret: pullSecret,
+		Network: in.Network,
 	}
 	env, err := EnvSecretFor(params)
 	if err != nil {

@@ -146,6 +146,7 @@ func sessionsFrom(pods []corev1.Pod, claims []corev1.PersistentVolumeClaim) []ba
 			ID: id, Status: status, Reason: reason,
 			Workspace: pod.Annotations[AnnotationWorkspace],
 			CreatedAt: createdAt(pod), BackendType: backend.OpenShift,
+			Network: pod.Labels[backend.LabelNetworkMode],
 		}
 	}
 	for i := range claims {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,6 +69,9 @@ func (b *Backend) Setup(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "Saved %s credentials from %s in %s %s (%d files)\n", cred.Kind, cred.Source, kindOf(obj), name, len(cred.Files))
 	}
 	if err := b.setupRegistry(ctx, c, settings, user, out); err != nil {
+		return err
+	}
+	if err := b.setupPolicies(ctx, c, settings, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Namespace %s is ready for paude sessions\n", ns)
@@ -136,5 +140,23 @@ func (b *Backend) ensureNamespace(ctx context.Context, c *Clients, s Settings, u
 		return b.apiError(err, "create", "namespace "+ns, "")
 	}
 	fmt.Fprintf(out, "Created namespace %s\n", ns)
+	return nil
+}
+
+// setupPolicies applies the NetworkPolicies of the configuration's
+// allowlist, so that the namespace confines paude's agents before the
+// first start (each start ensures them again).
+func (b *Backend) setupPolicies(ctx context.Context, c *Clients, s Settings, out io.Writer) error {
+	a, err := allowlistOf(b.cfg, false)
+	if err != nil {
+		return err
+	}
+	ranges, dnsIPs := b.clusterRanges(ctx, c)
+	for _, p := range []Object{AgentPolicyFor(s.Namespace, a.Hash, b.cfg.Network.ClusterDNS), ProxyPolicyFor(s.Namespace, a.Hash, ranges, dnsIPs)} {
+		if _, err := ServerSideApply(ctx, c.Kube, p); err != nil {
+			return b.apiError(err, "create", "networkpolicy "+p.GetName(), s.Namespace)
+		}
+	}
+	fmt.Fprintf(out, "Network policies %s and %s confine the agents of allowlist %s\n", AgentPolicyName(a.Hash), ProxyPolicyName(a.Hash), strings.Join(a.Domains, ", "))
 	return nil
 }

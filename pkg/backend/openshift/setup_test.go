@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
@@ -28,13 +29,20 @@ func TestSetupCreatesNamespaceAndCredentials(t *testing.T) {
 	}
 	want := `Connected to https://api.test.invalid:6443 as alice
 Created namespace team
-Permissions in namespace team: ok (17 checked)
+Permissions in namespace team: ok (30 checked)
 Skipping claude credentials: ~/.claude and ~/.claude.json not found
 Saved gcloud credentials from ~/.config/gcloud in secret paude-gcloud (1 files)
 Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig (1 files)
 Note: no registry for the session's images: this cluster has no OpenShift integrated registry: pass --registry (or set backend.registry) with a registry the cluster can pull from, or pass --image with an image it can pull
+Network policies paude-agent-HASH and paude-proxy-HASH confine the agents of allowlist DOMAINS
 Namespace team is ready for paude sessions
 `
+	domains := testConfig().Network.AllowedDomains
+	hash, err := image.AllowlistHash(domains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = strings.NewReplacer("HASH", hash, "DOMAINS", strings.Join(domains, ", ")).Replace(want)
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}

@@ -3,16 +3,11 @@ package openshift
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/paude-dev/paude/pkg/backend"
-	"github.com/paude-dev/paude/pkg/config"
-	"github.com/paude-dev/paude/pkg/image"
 )
 
 // cleanupTimeout bounds the removal of a failed start's objects; it runs
@@ -53,7 +48,12 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
-	c, user, err := b.preflight(ctx, settings, StartAccess)
+	// A bad allowlist stops the start before anything is asked.
+	allowlist, err := allowlistOf(cfg, spec.AllowNetwork)
+	if err != nil {
+		return nil, err
+	}
+	c, user, err := b.preflight(ctx, settings, accessFor(spec.AllowNetwork))
 	if err != nil {
 		return nil, err
 	}
@@ -61,16 +61,28 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
-	images, err := b.sessionImages(ctx, c, settings, user, spec, cfg, progress)
+	iplan, images, err := b.sessionImages(ctx, c, settings, user, spec, cfg)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := buildPlan(planInput{
+	if iplan != nil {
+		fmt.Fprintf(progress, "Registry %s (from %s)\n", iplan.Registry.host(), iplan.Registry.Source)
+		if err := b.ensureImages(ctx, iplan, spec.Rebuild, progress); err != nil {
+			return nil, err
+		}
+	}
+	in := planInput{
 		ID: id, Namespace: settings.Namespace, Config: cfg, Image: images.Image,
 		HostWorkspace: spec.Workspace, AgentArgs: spec.AgentArgs, Yolo: spec.Yolo,
 		CreatedAt: now, HostEnv: b.hostEnv(), Local: local, Persistent: persistent,
 		Skipped: skipped, NewClaim: true, PullSecret: images.PullSecret, PullSecretExisted: images.PullSecretExisted,
-	})
+	}
+	if allowlist != nil {
+		if in.Proxy, in.Network, err = b.planNetwork(ctx, c, settings.Namespace, cfg, allowlist, images); err != nil {
+			return nil, err
+		}
+	}
+	plan, err := buildPlan(in)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +90,23 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err := b.launch(ctx, c, plan, cfg, progress); err != nil {
 		return nil, err
 	}
+	network := backend.NetworkProxy
+	if spec.AllowNetwork {
+		network = backend.NetworkOpen
+	}
 	return &backend.Session{
 		ID: id, Status: backend.StatusRunning, Workspace: spec.Workspace,
-		CreatedAt: now, BackendType: backend.OpenShift,
+		CreatedAt: now, BackendType: backend.OpenShift, Network: network,
 	}, nil
+}
+
+// accessFor is what a start needs: behind a proxy also the proxy's
+// objects and policies.
+func accessFor(openNetwork bool) []Access {
+	if openNetwork {
+		return StartAccess
+	}
+	return append(slices.Clone(StartAccess), ProxyAccess...)
 }
 
 // preflight checks the connection, the namespace and the permissions,
@@ -103,95 +128,4 @@ func (b *Backend) preflight(ctx context.Context, s Settings, needs []Access) (*C
 		return nil, "", err
 	}
 	return c, user, nil
-}
-
-// startImages is what a start's pod runs: the image reference the node
-// pulls, and the pull secret it pulls with, if the registry needs one.
-type startImages struct {
-	Image      string
-	PullSecret *corev1.Secret
-	// PullSecretExisted says the namespace had the pull secret before
-	// this start: a failed start leaves it (other sessions use it).
-	PullSecretExisted bool
-}
-
-// sessionImages gets the session's images into the registry: --image
-// as it is, or the workspace image built from the configuration and
-// pushed unless the registry has it. Nothing in the cluster changes.
-func (b *Backend) sessionImages(ctx context.Context, c *Clients, s Settings, user string, spec backend.SessionSpec, cfg *config.Config, progress io.Writer) (startImages, error) {
-	if spec.Image != "" {
-		return startImages{Image: spec.Image}, nil
-	}
-	recipe, err := image.WorkspaceRecipe(cfg)
-	if err != nil {
-		return startImages{}, fmt.Errorf("failed to prepare the workspace image: %w", err)
-	}
-	p, err := b.planImages(ctx, c, s, user, []*image.Recipe{recipe}, spec.Rebuild)
-	if err != nil {
-		return startImages{}, err
-	}
-	fmt.Fprintf(progress, "Registry %s (from %s)\n", p.Registry.host(), p.Registry.Source)
-	if err := b.ensureImages(ctx, p, spec.Rebuild, progress); err != nil {
-		return startImages{}, err
-	}
-	out := startImages{Image: p.Images[0].Pull}
-	if p.NeedsPullSecret && p.creds.Token != "" {
-		if out.PullSecret, err = PullSecretFor(s.Namespace, p.Registry.pullHost(), p.creds.User, p.creds.Token); err != nil {
-			return startImages{}, err
-		}
-		if out.PullSecretExisted, err = b.pullSecretExists(ctx, c, s.Namespace); err != nil {
-			return startImages{}, err
-		}
-	}
-	return out, nil
-}
-
-// launch applies a plan and waits for its pod; on failure it removes
-// every object it applied (never a kept claim it did not create).
-func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg *config.Config, progress io.Writer) (err error) {
-	for _, note := range plan.Notes {
-		fmt.Fprintln(progress, note)
-	}
-	var created []ref
-	defer func() {
-		if err == nil || len(created) == 0 {
-			return
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		// Delete in reverse: the pod first, so nothing holds the claim.
-		slices.Reverse(created)
-		fmt.Fprintf(progress, "Start failed; removing what it created (%d objects)\n", len(created))
-		if cerr := b.deleteRefs(cctx, c, plan.Namespace, created); cerr != nil {
-			err = fmt.Errorf("%w (cleanup also failed: %w: remove the objects labelled %s by hand)", err, cerr, backend.SessionSelector(plan.ID))
-		}
-	}()
-	started := b.opts.Clock.Now()
-	for _, obj := range plan.objects() {
-		fmt.Fprintf(progress, "Creating %s %s\n", kindOf(obj), obj.GetName())
-		// Track before applying: a request that times out may still
-		// have created the object.
-		if obj != Object(plan.PullSecret) || !plan.PullSecretExisted {
-			created = append(created, ref{Kind: kindOf(obj), Name: obj.GetName(), Session: plan.ID})
-		}
-		if _, err := ServerSideApply(ctx, c.Kube, obj); err != nil {
-			return b.apiError(err, "create", kindOf(obj)+" "+obj.GetName(), plan.Namespace)
-		}
-	}
-	if err := b.waitForPod(ctx, c, plan.Namespace, plan.Pod.Name, startTimeout(cfg), progress); err != nil {
-		return err
-	}
-	fmt.Fprintf(progress, "Session %s is ready (%s)\n", plan.ID, b.opts.Clock.Since(started).Round(100*time.Millisecond))
-	return nil
-}
-
-// missingKinds are the credential kinds not found locally.
-func missingKinds(local []LocalCredential) []CredentialKind {
-	var missing []CredentialKind
-	for _, kind := range CredentialKinds {
-		if !slices.ContainsFunc(local, func(l LocalCredential) bool { return l.Kind == kind }) {
-			missing = append(missing, kind)
-		}
-	}
-	return missing
 }

@@ -54,8 +54,10 @@ func makeReady(pod *corev1.Pod) {
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 }
 
+// startOpts starts with --image and open network, which needs no
+// registry and no proxy; network_test.go covers the proxied start.
 func startOpts() backend.SessionSpec {
-	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}}
+	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}, AllowNetwork: true}
 }
 
 func TestStartSession(t *testing.T) {
@@ -69,7 +71,8 @@ func TestStartSession(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
 	}
-	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: "/home/me/proj", CreatedAt: testNow, BackendType: backend.OpenShift}
+	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: "/home/me/proj", CreatedAt: testNow,
+		BackendType: backend.OpenShift, Network: backend.NetworkOpen}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("session = %+v, want %+v", s, want)
 	}

@@ -21,7 +21,8 @@ func (b *Backend) StopSession(ctx context.Context, id string) error {
 }
 
 // StopAll stops every session in the namespace, as StopSession does, and
-// removes what sessions share: the pull secret of paude's images.
+// removes what sessions share: every proxy and its policies, the
+// EgressFirewall paude made, the pull secret of paude's images.
 func (b *Backend) StopAll(ctx context.Context) error {
 	if err := b.stop(ctx, ""); err != nil {
 		return err
@@ -35,6 +36,12 @@ func (b *Backend) StopAll(ctx context.Context) error {
 		return err
 	}
 	ns := settings.Namespace
+	if err := b.removeProxies(ctx, c, ns, nil, b.opts.Progress); err != nil {
+		return err
+	}
+	if err := b.removeFirewall(ctx, c, ns); err != nil {
+		return err
+	}
 	exists, err := b.pullSecretExists(ctx, c, ns)
 	if err != nil || !exists {
 		return err

@@ -30,6 +30,8 @@ var failFastReasons = map[string]bool{
 // PodFailedError says why a session pod cannot become ready.
 type PodFailedError struct {
 	Pod string
+	// Container is the container that failed, "" when the pod did.
+	Container string
 	// Reason is the Kubernetes reason ("ImagePullBackOff", "Unschedulable").
 	Reason  string
 	Message string
@@ -84,7 +86,8 @@ func podState(pod *corev1.Pod) (ready bool, status string, err error) {
 			}
 		}
 		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
-			return fail(terminatedReason(t), t.Message)
+			return false, terminatedReason(t), &PodFailedError{Pod: pod.Name, Container: cs.Name,
+				Reason: terminatedReason(t), Message: t.Message}
 		}
 	}
 	if status == "" {

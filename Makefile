@@ -13,7 +13,7 @@ GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)
 SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_complete-paude)
 
 .PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
-        bench-podman check tools fuzz clean
+        bench-podman bench-proxy check tools fuzz clean
 
 all: build
 
@@ -63,6 +63,10 @@ testbed-down:
 ## bench-podman: warm start to tmux-ready against a bare podman run
 bench-podman: build
 	hack/bench/podman-start.sh
+
+## bench-proxy: squid's throughput cost and memory, to size proxyResources
+bench-proxy:
+	hack/bench/proxy.sh
 
 ## fuzz: a short fuzzing run of the config parser
 fuzz:

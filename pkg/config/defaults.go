@@ -28,9 +28,9 @@ npm cache clean --force
 	DefaultLimitCPU      = "4"
 	DefaultLimitMemory   = "8Gi"
 	DefaultWorkspaceSize = "10Gi"
-	// The cluster proxy's defaults, from squid's measured use (see
-	// docs/OPENSHIFT.md): a limit well above its peak under parallel
-	// downloads, a request near its idle size.
+	// The cluster proxy's defaults, from squid's measured use (make
+	// bench-proxy; docs/CONFIGURATION.md): a limit well above its peak
+	// under parallel downloads, a request near its idle size.
 	DefaultProxyRequestCPU    = "50m"
 	DefaultProxyRequestMemory = "64Mi"
 	DefaultProxyLimitCPU      = "1"

@@ -36,7 +36,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 // requireTool returns the path of a program the test needs, skipping the
 // test when it is missing, or failing it under PAUDE_REQUIRE_ALL=1.
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -47,7 +47,7 @@ func requireTool(t *testing.T, name string) string {
 
 // missing skips the test for a missing prerequisite, or fails it when
 // PAUDE_REQUIRE_ALL=1.
-func missing(t *testing.T, why string) {
+func missing(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("PAUDE_REQUIRE_ALL") == "1" {
 		t.Fatalf("prerequisite missing and PAUDE_REQUIRE_ALL=1: %s", why)

@@ -31,7 +31,7 @@ const (
 
 // proxyPrereqs skips (or fails under PAUDE_REQUIRE_ALL=1) unless the
 // test can run squid under another UID in a namespace of its own.
-func proxyPrereqs(t *testing.T) {
+func proxyPrereqs(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		missing(t, "running squid under an arbitrary UID in a network namespace needs root")
@@ -208,6 +208,7 @@ func TestProxyEntrypointRefusesBadConfig(t *testing.T) {
 // proxyProcess is the proxy entrypoint running squid.
 type proxyProcess struct {
 	addr string
+	pid  int // squid's, once the entrypoint has exec'd it
 	mu   sync.Mutex
 	out  bytes.Buffer
 }
@@ -227,7 +228,7 @@ func (p *proxyProcess) output() string {
 // startProxy renders squid.conf (changed by edit when set), writes the
 // proxy image's build context, and runs its entrypoint as an arbitrary UID in group 0 until the test
 // ends.
-func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string) string) *proxyProcess {
+func startProxy(t testing.TB, opts SquidOptions, hosts string, edit func(string) string) *proxyProcess {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range []string{filepath.Dir(root), root} {
@@ -270,6 +271,7 @@ func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.pid = cmd.Process.Pid
 	done := make(chan struct{})
 	var waitErr error
 	go func() {
@@ -302,7 +304,7 @@ func startProxy(t *testing.T, opts SquidOptions, hosts string, edit func(string)
 
 // waitUntil polls cond; the bound only stops a broken proxy from hanging
 // the test, it is not a performance threshold.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -343,7 +345,7 @@ func proxyGet(t *testing.T, p *proxyProcess, url string) (status, header, body s
 
 // proxyConnect opens a CONNECT tunnel and returns the status code, plus
 // " tunnel ok" when a round trip through the tunnel worked.
-func proxyConnect(t *testing.T, p *proxyProcess, target string) string {
+func proxyConnect(t testing.TB, p *proxyProcess, target string) string {
 	t.Helper()
 	c, err := net.Dial("tcp", p.addr)
 	if err != nil {

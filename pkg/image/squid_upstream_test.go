@@ -57,7 +57,7 @@ func startUpstreams(t *testing.T) *upstreams {
 	return u
 }
 
-func listen(t *testing.T, network, addr string) net.Listener {
+func listen(t testing.TB, network, addr string) net.Listener {
 	t.Helper()
 	l, err := net.Listen(network, addr)
 	if err != nil {
@@ -75,7 +75,7 @@ func serveHTTP(t *testing.T, addr string, h http.Handler) {
 	t.Cleanup(func() { srv.Close() })
 }
 
-func serveTCP(t *testing.T, addr string, handle func(net.Conn)) {
+func serveTCP(t testing.TB, addr string, handle func(net.Conn)) {
 	t.Helper()
 	l := listen(t, "tcp", addr)
 	go func() {

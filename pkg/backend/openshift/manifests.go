@@ -183,6 +183,12 @@ func hardened() *corev1.SecurityContext {
 	}
 }
 
+// readOnlyRoot makes a container's root file system read-only.
+func readOnlyRoot(sc *corev1.SecurityContext) *corev1.SecurityContext {
+	sc.ReadOnlyRootFilesystem = ptr.To(true)
+	return sc
+}
+
 // credentialFileMode is the mode of credential files in the pod:
 // readable by their owner and group 0, in which the agent runs under any
 // UID (and by the pod's fsGroup, which the kubelet adds where one is

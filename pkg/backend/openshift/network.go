@@ -108,7 +108,9 @@ func ProxyObjectsFor(p ProxyParams) (*corev1.Secret, *appsv1.Deployment, *corev1
 							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(image.ProxyPort)}},
 							PeriodSeconds: 2, TimeoutSeconds: 2,
 						},
-						SecurityContext: hardened(),
+						// squid writes only under /tmp (its PID file and
+						// logs), so nothing else need be writable.
+						SecurityContext: readOnlyRoot(hardened()),
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "conf", MountPath: "/etc/paude-proxy", ReadOnly: true},
 							{Name: "run", MountPath: "/tmp"},

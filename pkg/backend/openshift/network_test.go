@@ -167,7 +167,8 @@ func TestStartSessionBehindItsProxy(t *testing.T) {
 	}
 	ps := d.Spec.Template.Spec
 	if !strings.HasPrefix(ps.Containers[0].Image, reg.host()+"/team/paude-proxy:") || *ps.AutomountServiceAccountToken ||
-		ps.Containers[0].SecurityContext.Capabilities.Drop[0] != "ALL" || ps.Containers[0].ReadinessProbe == nil {
+		ps.Containers[0].SecurityContext.Capabilities.Drop[0] != "ALL" || !*ps.Containers[0].SecurityContext.ReadOnlyRootFilesystem ||
+		ps.Containers[0].ReadinessProbe == nil {
 		t.Errorf("proxy pod spec %+v", ps)
 	}
 	if !containsAll(tb.progress.String(), "Creating proxy "+ProxyName(hash), "no EgressFirewall API") {

@@ -29,7 +29,7 @@ func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 			return nil, err
 		}
 		return podman.New(podman.Options{
-			Progress:        o.Streams.ErrOut,
+			Progress:        o.Progress(),
 			PullPolicy:      os.Getenv(envPodmanPull),
 			ExternalNetwork: os.Getenv(envPodmanNetwork),
 			ProxyHosts:      hosts,
@@ -39,7 +39,8 @@ func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 		return openshift.New(openshift.Options{
 			ConfigFlags:      o.KubeFlags,
 			Config:           o.projectConfig(),
-			Progress:         o.Streams.ErrOut,
+			Progress:         o.Progress(),
+			Warnings:         o.Streams.ErrOut,
 			Command:          o.Flavor.DisplayName,
 			Registry:         o.Registry,
 			RegistryInsecure: o.RegistryInsecure,

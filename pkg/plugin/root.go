@@ -19,6 +19,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/progress"
 )
 
 // Flavor says which binary the command tree is serving.
@@ -76,6 +77,8 @@ type RootOptions struct {
 	// and whether its TLS is checked.
 	Registry         string
 	RegistryInsecure bool
+	// Quiet silences progress (--quiet); warnings and errors still print.
+	Quiet bool
 
 	// NewBackend builds a backend; tests replace it with a fake.
 	NewBackend func(o *RootOptions, t backend.Type) (backend.Backend, error)
@@ -83,6 +86,8 @@ type RootOptions struct {
 	// config is the project configuration once loaded (start loads it
 	// strictly; other commands lazily, see projectConfig).
 	config *config.Config
+	// progress is Progress's Reporter, made on first use.
+	progress *progress.Reporter
 }
 
 // NewRootOptions returns RootOptions with the real backend factory.
@@ -183,6 +188,8 @@ func (o *RootOptions) addFlags(flags *pflag.FlagSet) {
 		"registry for cluster sessions' images (host[:port][/path]); default: backend.registry, else OpenShift's integrated registry")
 	flags.BoolVar(&o.RegistryInsecure, "registry-insecure", false,
 		"do not verify the registry's TLS certificate (cluster sessions; unsafe, says so)")
+	flags.BoolVarP(&o.Quiet, "quiet", "q", false,
+		"print no progress (bars on a terminal, step lines otherwise); warnings and errors still print")
 	addVerbosityFlag(flags)
 	if o.Flavor.LegacyFlags {
 		flags.StringVar(&o.OpenShiftContext, "openshift-context", "",
@@ -190,6 +197,15 @@ func (o *RootOptions) addFlags(flags *pflag.FlagSet) {
 		flags.StringVar(&o.OpenShiftNamespace, "openshift-namespace", "",
 			"namespace for --backend=openshift (same as --namespace)")
 	}
+}
+
+// Progress is where long steps and progress messages go: stderr, as bars
+// on a terminal, lines otherwise, nothing with --quiet.
+func (o *RootOptions) Progress() *progress.Reporter {
+	if o.progress == nil {
+		o.progress = progress.ForTerminal(o.Streams.ErrOut, o.Quiet)
+	}
+	return o.progress
 }
 
 // Backend validates --backend and builds the chosen backend.

@@ -113,7 +113,7 @@ func (o *StartOptions) sessionSpec() backend.SessionSpec {
 		Yolo:         o.Yolo,
 		AllowNetwork: o.AllowNetwork,
 		Rebuild:      o.Rebuild,
-		Progress:     o.root.Streams.ErrOut,
+		Progress:     o.root.Progress(),
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/image"
+	"github.com/paude-dev/paude/pkg/progress"
+	"github.com/paude-dev/paude/pkg/termfilter"
 )
 
 // Builder builds image recipes with podman. Both backends use it: the
@@ -102,9 +104,9 @@ func (b *Builder) Steps(r *image.Recipe, dir string, rebuild bool) []BuildSpec {
 // exists says: the caller asked podman, often with other questions at
 // once). rebuild forces the build, without podman's layer cache. Build
 // output is streamed to progress.
-func (b *Builder) Ensure(ctx context.Context, r *image.Recipe, rebuild, exists bool, progress io.Writer) error {
+func (b *Builder) Ensure(ctx context.Context, r *image.Recipe, rebuild, exists bool, out io.Writer) error {
 	if exists && !rebuild {
-		fmt.Fprintf(progress, "Using image %s (already built)\n", r.Tag)
+		fmt.Fprintf(out, "Using image %s (already built)\n", r.Tag)
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "paude-build-")
@@ -116,37 +118,46 @@ func (b *Builder) Ensure(ctx context.Context, r *image.Recipe, rebuild, exists b
 		return fmt.Errorf("failed to write the build context of %s: %w", r.Tag, err)
 	}
 	for _, s := range b.Steps(r, dir, rebuild) {
-		if s.Tag == r.Tag {
-			fmt.Fprintf(progress, "Building %s\n", s.Tag)
-		} else {
-			fmt.Fprintf(progress, "Building %s from %s\n", s.Tag, s.Dockerfile)
+		name := "Building " + s.Tag
+		if s.Tag != r.Tag {
+			name += " from " + s.Dockerfile
 		}
-		if err := b.build(ctx, s, progress); err != nil {
+		if err := b.build(ctx, s, name, progress.For(out)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// build runs one podman build, streaming its output to progress while
-// keeping the tail to name the failing step.
-func (b *Builder) build(ctx context.Context, s BuildSpec, progress io.Writer) error {
+// build runs one podman build as a step of its own, keeping the tail of
+// its output to name the failing step. On a terminal only the STEP lines
+// show, so a failure prints the tail the error points to.
+func (b *Builder) build(ctx context.Context, s BuildSpec, name string, r *progress.Reporter) error {
+	step := r.Start(name, progress.Items, 0)
 	tail := &tailBuffer{max: 64 << 10}
-	w := io.MultiWriter(progress, tail)
+	meter := buildMeter(r, step)
+	w := io.MultiWriter(meter, tail)
 	now := b.Now
 	if now == nil {
 		now = time.Now
 	}
 	started := now()
 	err := b.Runner.Stream(ctx, BuildArgs(s), genericiooptions.IOStreams{Out: w, ErrOut: w})
+	meter.flush()
+	step.Done(err)
 	if err == nil {
 		return nil
 	}
-	b.removeLeftovers(started, progress)
+	if r.Mode() == progress.Bars {
+		for line := range strings.Lines(tail.lastLines(15)) {
+			fmt.Fprintln(r, strings.TrimSpace(termfilter.Sanitize(line)))
+		}
+	}
+	b.removeLeftovers(started, r)
 	if _, ok := ExitCode(err); !ok {
 		return fmt.Errorf("failed to build image %s: %w", s.Tag, err)
 	}
-	return &BuildError{Image: s.Tag, Step: failedStep(tail.String()), Output: tail.lastLines(15)}
+	return &BuildError{Image: s.Tag, Step: termfilter.Sanitize(failedStep(tail.String())), Output: tail.lastLines(15)}
 }
 
 // BuildError is an image build that failed; Step is the Containerfile

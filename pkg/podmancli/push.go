@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
-
-	"golang.org/x/term"
+	"sync"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/paude-dev/paude/pkg/progress"
 )
 
 // RegistryAccess is how podman talks to a registry: the credentials file
@@ -61,21 +61,25 @@ func Login(ctx context.Context, r Runner, registry, user, token string, a Regist
 	return withStderr(err, stderr.String())
 }
 
-// Push pushes local to remote with the access's credentials, streaming
-// podman's progress to out: on a terminal podman draws a bar with the
-// bytes of each layer, otherwise one line per layer. A failed push is an
-// *ExitError whose Stderr is the end of what podman printed (the
-// registry's own error is there).
+// Push pushes local to remote with the access's credentials, showing it
+// as a step on out (progress.For): the bytes podman has sent and the layer
+// it is on. A failed push is an *ExitError whose Stderr is the end of
+// what podman printed (the registry's own error is there).
 func Push(ctx context.Context, r Runner, local, remote string, a RegistryAccess, out io.Writer) error {
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		// podman draws its bars only on a terminal of its own: the error
-		// it prints stays on the screen, above paude's.
-		return r.Stream(ctx, PushArgs(local, remote, a), genericiooptions.IOStreams{Out: f, ErrOut: f})
-	}
+	step := progress.For(out).Start("Pushing "+remote[strings.LastIndexByte(remote, '/')+1:], progress.Bytes, 0)
 	tail := &tailBuffer{max: 16 << 10}
-	w := io.MultiWriter(out, tail)
-	err := r.Stream(ctx, PushArgs(local, remote, a), genericiooptions.IOStreams{Out: w, ErrOut: w})
-	return withStderr(err, tail.lastLines(3))
+	meter := pushMeter(step)
+	w := io.MultiWriter(meter, tail)
+	wctx, stop := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	started := func(pid int) { watching.Go(func() { watchSent(wctx, pid, step) }) }
+	err := r.Stream(WithStarted(ctx, started), PushArgs(local, remote, a), genericiooptions.IOStreams{Out: w, ErrOut: w})
+	stop()
+	watching.Wait()
+	meter.flush()
+	err = withStderr(err, tail.lastLines(3))
+	step.Done(err)
+	return err
 }
 
 // withStderr fills the Stderr of a streamed command's *ExitError.

@@ -185,10 +185,25 @@ func (r ExecRunner) Stream(ctx context.Context, args []string, s genericiooption
 		return err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.In, s.Out, s.ErrOut
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return exitErr(args, err, "")
+	}
+	if started, ok := ctx.Value(startedKey{}).(func(int)); ok {
+		started(cmd.Process.Pid)
+	}
+	if err := cmd.Wait(); err != nil {
 		return exitErr(args, err, "")
 	}
 	return nil
+}
+
+type startedKey struct{}
+
+// WithStarted returns ctx carrying started, which ExecRunner.Stream calls
+// with podman's PID as soon as it runs: a push's progress reads what the
+// process has sent.
+func WithStarted(ctx context.Context, started func(pid int)) context.Context {
+	return context.WithValue(ctx, startedKey{}, started)
 }
 
 // exitErr turns an exec error into an *ExitError when podman ran.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/progress"
 )
 
 // proxyPlan is an allowlist's proxy and policies, as a start applies them.
@@ -143,12 +144,12 @@ const proxyPoll = 500 * time.Millisecond
 
 // waitProxyReady waits until a proxy pod is ready, and fails fast when one
 // cannot start (its image cannot be pulled, squid refuses its config).
-func (b *Backend) waitProxyReady(ctx context.Context, c *Clients, ns string, p *proxyPlan, timeout time.Duration, progress io.Writer) error {
+func (b *Backend) waitProxyReady(ctx context.Context, c *Clients, ns string, p *proxyPlan, timeout time.Duration, out io.Writer) (err error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	selector := labels.SelectorFromSet(proxyLabels(p.Hash)).String()
-	line := newStatusLine(progress)
-	defer line.done()
+	step := progress.For(out).Start("Waiting for proxy "+p.Deployment.Name, progress.Items, 0)
+	defer func() { step.Done(err) }()
 	last := ""
 	for {
 		pods, err := c.Kube.CoreV1().Pods(ns).List(wctx, metav1.ListOptions{LabelSelector: selector})
@@ -170,10 +171,8 @@ func (b *Backend) waitProxyReady(ctx context.Context, c *Clients, ns string, p *
 			}
 			status = s
 		}
-		if status != last {
-			line.set(fmt.Sprintf("Waiting for proxy %s: %s", p.Deployment.Name, status))
-			last = status
-		}
+		step.Status(status)
+		last = status
 		select {
 		case <-wctx.Done():
 		case <-time.After(proxyPoll):

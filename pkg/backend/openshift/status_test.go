@@ -2,7 +2,6 @@ package openshift
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -117,23 +116,5 @@ func TestPodState(t *testing.T) {
 				t.Errorf("status = %q, want %q", status, tt.wantStatus)
 			}
 		})
-	}
-}
-
-func TestStatusLine(t *testing.T) {
-	var plain, tty strings.Builder
-	p := newStatusLine(&plain)
-	tl := &statusLine{w: &tty, tty: true}
-	for _, s := range []string{"Pending", "ContainerCreating"} {
-		p.set(s)
-		tl.set(s)
-	}
-	p.done()
-	tl.done()
-	if got := plain.String(); got != "Pending\nContainerCreating\n" {
-		t.Errorf("plain = %q", got)
-	}
-	if got := tty.String(); got != "\r\x1b[KPending\r\x1b[KContainerCreating\n" {
-		t.Errorf("terminal = %q", got)
 	}
 }

@@ -13,7 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/paude-dev/paude/pkg/progress"
 )
 
 // failFastReasons are container waiting reasons that will not fix
@@ -136,19 +137,17 @@ func terminatedReason(t *corev1.ContainerStateTerminated) string {
 }
 
 // waitForPod watches a pod until it is Ready, fails for good, vanishes
-// or timeout passes. Progress gets one line per status change.
-func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, timeout time.Duration, progress io.Writer) error {
+// or timeout passes, as a step on out showing the pod's status.
+func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, timeout time.Duration, out io.Writer) (err error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pods := c.Kube.CoreV1().Pods(ns)
 	last := ""
-	line := newStatusLine(progress)
-	defer line.done()
+	step := progress.For(out).Start("Waiting for pod "+name, progress.Items, 0)
+	defer func() { step.Done(err) }()
 	report := func(status string) {
-		if status != last {
-			line.set(fmt.Sprintf("Waiting for pod %s: %s", name, status))
-			last = status
-		}
+		step.Status(status)
+		last = status
 	}
 	for {
 		pod, err := pods.Get(wctx, name, metav1.GetOptions{})
@@ -232,35 +231,4 @@ func (b *Backend) waitError(parent, wctx context.Context, err error, ns, name st
 		return errors.New(msg)
 	}
 	return b.apiError(err, "watch", "pod "+name, ns)
-}
-
-// statusLine shows a changing status: one line rewritten in place on a
-// terminal, one line per change otherwise (logs, pipes, tests).
-type statusLine struct {
-	w    io.Writer
-	tty  bool
-	open bool
-}
-
-func newStatusLine(w io.Writer) *statusLine {
-	return &statusLine{w: w, tty: printers.IsTerminal(w)}
-}
-
-// set replaces the status.
-func (s *statusLine) set(text string) {
-	if !s.tty {
-		fmt.Fprintln(s.w, text)
-		return
-	}
-	// Carriage return, then erase to the end of the line.
-	fmt.Fprintf(s.w, "\r\x1b[K%s", text)
-	s.open = true
-}
-
-// done ends the rewritten line so later output starts on its own.
-func (s *statusLine) done() {
-	if s.open {
-		fmt.Fprintln(s.w)
-		s.open = false
-	}
 }

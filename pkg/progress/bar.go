@@ -1,0 +1,50 @@
+package progress
+
+import (
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// newBar draws a step: its name, a bar (a spinner while nothing is known
+// to count), the count, the status and the elapsed time:
+//
+//	Pushing image paude-proxy  [=====>------]  12.0 MiB / 48.0 MiB  1m4s
+//	Waiting for pod paude-x    [  ⠙  ]  Pending: ContainerCreating  12s
+func newBar(p *mpb.Progress, s *Step) *mpb.Bar {
+	name := decor.Name(s.name, decor.WC{C: decor.DindentRight | decor.DextraSpace | decor.DSyncWidth})
+	var counter decor.Decorator
+	switch {
+	case s.unit == Bytes:
+		counter = decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncSpace)
+		if s.total <= 0 {
+			counter = decor.Current(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace)
+		}
+	case s.total > 0:
+		counter = decor.CountersNoUnit("%d/%d", decor.WCSyncSpace)
+	default:
+		counter = decor.Any(func(decor.Statistics) string { return "" })
+	}
+	// A finished step's status is stale; a failed one's says where it
+	// stopped.
+	status := decor.Any(func(st decor.Statistics) string {
+		if st.Completed {
+			return ""
+		}
+		return s.statusText()
+	}, decor.WC{C: decor.DextraSpace})
+	opts := []mpb.BarOption{
+		mpb.PrependDecorators(name),
+		mpb.AppendDecorators(
+			decor.OnAbort(decor.OnComplete(counter, "done"), "failed"),
+			status,
+			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{C: decor.DextraSpace}),
+		),
+		mpb.BarFillerClearOnComplete(),
+		mpb.BarFillerClearOnAbort(),
+	}
+	if s.total <= 0 && s.unit == Items {
+		// Nothing to count (a pod's wait): a spinner says it is alive.
+		return p.AddSpinner(0, opts...)
+	}
+	return p.AddBar(s.total, opts...)
+}

@@ -1,0 +1,456 @@
+// Package wire is the byte format paude's native sync engine speaks with
+// its helper in the session (`paude __sync-agent`) over one exec stream
+// per direction. It only encodes and decodes: it never decides whether a
+// record is acceptable, so the hostile-pod tests can craft any record with
+// the same code the engine uses, and the engine's checks (package guard)
+// see exactly what arrived.
+//
+// A stream is a sequence of frames. A frame is one type byte, a 4-byte
+// big-endian payload length and the payload. Headers are small (at most
+// MaxFrame bytes); file content is not framed: it follows an entry frame
+// as exactly Entry.Size raw bytes and is closed by a trailer frame, so a
+// large file streams through without being held in memory.
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Version is the protocol version both ends announce in their Hello.
+const Version = 1
+
+// Magic opens every Hello so a wrong helper binary fails loudly.
+const Magic = "paude-sync"
+
+// MaxFrame is the largest frame payload a Reader accepts. Entries carry at
+// most two paths of a few KiB each; anything bigger is a broken or hostile
+// peer.
+const MaxFrame = 64 << 10
+
+// Frame types.
+const (
+	FrameHello   byte = 'V' // Hello, first frame in each direction
+	FrameRequest byte = 'Q' // Request, host to helper on the watch stream
+	FrameStart   byte = 'S' // batch start: kind, id, declared item count
+	FrameEntry   byte = 'E' // Entry; file content follows in content batches
+	FrameTrailer byte = 'T' // after file content: whether it was stable
+	FrameResult  byte = 'R' // Result, one per applied entry in an ack batch
+	FrameHash    byte = 'H' // Hash, in a hashes batch
+	FrameEnd     byte = 'B' // batch end: id
+	FrameError   byte = 'X' // a fatal error message from the helper
+)
+
+// BatchKind says what a batch carries and who sends it.
+type BatchKind uint8
+
+// Batch kinds.
+const (
+	// BatchApply (host → helper, push stream): entries with content to
+	// apply in the session.
+	BatchApply BatchKind = 1 + iota
+	// BatchAck (helper → host, push stream): one Result per applied entry.
+	BatchAck
+	// BatchNotify (helper → host, watch stream): stat-only entries for
+	// paths that changed in the session; the host asks for content.
+	BatchNotify
+	// BatchManifest (helper → host): stat-only entries for every synced
+	// path, the reply to RequestManifest.
+	BatchManifest
+	// BatchContent (helper → host): entries with content, the reply to
+	// RequestGet.
+	BatchContent
+	// BatchHashes (helper → host): Hash items, the reply to RequestHash.
+	BatchHashes
+	// BatchMarker (helper → host): empty, the reply to RequestMarker once
+	// every change seen before it has been notified.
+	BatchMarker
+	// BatchRescan (helper → host): empty; the helper lost events (the
+	// kernel's queue overflowed) and the host should reconcile.
+	BatchRescan
+)
+
+func (k BatchKind) String() string {
+	names := map[BatchKind]string{
+		BatchApply: "apply", BatchAck: "ack", BatchNotify: "notify", BatchManifest: "manifest",
+		BatchContent: "content", BatchHashes: "hashes", BatchMarker: "marker", BatchRescan: "rescan",
+	}
+	if n, ok := names[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("batch(%d)", uint8(k))
+}
+
+// RequestKind is what the host asks of the watch helper.
+type RequestKind uint8
+
+// Request kinds.
+const (
+	// RequestManifest asks for a BatchManifest of the whole tree.
+	RequestManifest RequestKind = 1 + iota
+	// RequestGet asks for a BatchContent with the named paths.
+	RequestGet
+	// RequestHash asks for a BatchHashes of the named regular files.
+	RequestHash
+	// RequestMarker asks the helper to notify what it has seen so far and
+	// answer with a BatchMarker.
+	RequestMarker
+)
+
+// Trailer statuses.
+const (
+	// TrailerOK: the content sent is the file as it was stat'ed.
+	TrailerOK byte = 0
+	// TrailerChanged: the file changed while it was read; the receiver
+	// discards the content (a new change event follows).
+	TrailerChanged byte = 1
+)
+
+// Hello is the first frame in each direction. Config is opaque JSON the
+// host sends the helper (package agent defines it); the helper answers
+// with its own Hello.
+type Hello struct {
+	Version uint16
+	Config  []byte
+}
+
+// Request is one host request on the watch stream.
+type Request struct {
+	Kind  RequestKind
+	ID    uint64
+	Paths []string
+}
+
+// Start opens a batch. Count is the number of items the sender declares;
+// a receiver refuses a batch that carries more.
+type Start struct {
+	Kind  BatchKind
+	ID    uint64
+	Count uint32
+}
+
+// Hash is the SHA-256 of one regular file in the session.
+type Hash struct {
+	Path string
+	Sum  [32]byte
+	// Missing is set when the path was not a readable regular file.
+	Missing bool
+}
+
+// ErrProtocol marks a stream that broke the framing rules.
+var ErrProtocol = errors.New("sync protocol violation")
+
+func protoErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
+}
+
+// Writer encodes frames onto a buffered stream. It is not safe for
+// concurrent use.
+type Writer struct {
+	bw  *bufio.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer with a buffer large enough that many small
+// files share one write to the transport.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, 256<<10)}
+}
+
+func (w *Writer) frame(typ byte, payload []byte) error {
+	var hdr [5]byte
+	hdr[0] = typ
+	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	if _, err := w.bw.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.bw.Write(payload)
+	return err
+}
+
+// Hello writes a Hello frame.
+func (w *Writer) Hello(h Hello) error {
+	w.buf = append(w.buf[:0], Magic...)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, h.Version)
+	w.buf = append(w.buf, h.Config...)
+	return w.frame(FrameHello, w.buf)
+}
+
+// Request writes a Request frame.
+func (w *Writer) Request(r Request) error {
+	w.buf = append(w.buf[:0], byte(r.Kind))
+	b := binary.BigEndian.AppendUint64(w.buf, r.ID)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Paths)))
+	for _, p := range r.Paths {
+		b = appendString(b, p)
+	}
+	w.buf = b
+	if len(b) > MaxFrame {
+		return fmt.Errorf("request with %d paths does not fit one frame: send fewer paths per request", len(r.Paths))
+	}
+	return w.frame(FrameRequest, b)
+}
+
+// Start writes a batch start frame.
+func (w *Writer) Start(s Start) error {
+	w.buf = append(w.buf[:0], byte(s.Kind))
+	b := binary.BigEndian.AppendUint64(w.buf, s.ID)
+	b = binary.BigEndian.AppendUint32(b, s.Count)
+	w.buf = b
+	return w.frame(FrameStart, b)
+}
+
+// End writes a batch end frame.
+func (w *Writer) End(id uint64) error {
+	w.buf = binary.BigEndian.AppendUint64(w.buf[:0], id)
+	return w.frame(FrameEnd, w.buf)
+}
+
+// Entry writes an entry header. For a file in an apply or content batch
+// the caller then writes exactly e.Size bytes with Content and a Trailer.
+func (w *Writer) Entry(e *Entry) error {
+	w.buf = e.append(w.buf[:0])
+	return w.frame(FrameEntry, w.buf)
+}
+
+// Content copies exactly n bytes of file content from r. When r ends early
+// it pads with zeros and reports short=true so the caller sends
+// TrailerChanged; the frame stream stays aligned either way.
+func (w *Writer) Content(r io.Reader, n int64) (short bool, err error) {
+	copied, err := io.CopyN(w.bw, r, n)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, io.EOF) {
+		// A read error: keep the stream aligned, then say so.
+		if _, werr := io.CopyN(w.bw, zeroReader{}, n-copied); werr != nil {
+			return true, werr
+		}
+		return true, nil
+	}
+	if _, err := io.CopyN(w.bw, zeroReader{}, n-copied); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// Trailer closes a file's content.
+func (w *Writer) Trailer(status byte) error {
+	return w.frame(FrameTrailer, []byte{status})
+}
+
+// Result writes one ack item.
+func (w *Writer) Result(r *Result) error {
+	w.buf = r.append(w.buf[:0])
+	return w.frame(FrameResult, w.buf)
+}
+
+// Hash writes one hashes item.
+func (w *Writer) Hash(h Hash) error {
+	b := appendString(w.buf[:0], h.Path)
+	if h.Missing {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = append(b, h.Sum[:]...)
+	w.buf = b
+	return w.frame(FrameHash, b)
+}
+
+// Error writes a fatal error message.
+func (w *Writer) Error(msg string) error {
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
+	return w.frame(FrameError, []byte(msg))
+}
+
+// Flush sends everything buffered.
+func (w *Writer) Flush() error { return w.bw.Flush() }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// Reader decodes frames from a stream. It is not safe for concurrent use.
+type Reader struct {
+	br      *bufio.Reader
+	payload []byte
+}
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 256<<10), payload: make([]byte, 0, 4096)}
+}
+
+// Next reads the next frame header and payload. The payload is valid until
+// the next call. io.EOF means the stream ended cleanly between frames.
+func (r *Reader) Next() (typ byte, payload []byte, err error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r.br, hdr[:1]); err != nil {
+		return 0, nil, err
+	}
+	if _, err := io.ReadFull(r.br, hdr[1:]); err != nil {
+		return 0, nil, protoErr("stream ended inside a frame header")
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > MaxFrame {
+		return 0, nil, protoErr("frame of %d bytes exceeds the %d-byte limit", n, MaxFrame)
+	}
+	if cap(r.payload) < int(n) {
+		r.payload = make([]byte, n)
+	}
+	r.payload = r.payload[:n]
+	if _, err := io.ReadFull(r.br, r.payload); err != nil {
+		return 0, nil, protoErr("stream ended inside a frame")
+	}
+	return hdr[0], r.payload, nil
+}
+
+// Expect reads the next frame and fails unless it has type typ.
+func (r *Reader) Expect(typ byte) ([]byte, error) {
+	t, p, err := r.Next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, protoErr("stream ended, expected frame %q", typ)
+		}
+		return nil, err
+	}
+	if t == FrameError && typ != FrameError {
+		return nil, &RemoteError{Msg: string(p)}
+	}
+	if t != typ {
+		return nil, protoErr("got frame %q, expected %q", t, typ)
+	}
+	return p, nil
+}
+
+// Content returns a reader for exactly n bytes of raw file content. The
+// caller must consume it fully (or call Discard) before the next frame.
+func (r *Reader) Content(n int64) io.Reader { return io.LimitReader(r.br, n) }
+
+// Discard skips n bytes of content the receiver refused.
+func (r *Reader) Discard(n int64) error {
+	m, err := io.CopyN(io.Discard, r.br, n)
+	if err != nil || m != n {
+		return protoErr("stream ended inside file content")
+	}
+	return nil
+}
+
+// Trailer reads the trailer after file content.
+func (r *Reader) Trailer() (byte, error) {
+	p, err := r.Expect(FrameTrailer)
+	if err != nil {
+		return 0, err
+	}
+	if len(p) != 1 || p[0] > TrailerChanged {
+		return 0, protoErr("bad trailer")
+	}
+	return p[0], nil
+}
+
+// RemoteError is a fatal error the helper reported in an error frame. Its
+// text came from the session: print it quoted.
+type RemoteError struct{ Msg string }
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("sync helper in the session failed: %q", e.Msg)
+}
+
+// DecodeHello decodes a Hello frame's payload.
+func DecodeHello(p []byte) (Hello, error) {
+	if len(p) < len(Magic)+2 || string(p[:len(Magic)]) != Magic {
+		return Hello{}, protoErr("not a paude sync helper (bad hello)")
+	}
+	p = p[len(Magic):]
+	return Hello{Version: binary.BigEndian.Uint16(p), Config: append([]byte(nil), p[2:]...)}, nil
+}
+
+// DecodeRequest decodes a Request frame's payload.
+func DecodeRequest(p []byte) (Request, error) {
+	d := decoder{p: p}
+	req := Request{Kind: RequestKind(d.u8()), ID: d.u64()}
+	n := d.u32()
+	if int(n) > len(p) {
+		return Request{}, protoErr("request declares %d paths in %d bytes", n, len(p))
+	}
+	req.Paths = make([]string, 0, n)
+	for range n {
+		req.Paths = append(req.Paths, d.str())
+	}
+	return req, d.done("request")
+}
+
+// DecodeStart decodes a batch start frame's payload.
+func DecodeStart(p []byte) (Start, error) {
+	d := decoder{p: p}
+	s := Start{Kind: BatchKind(d.u8()), ID: d.u64(), Count: d.u32()}
+	return s, d.done("batch start")
+}
+
+// DecodeEnd decodes a batch end frame's payload.
+func DecodeEnd(p []byte) (uint64, error) {
+	d := decoder{p: p}
+	id := d.u64()
+	return id, d.done("batch end")
+}
+
+// DecodeHash decodes a hashes item.
+func DecodeHash(p []byte) (Hash, error) {
+	d := decoder{p: p}
+	h := Hash{Path: d.str(), Missing: d.u8() != 0}
+	copy(h.Sum[:], d.bytes(32))
+	return h, d.done("hash")
+}
+
+// FileContent is the content of one file entry on a Reader: exactly Size
+// raw bytes, then a trailer. Whoever handles the entry reads what it
+// wants; Finish then skips the rest and reads the trailer, so the stream
+// stays aligned whether the entry was applied, refused or failed.
+type FileContent struct {
+	r        *Reader
+	lr       *io.LimitedReader
+	finished bool
+	status   byte
+	err      error
+}
+
+// File returns the content that follows entry e (which must be a file).
+func (r *Reader) File(e *Entry) *FileContent {
+	return &FileContent{r: r, lr: &io.LimitedReader{R: r.br, N: e.Size}}
+}
+
+// Read implements io.Reader over the content bytes only.
+func (c *FileContent) Read(p []byte) (int, error) { return c.lr.Read(p) }
+
+// Finish discards unread content, reads the trailer and reports whether
+// the sender vouched for the content (TrailerOK). It is idempotent.
+func (c *FileContent) Finish() (ok bool, err error) {
+	if !c.finished {
+		c.finished = true
+		if c.lr.N > 0 {
+			if _, err := io.Copy(io.Discard, c.lr); err != nil {
+				c.err = err
+			} else if c.lr.N > 0 {
+				c.err = protoErr("stream ended inside file content")
+			}
+		}
+		if c.err == nil {
+			c.status, c.err = c.r.Trailer()
+		}
+	}
+	return c.err == nil && c.status == TrailerOK, c.err
+}
+
+// CountUnknown is declared by a batch whose length the sender does not
+// know up front (a manifest, streamed while walking); the receiver bounds
+// it while reading.
+const CountUnknown = ^uint32(0)

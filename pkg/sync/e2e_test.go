@@ -1,0 +1,157 @@
+package sync_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	psync "github.com/paude-dev/paude/pkg/sync"
+)
+
+// TestNativeEndToEnd drives the real engine against the real helper (this
+// test binary run as `__sync-agent` through remotetest.Local), the way the
+// backend will: start, edit on both sides, delete and rename on both
+// sides, a conflict, stop, resume with a three-way reconcile, and --once.
+func TestNativeEndToEnd(t *testing.T) {
+	p := newPair(t)
+	write(t, p.local, "README.md", "hello\n")
+	write(t, p.local, "src/main.go", "package main\n")
+	write(t, p.local, "node_modules/dep/index.js", "excluded\n")
+	write(t, p.local, ".git/config", "[core]\n")
+	if err := os.Symlink("../README.md", filepath.Join(p.local, "src/readme-link")); err != nil {
+		t.Fatal(err)
+	}
+	var progress []psync.Progress
+	opts := p.options(t)
+	opts.Progress = func(pr psync.Progress) { progress = append(progress, pr) }
+	n, err := psync.NewNative(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("initial push", func(t *testing.T) {
+		if got, _ := read(p.pod, "src/main.go"); got != "package main\n" {
+			t.Fatalf("pod src/main.go = %q", got)
+		}
+		if exists(p.pod, "node_modules") || exists(p.pod, ".git") {
+			t.Fatal("excluded paths reached the pod")
+		}
+		if target, err := os.Readlink(filepath.Join(p.pod, "src/readme-link")); err != nil || target != "../README.md" {
+			t.Fatalf("symlink in pod: %q %v", target, err)
+		}
+		last := progress[len(progress)-1]
+		if last.Phase != "push" || last.Files != last.TotalFiles || last.TotalFiles == 0 {
+			t.Fatalf("progress %+v", progress)
+		}
+	})
+	t.Run("local edit reaches the pod", func(t *testing.T) {
+		write(t, p.local, "src/main.go", "package main // edited\n")
+		eventually(t, "local edit in pod", hasContent(p.pod, "src/main.go", "package main // edited\n"))
+	})
+	t.Run("pod edit reaches local", func(t *testing.T) {
+		write(t, p.pod, "src/agent.go", "package main // by the agent\n")
+		eventually(t, "pod file locally", hasContent(p.local, "src/agent.go", "package main // by the agent\n"))
+	})
+	t.Run("deletes both ways", func(t *testing.T) {
+		if err := os.Remove(filepath.Join(p.local, "README.md")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "delete in pod", func() bool { return !exists(p.pod, "README.md") })
+		if err := os.Remove(filepath.Join(p.pod, "src/agent.go")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "delete locally", func() bool { return !exists(p.local, "src/agent.go") })
+	})
+	t.Run("renames both ways", func(t *testing.T) {
+		if err := os.Rename(filepath.Join(p.local, "src"), filepath.Join(p.local, "cmd")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "local rename in pod", func() bool {
+			return !exists(p.pod, "src") && exists(p.pod, "cmd/main.go")
+		})
+		write(t, p.pod, "docs/a.md", "a\n")
+		eventually(t, "new pod dir locally", hasContent(p.local, "docs/a.md", "a\n"))
+		if err := os.Rename(filepath.Join(p.pod, "docs/a.md"), filepath.Join(p.pod, "docs/b.md")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "pod rename locally", func() bool {
+			return !exists(p.local, "docs/a.md") && exists(p.local, "docs/b.md")
+		})
+	})
+	if err := n.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := n.Status(); s.State != psync.StateStopped || len(s.Refused) != 0 {
+		t.Fatalf("status after stop: %+v", s)
+	}
+
+	t.Run("resume reconciles three ways with a conflict", func(t *testing.T) {
+		// While no sync runs: the agent edits one file, the user another,
+		// and both edit cmd/main.go.
+		write(t, p.pod, "docs/b.md", "b from agent\n")
+		write(t, p.local, "notes.txt", "user notes\n")
+		write(t, p.local, "cmd/main.go", "local version\n")
+		write(t, p.pod, "cmd/main.go", "pod version!\n")
+		if err := os.Remove(filepath.Join(p.pod, "cmd/readme-link")); err != nil {
+			t.Fatal(err)
+		}
+		n2 := p.engine(t)
+		if err := n2.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = n2.Stop(ctx) }()
+		if got, _ := read(p.local, "docs/b.md"); got != "b from agent\n" {
+			t.Fatalf("pod-only change not pulled: %q", got)
+		}
+		if got, _ := read(p.pod, "notes.txt"); got != "user notes\n" {
+			t.Fatalf("local-only change not pushed: %q", got)
+		}
+		if exists(p.local, "cmd/readme-link") {
+			t.Fatal("pod delete not applied locally")
+		}
+		if got, _ := read(p.local, "cmd/main.go"); got != "local version\n" {
+			t.Fatalf("conflict: local lost: %q", got)
+		}
+		if got, _ := read(p.pod, "cmd/main.go"); got != "local version\n" {
+			t.Fatalf("conflict: pod not given the local version: %q", got)
+		}
+		s := n2.Status()
+		if len(s.Conflicts) != 1 || s.Conflicts[0].Path != "cmd/main.go" || !strings.Contains(s.Conflicts[0].SavedAs, ".paude-conflict-paude-test-pod-") {
+			t.Fatalf("conflicts %+v", s.Conflicts)
+		}
+		if got, _ := read(p.local, s.Conflicts[0].SavedAs); got != "pod version!\n" {
+			t.Fatalf("pod version not saved beside: %q", got)
+		}
+		if exists(p.pod, s.Conflicts[0].SavedAs) {
+			t.Fatal("conflict copy was synced to the pod")
+		}
+	})
+
+	t.Run("once", func(t *testing.T) {
+		write(t, p.pod, "later.txt", "made after stop\n")
+		write(t, p.local, "later-local.txt", "local after stop\n")
+		n3 := p.engine(t)
+		if err := n3.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := read(p.local, "later.txt"); got != "made after stop\n" {
+			t.Fatalf("once did not pull: %q", got)
+		}
+		if got, _ := read(p.pod, "later-local.txt"); got != "local after stop\n" {
+			t.Fatalf("once did not push: %q", got)
+		}
+		if s := n3.Status(); s.State != psync.StateStopped {
+			t.Fatalf("state after once: %s", s.State)
+		}
+	})
+	if _, err := os.Stat(filepath.Join(p.local, ".git/config")); err != nil {
+		t.Fatal(".git touched")
+	}
+}

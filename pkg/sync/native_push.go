@@ -1,0 +1,241 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/paude-dev/paude/pkg/sync/agent"
+	"github.com/paude-dev/paude/pkg/sync/guard"
+	"github.com/paude-dev/paude/pkg/sync/tree"
+	"github.com/paude-dev/paude/pkg/sync/wire"
+)
+
+// pushItem is one entry for the session and the local state it carries.
+type pushItem struct {
+	e     wire.Entry
+	local wire.Entry
+}
+
+// syncable reports whether sync carries objects of this kind at all.
+func syncable(k wire.Kind) bool {
+	return k == wire.KindFile || k == wire.KindDir || k == wire.KindSymlink
+}
+
+// planLocal turns changed local paths into push items, comparing each
+// with the index: unchanged paths (including the echo of what sync wrote
+// itself) are skipped. A delete and a new path with the same inode become
+// a rename, so a moved file or directory is not sent again.
+func (n *Native) planLocal(paths []string) []pushItem {
+	var dels, puts []pushItem
+	for _, p := range paths {
+		l, ok, err := n.ws.Dir().LstatPath(p)
+		if err != nil {
+			continue
+		}
+		if ok && (!syncable(l.Kind) || n.x.Match(p, l.Kind == wire.KindDir)) {
+			continue
+		}
+		if !ok && n.x.Match(p, false) {
+			continue
+		}
+		rec := n.idx.Records[p]
+		_, forced := n.force[p]
+		delete(n.force, p)
+		switch {
+		case !ok && rec == nil && !forced:
+		case !ok:
+			var x wire.Expect
+			if rec != nil {
+				x = rec.Remote.expect()
+			}
+			x.Any = forced
+			dels = append(dels, pushItem{e: wire.Entry{Op: wire.OpDelete, Path: p, Expect: x}})
+		case rec != nil && rec.Local.same(l, true) && !forced:
+		default:
+			it := pushItem{e: l, local: l}
+			it.e.Expect = wire.Expect{}
+			if rec != nil {
+				it.e.Expect = rec.Remote.expect()
+			}
+			it.e.Expect.Any = forced
+			puts = append(puts, it)
+		}
+	}
+	puts, dels = n.pairRenames(puts, dels)
+	return orderItems(dels, puts)
+}
+
+// pairRenames finds, among new local paths, those whose inode belonged to
+// a path that is gone: they are renames. The index is moved at once so
+// that the children of a renamed directory compare as unchanged.
+func (n *Native) pairRenames(puts, dels []pushItem) ([]pushItem, []pushItem) {
+	if len(dels) == 0 {
+		return puts, dels
+	}
+	byIno := map[uint64]int{}
+	for i, d := range dels {
+		if rec := n.idx.Records[d.e.Path]; rec != nil && rec.Local.Ino != 0 {
+			byIno[rec.Local.Ino] = i
+		}
+	}
+	used := map[int]bool{}
+	var kept []pushItem
+	for _, it := range puts {
+		i, ok := byIno[it.local.Ino]
+		if !ok || used[i] || n.idx.Records[it.e.Path] != nil || it.e.Expect.Any {
+			kept = append(kept, it)
+			continue
+		}
+		old := n.idx.Records[dels[i].e.Path]
+		if old.Local.Kind != it.local.Kind || (it.local.Kind == wire.KindFile && !old.Local.same(it.local, true)) {
+			kept = append(kept, it)
+			continue
+		}
+		used[i] = true
+		from := dels[i].e.Path
+		kept = append(kept, pushItem{
+			e:     wire.Entry{Op: wire.OpRename, Kind: it.local.Kind, Path: it.e.Path, Target: from, Expect: old.Remote.expect()},
+			local: it.local,
+		})
+		n.idx.move(from, it.e.Path)
+	}
+	var restDels []pushItem
+	for i, d := range dels {
+		if !used[i] {
+			restDels = append(restDels, d)
+		}
+	}
+	return kept, restDels
+}
+
+// orderItems puts deletes first, deepest first, dropping those under a
+// deleted directory; then everything else parents first.
+func orderItems(dels, puts []pushItem) []pushItem {
+	slices.SortFunc(dels, func(a, b pushItem) int { return strings.Compare(a.e.Path, b.e.Path) })
+	var out []pushItem
+	for i, d := range dels {
+		covered := false
+		for j := range i {
+			if strings.HasPrefix(d.e.Path, dels[j].e.Path+"/") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, d)
+		}
+	}
+	slices.Reverse(out)
+	slices.SortStableFunc(puts, func(a, b pushItem) int { return strings.Compare(a.e.Path, b.e.Path) })
+	return append(out, puts...)
+}
+
+// push sends items as one apply batch, waits for the session's ack and
+// records the results in the index. Items the session refused because it
+// had changed them meanwhile are returned.
+func (n *Native) push(ctx context.Context, items []pushItem, prog *progress) ([]pushItem, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	l := n.link
+	id := l.nextID.Add(1)
+	w := l.push.w
+	if err := w.Start(wire.Start{Kind: wire.BatchApply, ID: id, Count: uint32(len(items))}); err != nil {
+		return nil, l.push.explain(err)
+	}
+	for i := range items {
+		if err := n.sendItem(w, &items[i]); err != nil {
+			return nil, l.push.explain(err)
+		}
+		prog.add(1, items[i].e.Size)
+	}
+	if err := w.End(id); err != nil {
+		return nil, l.push.explain(err)
+	}
+	if err := w.Flush(); err != nil {
+		return nil, l.push.explain(err)
+	}
+	var ack ackBatch
+	select {
+	case ack = <-l.acks:
+	case <-l.dead:
+		return nil, l.deadErr
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if ack.id != id || len(ack.results) != len(items) {
+		l.protocol(fmt.Sprintf("ack %d with %d results for batch %d of %d", ack.id, len(ack.results), id, len(items)))
+		return nil, l.deadErr
+	}
+	var conflicts []pushItem
+	for i, res := range ack.results {
+		it := items[i]
+		if res.Path != it.e.Path {
+			l.protocol("ack results out of order")
+			return nil, l.deadErr
+		}
+		switch {
+		case res.OK:
+			n.recordPush(it, res)
+		case res.Conflict:
+			if it.e.Op == wire.OpRename {
+				// Undo the optimistic move; the paths are compared again.
+				n.idx.move(it.e.Path, it.e.Target)
+			}
+			conflicts = append(conflicts, it)
+		case res.Err == guard.ErrChanged.Error():
+			// The local file changed while it was read: a new event follows.
+		default:
+			n.warn(fmt.Sprintf("could not apply %s in the session: %s", guard.Printable(it.e.Path), guard.Printable(res.Err)))
+		}
+	}
+	n.idxDirty = true
+	return conflicts, nil
+}
+
+func (n *Native) recordPush(it pushItem, res wire.Result) {
+	switch it.e.Op {
+	case wire.OpDelete:
+		n.idx.drop(it.e.Path)
+	default:
+		remote := side{Kind: res.Kind, Size: res.Size, Mtime: res.Mtime, Mode: res.Mode, Ino: res.Ino, Target: it.e.Target}
+		if it.e.Op == wire.OpRename {
+			remote.Target = it.local.Target
+		}
+		n.idx.Records[it.e.Path] = &record{Local: sideOf(it.local), Remote: remote}
+	}
+}
+
+// sendItem writes one entry; a file is opened without following symlinks
+// and sent with the stat of the open descriptor.
+func (n *Native) sendItem(w *wire.Writer, it *pushItem) error {
+	if it.e.Op != wire.OpPut || it.e.Kind != wire.KindFile {
+		return w.Entry(&it.e)
+	}
+	parent, name := tree.SplitParent(it.e.Path)
+	pd, release, err := n.ws.Dir().Walk(parent)
+	if err == nil {
+		defer release()
+		f, ferr := pd.OpenFile(name)
+		if ferr == nil {
+			defer func() { _ = f.Close() }()
+			st, serr := tree.StatOf(f, it.e.Path)
+			if serr == nil {
+				expect := it.e.Expect
+				it.e, it.local = st, st
+				it.e.Expect = expect
+				return agent.SendFile(w, f, it.e.Path, expect)
+			}
+		}
+	}
+	// Gone or swapped since it was planned: send nothing the session
+	// would keep.
+	e := it.e
+	e.Size = 0
+	if err := w.Entry(&e); err != nil {
+		return err
+	}
+	return w.Trailer(wire.TrailerChanged)
+}

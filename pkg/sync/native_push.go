@@ -28,7 +28,7 @@ func syncable(k wire.Kind) bool {
 // itself) are skipped. A delete and a new path with the same inode become
 // a rename, so a moved file or directory is not sent again.
 func (n *Native) planLocal(paths []string) []pushItem {
-	var dels, puts []pushItem
+	states := make([]localState, 0, len(paths))
 	for _, p := range paths {
 		l, ok, err := n.ws.Dir().LstatPath(p)
 		if err != nil {
@@ -40,74 +40,84 @@ func (n *Native) planLocal(paths []string) []pushItem {
 		if !ok && n.x.Match(p, false) {
 			continue
 		}
-		rec := n.idx.Records[p]
 		_, forced := n.force[p]
 		delete(n.force, p)
+		states = append(states, localState{p: p, l: l, ok: ok, forced: forced})
+	}
+	// Renames first: moving the index makes the children of a renamed
+	// directory compare as unchanged below.
+	renames, moved := n.pairRenames(states)
+	var dels, puts []pushItem
+	for _, s := range states {
+		if moved[s.p] {
+			continue
+		}
+		rec := n.idx.Records[s.p]
 		switch {
-		case !ok && rec == nil && !forced:
-		case !ok:
+		case !s.ok && rec == nil && !s.forced:
+		case !s.ok:
 			var x wire.Expect
 			if rec != nil {
 				x = rec.Remote.expect()
 			}
-			x.Any = forced
-			dels = append(dels, pushItem{e: wire.Entry{Op: wire.OpDelete, Path: p, Expect: x}})
-		case rec != nil && rec.Local.same(l, true) && !forced:
+			x.Any = s.forced
+			dels = append(dels, pushItem{e: wire.Entry{Op: wire.OpDelete, Path: s.p, Expect: x}})
+		case rec != nil && rec.Local.same(s.l, true) && !s.forced:
 		default:
-			it := pushItem{e: l, local: l}
+			it := pushItem{e: s.l, local: s.l}
 			it.e.Expect = wire.Expect{}
 			if rec != nil {
 				it.e.Expect = rec.Remote.expect()
 			}
-			it.e.Expect.Any = forced
+			it.e.Expect.Any = s.forced
 			puts = append(puts, it)
 		}
 	}
-	puts, dels = n.pairRenames(puts, dels)
-	return orderItems(dels, puts)
+	return orderItems(dels, append(renames, puts...))
+}
+
+// localState is one changed local path as planLocal found it.
+type localState struct {
+	p      string
+	l      wire.Entry
+	ok     bool
+	forced bool
 }
 
 // pairRenames finds, among new local paths, those whose inode belonged to
-// a path that is gone: they are renames. The index is moved at once so
-// that the children of a renamed directory compare as unchanged.
-func (n *Native) pairRenames(puts, dels []pushItem) ([]pushItem, []pushItem) {
-	if len(dels) == 0 {
-		return puts, dels
-	}
-	byIno := map[uint64]int{}
-	for i, d := range dels {
-		if rec := n.idx.Records[d.e.Path]; rec != nil && rec.Local.Ino != 0 {
-			byIno[rec.Local.Ino] = i
+// an indexed path that is gone: renames. It moves the index at once and
+// returns the rename items and the paths they cover.
+func (n *Native) pairRenames(states []localState) ([]pushItem, map[string]bool) {
+	gone := map[uint64]string{}
+	for _, s := range states {
+		if rec := n.idx.Records[s.p]; !s.ok && !s.forced && rec != nil && rec.Local.Ino != 0 {
+			gone[rec.Local.Ino] = s.p
 		}
 	}
-	used := map[int]bool{}
-	var kept []pushItem
-	for _, it := range puts {
-		i, ok := byIno[it.local.Ino]
-		if !ok || used[i] || n.idx.Records[it.e.Path] != nil || it.e.Expect.Any {
-			kept = append(kept, it)
+	moved := map[string]bool{}
+	if len(gone) == 0 {
+		return nil, moved
+	}
+	var renames []pushItem
+	for _, s := range states {
+		p, l := s.p, s.l
+		from, found := gone[l.Ino]
+		if !s.ok || s.forced || !found || n.idx.Records[p] != nil {
 			continue
 		}
-		old := n.idx.Records[dels[i].e.Path]
-		if old.Local.Kind != it.local.Kind || (it.local.Kind == wire.KindFile && !old.Local.same(it.local, true)) {
-			kept = append(kept, it)
+		old := n.idx.Records[from]
+		if old.Local.Kind != l.Kind || (l.Kind == wire.KindFile && !old.Local.same(l, true)) {
 			continue
 		}
-		used[i] = true
-		from := dels[i].e.Path
-		kept = append(kept, pushItem{
-			e:     wire.Entry{Op: wire.OpRename, Kind: it.local.Kind, Path: it.e.Path, Target: from, Expect: old.Remote.expect()},
-			local: it.local,
+		delete(gone, l.Ino)
+		moved[p], moved[from] = true, true
+		renames = append(renames, pushItem{
+			e:     wire.Entry{Op: wire.OpRename, Kind: l.Kind, Path: p, Target: from, Expect: old.Remote.expect()},
+			local: l,
 		})
-		n.idx.move(from, it.e.Path)
+		n.idx.move(from, p)
 	}
-	var restDels []pushItem
-	for i, d := range dels {
-		if !used[i] {
-			restDels = append(restDels, d)
-		}
-	}
-	return kept, restDels
+	return renames, moved
 }
 
 // orderItems puts deletes first, deepest first, dropping those under a

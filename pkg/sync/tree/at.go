@@ -45,8 +45,23 @@ func (d *Dir) Close() error { return unix.Close(d.fd) }
 // FD returns the descriptor, for *at calls in other packages.
 func (d *Dir) FD() int { return d.fd }
 
+// ErrBadName is returned for a component that is not a plain name:
+// empty, ".", ".." or containing a slash. Callers check paths first; this
+// is the last line.
+var ErrBadName = errors.New("not a plain file name")
+
+func plainName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') || strings.ContainsRune(name, 0) {
+		return ErrBadName
+	}
+	return nil
+}
+
 // Sub opens the child directory name without following a symlink.
 func (d *Dir) Sub(name string) (*Dir, error) {
+	if err := plainName(name); err != nil {
+		return nil, err
+	}
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ELOOP) {
@@ -91,6 +106,9 @@ func (d *Dir) Walk(rel string) (*Dir, func(), error) {
 // Lstat describes the child name (not following a symlink); ok is false
 // when it does not exist.
 func (d *Dir) Lstat(name, rel string) (e wire.Entry, ok bool, err error) {
+	if err := plainName(name); err != nil {
+		return wire.Entry{}, false, err
+	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -148,6 +166,9 @@ func (d *Dir) Names() ([]string, error) {
 // OpenFile opens the regular file name for reading without following a
 // symlink.
 func (d *Dir) OpenFile(name string) (*os.File, error) {
+	if err := plainName(name); err != nil {
+		return nil, err
+	}
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err

@@ -228,3 +228,22 @@ func TestWatcher(t *testing.T) {
 		}
 	}
 }
+
+func TestDirRefusesNonPlainNames(t *testing.T) {
+	d, err := OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = d.Close() }()
+	for _, name := range []string{"", ".", "..", "a/b", "a\x00"} {
+		if _, err := d.Sub(name); !errors.Is(err, ErrBadName) {
+			t.Errorf("Sub(%q): %v", name, err)
+		}
+		if _, _, err := d.Lstat(name, name); !errors.Is(err, ErrBadName) {
+			t.Errorf("Lstat(%q): %v", name, err)
+		}
+		if _, err := d.OpenFile(name); !errors.Is(err, ErrBadName) {
+			t.Errorf("OpenFile(%q): %v", name, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	psync "github.com/paude-dev/paude/pkg/sync"
@@ -67,20 +68,28 @@ func TestNativeEndToEnd(t *testing.T) {
 		eventually(t, "delete locally", func() bool { return !exists(p.local, "src/agent.go") })
 	})
 	t.Run("renames both ways", func(t *testing.T) {
+		podIno := inode(t, p.pod, "src/main.go")
 		if err := os.Rename(filepath.Join(p.local, "src"), filepath.Join(p.local, "cmd")); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "local rename in pod", func() bool {
 			return !exists(p.pod, "src") && exists(p.pod, "cmd/main.go")
 		})
+		if inode(t, p.pod, "cmd/main.go") != podIno {
+			t.Fatal("the directory was copied again instead of renamed in the pod")
+		}
 		write(t, p.pod, "docs/a.md", "a\n")
 		eventually(t, "new pod dir locally", hasContent(p.local, "docs/a.md", "a\n"))
+		localIno := inode(t, p.local, "docs/a.md")
 		if err := os.Rename(filepath.Join(p.pod, "docs/a.md"), filepath.Join(p.pod, "docs/b.md")); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "pod rename locally", func() bool {
 			return !exists(p.local, "docs/a.md") && exists(p.local, "docs/b.md")
 		})
+		if inode(t, p.local, "docs/b.md") != localIno {
+			t.Fatal("the file was fetched again instead of renamed locally")
+		}
 	})
 	if err := n.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -88,7 +97,7 @@ func TestNativeEndToEnd(t *testing.T) {
 	if err := n.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s := n.Status(); s.State != psync.StateStopped || len(s.Refused) != 0 {
+	if s := n.Status(); s.State != psync.StateStopped || len(s.Refused) != 0 || len(s.Conflicts) != 0 || len(s.Warnings) != 0 {
 		t.Fatalf("status after stop: %+v", s)
 	}
 
@@ -154,4 +163,13 @@ func TestNativeEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(p.local, ".git/config")); err != nil {
 		t.Fatal(".git touched")
 	}
+}
+
+func inode(t *testing.T, root, rel string) uint64 {
+	t.Helper()
+	fi, err := os.Lstat(filepath.Join(root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }

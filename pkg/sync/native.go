@@ -251,7 +251,10 @@ func (n *Native) Stop(ctx context.Context) error {
 		return n.runErr
 	default:
 	}
-	flushErr := n.Flush(ctx)
+	var flushErr error
+	if st := n.Status().State; st == StateWatching {
+		flushErr = n.Flush(ctx)
+	}
 	err := n.command(ctx, "stop")
 	<-n.done
 	if err == nil && flushErr != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"github.com/paude-dev/paude/pkg/sync/tree"
 	"github.com/paude-dev/paude/pkg/sync/wire"
 )
@@ -84,21 +86,17 @@ func (n *Native) maybeSave() {
 }
 
 // reconnect replaces a broken link and reconciles, retrying with backoff
-// until it works or ctx ends.
+// until it works, ctx ends or Stop is called. While the link is down,
+// local changes are not pushed one by one: the reconcile that follows a
+// new link covers them.
 func (n *Native) reconnect(ctx context.Context, cause error, backoff *time.Duration) bool {
 	for {
 		n.setState(StateReconnecting, cause)
 		if n.link != nil {
 			n.link.close()
 		}
-		t := time.NewTimer(*backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			n.runErr = ctx.Err()
-			n.setState(StateStopped, nil)
+		if !n.waitBackoff(ctx, cause, *backoff) {
 			return false
-		case <-t.C:
 		}
 		*backoff = min(*backoff*2, 30*time.Second)
 		if err := n.dial(ctx); err != nil {
@@ -111,6 +109,37 @@ func (n *Native) reconnect(ctx context.Context, cause error, backoff *time.Durat
 		}
 		n.setState(StateWatching, nil)
 		return true
+	}
+}
+
+// waitBackoff sleeps before the next attempt, still answering Stop and
+// releasing Flush callers; false means the engine is to end.
+func (n *Native) waitBackoff(ctx context.Context, cause error, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			n.runErr = ctx.Err()
+			n.setState(StateStopped, nil)
+			return false
+		case c, ok := <-n.watcher.Changes():
+			if ok && c.Marker != nil {
+				close(c.Marker)
+			}
+		case cmd := <-n.cmds:
+			if cmd.kind == "stop" {
+				err := fmt.Errorf("stopped while the connection to the session was down, without a final pull: %w", cause)
+				_ = n.saveIndex()
+				n.runErr = err
+				n.setState(StateStopped, nil)
+				cmd.reply <- err
+				return false
+			}
+			cmd.reply <- fmt.Errorf("sync is reconnecting to the session: %w", cause)
+		case <-t.C:
+			return true
+		}
 	}
 }
 
@@ -129,6 +158,11 @@ func (n *Native) handleLocal(ctx context.Context, c tree.Changes) error {
 	n.setPending(len(paths))
 	defer n.setPending(0)
 	items := n.planLocal(paths)
+	if klog.V(4).Enabled() {
+		for _, it := range items {
+			klog.Infof("sync: push %s %q (from %q)", it.e.Op, it.e.Path, it.e.Target)
+		}
+	}
 	conflicts, err := n.push(ctx, items, nil)
 	if err != nil {
 		return err

@@ -163,6 +163,30 @@ func (d *Dir) Names() ([]string, error) {
 	return names, nil
 }
 
+// Subdirs lists the directory's subdirectories by the type the kernel
+// reports in the listing (no stat per entry), sorted. Symlinks are not
+// among them.
+func (d *Dir) Subdirs() ([]string, error) {
+	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "dir")
+	defer func() { _ = f.Close() }()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	slices.Sort(dirs)
+	return dirs, nil
+}
+
 // OpenFile opens the regular file name for reading without following a
 // symlink.
 func (d *Dir) OpenFile(name string) (*os.File, error) {

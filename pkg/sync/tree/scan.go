@@ -102,3 +102,54 @@ func HashPath(d *Dir, rel string) ([32]byte, error) {
 	copy(sum[:], h.Sum(nil))
 	return sum, nil
 }
+
+// WalkDirs calls fn for every directory below d's start directory that x
+// does not exclude, parents first, without a stat per file: what a
+// watcher needs to place its watches on a large tree quickly.
+func WalkDirs(d *Dir, start string, x *Excludes, fn func(rel string) error) error {
+	sd, release, err := d.Walk(start)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, ErrSymlinkAncestor) || errors.Is(err, ErrNotDirAncestor) {
+			return nil
+		}
+		return err
+	}
+	defer release()
+	var parts []string
+	if start != "" {
+		parts = strings.Split(start, "/")
+	}
+	return walkDirs(sd, start, parts, x, fn)
+}
+
+func walkDirs(d *Dir, rel string, parts []string, x *Excludes, fn func(rel string) error) error {
+	names, err := d.Subdirs()
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("failed to read directory %q: %w", rel, err)
+	}
+	for _, name := range names {
+		if x.MatchName(parts, name, true) {
+			continue
+		}
+		childRel := name
+		if rel != "" {
+			childRel = rel + "/" + name
+		}
+		sub, err := d.Sub(name)
+		if err != nil {
+			continue
+		}
+		err = fn(childRel)
+		if err == nil {
+			err = walkDirs(sub, childRel, append(parts[:len(parts):len(parts)], name), x, fn)
+		}
+		_ = sub.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

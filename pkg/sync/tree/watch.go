@@ -152,6 +152,9 @@ func (w *Watcher) addTree(rel string, dirty map[string]struct{}) error {
 	if err := w.add(rel); err != nil {
 		return err
 	}
+	if dirty == nil {
+		return WalkDirs(w.dir, rel, w.x, w.add)
+	}
 	return Walk(w.dir, rel, w.x, func(e wire.Entry) error {
 		if dirty != nil {
 			dirty[e.Path] = struct{}{}

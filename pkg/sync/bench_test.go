@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -76,7 +77,10 @@ func tarOver(b *testing.B, ex remote.Executor, src, dst string) time.Duration {
 	if err := c.Start(); err != nil {
 		b.Fatal(err)
 	}
-	if err := ex.Exec(context.Background(), remote.Cmd{Argv: []string{"tar", "x", "-C", dst}, Stdin: out}); err != nil {
+	// A plain reader, as the engine's stream is: an *os.File would let
+	// exec hand the pipe itself to tar x, which no remote transport does.
+	stdin := struct{ io.Reader }{out}
+	if err := ex.Exec(context.Background(), remote.Cmd{Argv: []string{"tar", "x", "-C", dst}, Stdin: stdin}); err != nil {
 		b.Fatal(err)
 	}
 	if err := c.Wait(); err != nil {

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,4 +173,50 @@ func inode(t *testing.T, root, rel string) uint64 {
 		t.Fatal(err)
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestNativeLargeFirstPushCatchesUp: on a large first push the session's
+// watches go in only after it; a change made in the session meanwhile
+// (here from the progress callback, once the push is acknowledged and
+// before the watches are placed) is caught
+// by the second manifest, and later changes by the watches.
+func TestNativeLargeFirstPushCatchesUp(t *testing.T) {
+	p := newPair(t)
+	for i := range 1200 {
+		write(t, p.local, fmt.Sprintf("d%02d/f%04d.txt", i/100, i), "x")
+	}
+	opts := p.options(t)
+	injected := false
+	opts.Progress = func(pr psync.Progress) {
+		if pr.Phase == "verify" && !injected {
+			injected = true
+			write(t, p.pod, "made-during-push.txt", "agent was quick")
+			if err := os.WriteFile(filepath.Join(p.pod, "d00/f0000.txt"), []byte("changed in the pod"), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	n, err := psync.NewNative(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = n.Stop(ctx) }()
+	if !injected {
+		t.Fatal("the progress callback never reported the end of the push")
+	}
+	if got, _ := read(p.local, "made-during-push.txt"); got != "agent was quick" {
+		t.Fatalf("a file made during the push was missed: %q", got)
+	}
+	if got, _ := read(p.local, "d00/f0000.txt"); got != "changed in the pod" {
+		t.Fatalf("a change made during the push was missed: %q", got)
+	}
+	write(t, p.pod, "d05/after.txt", "watched")
+	eventually(t, "a pod change after start", hasContent(p.local, "d05/after.txt", "watched"))
+	if s := n.Status(); len(s.Conflicts)+len(s.Refused) != 0 {
+		t.Fatalf("status %+v", s)
+	}
 }

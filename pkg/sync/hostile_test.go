@@ -282,7 +282,7 @@ func hostileWatch(c *hostileCase, r *wire.Reader, w *wire.Writer) error {
 				_ = w.Hash(wire.Hash{Path: path, Missing: true})
 			}
 			_ = w.End(req.ID)
-		case wire.RequestMarker:
+		case wire.RequestMarker, wire.RequestWatch:
 			_ = w.Start(wire.Start{Kind: wire.BatchMarker, ID: req.ID})
 			_ = w.End(req.ID)
 		}

@@ -124,7 +124,7 @@ func (n *Native) policy() guard.Policy {
 }
 
 func (n *Native) agentConfig() agent.Config {
-	return agent.Config{Root: n.opts.RemoteRoot, Excludes: n.x.Patterns()}
+	return agent.Config{Root: n.opts.RemoteRoot, Excludes: n.x.Patterns(), DeferWatch: true}
 }
 
 // open prepares the workspace, the index and a link.
@@ -192,7 +192,7 @@ func (n *Native) Start(ctx context.Context) error {
 	if polling, why := n.watcher.Polling(); polling {
 		n.warn(fmt.Sprintf("cannot watch %s (%v): local changes are found by periodic rescans", n.opts.LocalRoot, why))
 	}
-	if err := n.reconcile(runCtx, true); err != nil {
+	if err := n.reconcile(runCtx, true, true); err != nil {
 		n.fail(err)
 		n.closeAll()
 		cancel()
@@ -217,7 +217,7 @@ func (n *Native) Once(ctx context.Context) error {
 		return err
 	}
 	defer n.closeAll()
-	if err := n.reconcile(ctx, true); err != nil {
+	if err := n.reconcile(ctx, true, false); err != nil {
 		n.fail(err)
 		return err
 	}

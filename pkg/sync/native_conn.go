@@ -23,7 +23,10 @@ type stream struct {
 	r      *wire.Reader
 	stdin  *io.PipeWriter
 	stderr *tailBuffer
-	exited chan error
+	// exited is closed when the exec returned; exitErr is what it
+	// returned (io.EOF for a clean exit).
+	exited  chan struct{}
+	exitErr error
 }
 
 // tailBuffer keeps the last few KiB a helper wrote to stderr, for errors.
@@ -53,16 +56,17 @@ func (t *tailBuffer) String() string {
 func dial(ctx context.Context, ex remote.Executor, helper, mode string, cfg agent.Config) (*stream, agent.Reply, error) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &stream{mode: mode, stdin: inW, stderr: &tailBuffer{}, exited: make(chan error, 1)}
+	s := &stream{mode: mode, stdin: inW, stderr: &tailBuffer{}, exited: make(chan struct{})}
 	argv := []string{helper, agent.Command, mode}
 	go func() {
 		err := ex.Exec(ctx, remote.Cmd{Argv: argv, Stdin: inR, Stdout: outW, Stderr: s.stderr})
 		if err == nil {
 			err = io.EOF
 		}
+		s.exitErr = err
+		close(s.exited)
 		_ = outW.CloseWithError(err)
 		_ = inR.CloseWithError(err)
-		s.exited <- err
 	}()
 	s.w, s.r = wire.NewWriter(inW), wire.NewReader(outR)
 	b, err := json.Marshal(cfg)
@@ -102,10 +106,9 @@ func dial(ctx context.Context, ex remote.Executor, helper, mode string, cfg agen
 func (s *stream) explain(err error) error {
 	var exit *remote.ExitError
 	select {
-	case e := <-s.exited:
-		s.exited <- e
-		if errors.As(e, &exit) {
-			err = e
+	case <-s.exited:
+		if errors.As(s.exitErr, &exit) {
+			err = s.exitErr
 		}
 	default:
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	stdsync "sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/paude-dev/paude/pkg/remote"
 	"github.com/paude-dev/paude/pkg/sync/agent"
@@ -43,6 +44,9 @@ type link struct {
 	notified chan struct{}
 	// polling is the watch helper's reason for rescanning periodically.
 	polling string
+	// watching is set once the watch helper placed its watches (the
+	// engine loop owns it).
+	watching bool
 }
 
 // pending is a request waiting for its batch.
@@ -63,17 +67,32 @@ const maxQueuedNotify = 200_000
 
 func openLink(ctx context.Context, ex remote.Executor, helper string, cfg agent.Config, policy *guard.Policy, report func(guard.Refusal)) (*link, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	push, _, err := dial(ctx, ex, helper, agent.ModeRecv, cfg)
-	if err != nil {
-		cancel()
-		return nil, err
+	// Both helpers start at once: each exec is a round trip to the pod.
+	type dialed struct {
+		s     *stream
+		reply agent.Reply
+		err   error
 	}
+	pushc := make(chan dialed, 1)
+	go func() {
+		s, r, err := dial(ctx, ex, helper, agent.ModeRecv, cfg)
+		pushc <- dialed{s, r, err}
+	}()
 	pull, reply, err := dial(ctx, ex, helper, agent.ModeWatch, cfg)
+	p := <-pushc
+	if err == nil {
+		err = p.err
+	}
 	if err != nil {
-		push.close()
+		for _, s := range []*stream{pull, p.s} {
+			if s != nil {
+				s.close()
+			}
+		}
 		cancel()
 		return nil, err
 	}
+	push := p.s
 	l := &link{
 		push: push, pull: pull, cancel: cancel, policy: policy, report: report,
 		acks:     make(chan ackBatch, 1),
@@ -89,10 +108,10 @@ func openLink(ctx context.Context, ex remote.Executor, helper string, cfg agent.
 	go func() {
 		// A helper that exits ends the link.
 		select {
-		case err := <-push.exited:
-			l.fail(push.explain(err))
-		case err := <-pull.exited:
-			l.fail(pull.explain(err))
+		case <-push.exited:
+			l.fail(push.explain(push.exitErr))
+		case <-pull.exited:
+			l.fail(pull.explain(pull.exitErr))
 		case <-l.dead:
 		}
 	}()
@@ -113,8 +132,21 @@ func (l *link) fail(err error) {
 	})
 }
 
-// close ends the link without an error.
-func (l *link) close() { l.fail(errLinkClosed) }
+// close ends the link without an error: the helpers see their stdin end
+// and exit on their own; the exec is cancelled only if they do not.
+func (l *link) close() {
+	l.push.close()
+	l.pull.close()
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	for _, s := range []*stream{l.push, l.pull} {
+		select {
+		case <-s.exited:
+		case <-t.C:
+		}
+	}
+	l.fail(errLinkClosed)
+}
 
 var errLinkClosed = errors.New("sync connection closed")
 

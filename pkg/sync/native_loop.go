@@ -49,7 +49,7 @@ func (n *Native) run(ctx context.Context) {
 				cmd.reply <- err
 				return
 			case "once":
-				err = n.reconcile(cmd.ctx, false)
+				err = n.reconcile(cmd.ctx, false, true)
 				cmd.reply <- err
 			}
 		case <-l.dead:
@@ -103,7 +103,7 @@ func (n *Native) reconnect(ctx context.Context, cause error, backoff *time.Durat
 			cause = err
 			continue
 		}
-		if err := n.reconcile(ctx, false); err != nil {
+		if err := n.reconcile(ctx, false, true); err != nil {
 			cause = err
 			continue
 		}
@@ -195,7 +195,7 @@ func (n *Native) allLocalPaths() []string {
 func (n *Native) handleRemote(ctx context.Context) error {
 	entries, rescan := n.link.takeNotifies()
 	if rescan {
-		return n.reconcile(ctx, false)
+		return n.reconcile(ctx, false, true)
 	}
 	if len(entries) == 0 {
 		return nil

@@ -152,11 +152,13 @@ func (n *Native) push(ctx context.Context, items []pushItem, prog *progress) ([]
 	l := n.link
 	id := l.nextID.Add(1)
 	w := l.push.w
+	dirs := tree.NewDirCache(n.ws.Dir())
+	defer dirs.Close()
 	if err := w.Start(wire.Start{Kind: wire.BatchApply, ID: id, Count: uint32(len(items))}); err != nil {
 		return nil, l.push.explain(err)
 	}
 	for i := range items {
-		if err := n.sendItem(w, &items[i]); err != nil {
+		if err := n.sendItem(w, dirs, &items[i]); err != nil {
 			return nil, l.push.explain(err)
 		}
 		prog.add(1, items[i].e.Size)
@@ -220,24 +222,20 @@ func (n *Native) recordPush(it pushItem, res wire.Result) {
 
 // sendItem writes one entry; a file is opened without following symlinks
 // and sent with the stat of the open descriptor.
-func (n *Native) sendItem(w *wire.Writer, it *pushItem) error {
+func (n *Native) sendItem(w *wire.Writer, dirs *tree.DirCache, it *pushItem) error {
 	if it.e.Op != wire.OpPut || it.e.Kind != wire.KindFile {
 		return w.Entry(&it.e)
 	}
 	parent, name := tree.SplitParent(it.e.Path)
-	pd, release, err := n.ws.Dir().Walk(parent)
+	pd, err := dirs.Dir(parent)
 	if err == nil {
-		defer release()
-		f, ferr := pd.OpenFile(name)
+		f, st, ferr := pd.OpenFileStat(name, it.e.Path)
 		if ferr == nil {
 			defer func() { _ = f.Close() }()
-			st, serr := tree.StatOf(f, it.e.Path)
-			if serr == nil {
-				expect := it.e.Expect
-				it.e, it.local = st, st
-				it.e.Expect = expect
-				return agent.SendFile(w, f, it.e.Path, expect)
-			}
+			expect := it.e.Expect
+			it.e, it.local = st, st
+			it.e.Expect = expect
+			return agent.SendFile(w, f, it.e)
 		}
 	}
 	// Gone or swapped since it was planned: send nothing the session

@@ -19,7 +19,7 @@ import (
 // three-way merge: a side that changed since the last sync wins over one
 // that did not; a path changed on both sides keeps the local version and
 // the session's is saved beside it.
-func (n *Native) reconcile(ctx context.Context, reportProgress bool) error {
+func (n *Native) reconcile(ctx context.Context, reportProgress, watch bool) error {
 	var prog *progress
 	if reportProgress {
 		prog = newProgress(n.opts.Progress)
@@ -35,16 +35,31 @@ func (n *Native) reconcile(ctx context.Context, reportProgress bool) error {
 	if err != nil {
 		return fmt.Errorf("failed to scan %s: %w", n.opts.LocalRoot, err)
 	}
-	remote, err := n.manifest(ctx)
+	first := len(n.idx.Records) == 0
+	// The session's watches go in first, so that nothing it changes after
+	// the manifest is missed, unless a large first push is coming: then
+	// they go in after it (the helper would report every pushed file back)
+	// and a second manifest catches what changed there meanwhile.
+	deferWatch := watch && first && len(local) > deferWatchAbove
+	if watch && !deferWatch {
+		if err := n.startWatch(ctx); err != nil {
+			return err
+		}
+	}
+	remote, refused, err := n.manifest(ctx)
 	if err != nil {
 		return err
 	}
-	first := len(n.idx.Records) == 0
 	var pushes []pushItem
 	var pulls []wire.Entry
 	var both []wire.Entry
 	paths := unionPaths(local, remote, n.idx.Records)
 	for _, p := range paths {
+		if refused[p] {
+			// The session's object there breaks the rules: leave the
+			// path alone on both sides.
+			continue
+		}
 		l, lok := local[p]
 		r, rok := remote[p]
 		rec := n.idx.Records[p]
@@ -101,6 +116,15 @@ func (n *Native) reconcile(ctx context.Context, reportProgress bool) error {
 	pushes = append(pushes, n.planLocal(forcedPaths(n.force))...)
 	if err := n.pushAll(ctx, pushes, prog); err != nil {
 		return err
+	}
+	if deferWatch {
+		prog.phase("verify", 0, 0)
+		if err := n.startWatch(ctx); err != nil {
+			return err
+		}
+		if err := n.catchUp(ctx); err != nil {
+			return err
+		}
 	}
 	if err := n.saveIndex(); err != nil {
 		return err
@@ -272,10 +296,58 @@ func (n *Native) settlePushConflicts(ctx context.Context, conflicts []pushItem) 
 	return nil
 }
 
+// deferWatchAbove is the size of a first push above which the session's
+// watches are placed only after it.
+const deferWatchAbove = 1000
+
+// startWatch has the watch helper place its watches.
+func (n *Native) startWatch(ctx context.Context) error {
+	if n.link.watching {
+		return nil
+	}
+	done, err := n.link.request(wire.RequestWatch, wire.BatchMarker, nil, func(start wire.Start, r *wire.Reader) error {
+		return readItems(r, start, 0, nil)
+	})
+	if err == nil {
+		err = n.link.wait(ctx, done)
+	}
+	if err != nil {
+		return err
+	}
+	n.link.watching = true
+	return nil
+}
+
+// catchUp compares a fresh manifest with the index and applies, as
+// notifications, what changed in the session while it was not watched.
+func (n *Native) catchUp(ctx context.Context) error {
+	remote, refused, err := n.manifest(ctx)
+	if err != nil {
+		return err
+	}
+	var changed []wire.Entry
+	for p, r := range remote {
+		if rec := n.idx.Records[p]; rec == nil || !rec.Remote.same(r, true) {
+			changed = append(changed, r)
+		}
+	}
+	for p := range n.idx.Records {
+		if _, ok := remote[p]; !ok && !refused[p] {
+			changed = append(changed, wire.Entry{Op: wire.OpDelete, Path: p})
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	slices.SortFunc(changed, func(a, b wire.Entry) int { return compareStrings(a.Path, b.Path) })
+	return n.pullEntries(ctx, changed)
+}
+
 // manifest asks the session for its whole tree; entries that break the
-// rules are reported and left out (their paths are then not touched).
-func (n *Native) manifest(ctx context.Context) (map[string]wire.Entry, error) {
+// rules are reported and returned apart (their paths are not touched).
+func (n *Native) manifest(ctx context.Context) (map[string]wire.Entry, map[string]bool, error) {
 	remote := map[string]wire.Entry{}
+	refused := map[string]bool{}
 	policy := n.ws.Policy()
 	done, err := n.link.request(wire.RequestManifest, wire.BatchManifest, nil, func(start wire.Start, r *wire.Reader) error {
 		return readItems(r, start, policy.Limits.MaxBatchEntries, func(typ byte, p []byte) error {
@@ -291,6 +363,7 @@ func (n *Native) manifest(ctx context.Context) (map[string]wire.Entry, error) {
 			}
 			if ref := policy.CheckEntry(&e); ref != nil {
 				n.report(*ref)
+				refused[e.Path] = true
 				return nil
 			}
 			if _, dup := remote[e.Path]; dup {
@@ -302,12 +375,12 @@ func (n *Native) manifest(ctx context.Context) (map[string]wire.Entry, error) {
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := n.link.wait(ctx, done); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return remote, nil
+	return remote, refused, nil
 }
 
 func (n *Native) saveIndex() error {

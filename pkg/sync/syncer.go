@@ -112,7 +112,8 @@ func (r Refusal) String() string {
 
 // Progress is reported while the initial sync (or a reconcile) runs.
 type Progress struct {
-	// Phase is "scan", "pull" or "push".
+	// Phase is "scan", "pull", "push", or "verify" (after a large first
+	// push, checking what changed in the session meanwhile).
 	Phase      string
 	Files      int64
 	TotalFiles int64

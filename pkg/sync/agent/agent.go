@@ -42,6 +42,9 @@ type Config struct {
 	// QuietMillis and MaxMillis tune change batching (tree.WatchOptions).
 	QuietMillis int `json:"quietMillis,omitempty"`
 	MaxMillis   int `json:"maxMillis,omitempty"`
+	// DeferWatch starts the watch helper without watches: they are placed
+	// on the host's RequestWatch.
+	DeferWatch bool `json:"deferWatch,omitempty"`
 }
 
 // Reply is what the helper sends back in its Hello.

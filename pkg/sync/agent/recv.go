@@ -22,7 +22,7 @@ func runRecv(ctx context.Context, cfg Config, r *wire.Reader, w *wire.Writer) er
 	// The host is trusted here; the policy only keeps the helper from
 	// writing through symlinks the agent planted. The user's symlinks
 	// arrive as symlinks and may point anywhere.
-	ws, err := guard.Open(cfg.Root, guard.Policy{Excludes: x, AllowSymlinkEscape: true})
+	ws, err := guard.Open(cfg.Root, guard.Policy{Excludes: x, AllowSymlinkEscape: true, WriteInPlace: true})
 	if err != nil {
 		return err
 	}
@@ -137,11 +137,14 @@ func writeAck(w *wire.Writer, id uint64, results []wire.Result) error {
 // rename) with what the host expects; on a mismatch the result reports
 // what is there instead.
 func checkExpect(ws *guard.Workspace, e *wire.Entry) (wire.Result, bool) {
+	if e.Expect.Any {
+		return wire.Result{}, true
+	}
 	at := e.Path
 	if e.Op == wire.OpRename {
 		at = e.Target
 	}
-	have, ok, err := ws.Dir().LstatPath(at)
+	have, ok, err := ws.Lstat(at)
 	if err != nil {
 		return wire.Result{Path: e.Path, Err: err.Error()}, false
 	}
@@ -152,8 +155,8 @@ func checkExpect(ws *guard.Workspace, e *wire.Entry) (wire.Result, bool) {
 		}
 		return res, false
 	}
-	if e.Op == wire.OpRename && !e.Expect.Any {
-		if _, taken, _ := ws.Dir().LstatPath(e.Path); taken {
+	if e.Op == wire.OpRename {
+		if _, taken, _ := ws.Lstat(e.Path); taken {
 			return wire.Result{Path: e.Path, Conflict: true}, false
 		}
 	}

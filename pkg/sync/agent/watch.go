@@ -25,7 +25,11 @@ type watcher struct {
 	x    *tree.Excludes
 	mu   stdsync.Mutex // one batch at a time on the stream
 	w    *wire.Writer
-	tw   *tree.Watcher
+	cfg  Config
+	// tw is nil until watching starts (at once, or on RequestWatch).
+	tw     *tree.Watcher
+	errc   chan error
+	stderr io.Writer
 }
 
 // runWatch reports changes below the root as notify batches and answers
@@ -40,15 +44,13 @@ func runWatch(ctx context.Context, cfg Config, r *wire.Reader, w *wire.Writer, s
 		return err
 	}
 	defer func() { _ = d.Close() }()
-	s := &watcher{root: cfg.Root, dir: d, x: x, w: w}
-	// Watches first, then the hello: a change made after the host got the
-	// hello is never missed.
-	s.tw = tree.Watch(cfg.Root, d, x, cfg.watchOptions())
-	defer s.tw.Close()
+	s := &watcher{root: cfg.Root, dir: d, x: x, w: w, cfg: cfg, stderr: stderr, errc: make(chan error, 1)}
+	defer func() { _ = s.stopWatching() }()
 	reply := Reply{Mode: ModeWatch, PID: os.Getpid()}
-	if polling, why := s.tw.Polling(); polling {
-		reply.Polling = why.Error()
-		_, _ = fmt.Fprintf(stderr, "sync helper: no kernel watches (%v): rescanning periodically\n", why)
+	if !cfg.DeferWatch {
+		// Watches first, then the hello: a change made after the host got
+		// the hello is never missed.
+		reply.Polling = s.startWatching()
 	}
 	s.mu.Lock()
 	err = sendHello(w, reply)
@@ -56,14 +58,35 @@ func runWatch(ctx context.Context, cfg Config, r *wire.Reader, w *wire.Writer, s
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.notifyLoop() }()
 	reqErr := s.requestLoop(ctx, r)
-	s.tw.Close()
-	if nerr := <-errc; reqErr == nil {
+	if nerr := s.stopWatching(); reqErr == nil {
 		reqErr = nerr
 	}
 	return reqErr
+}
+
+// startWatching places the watches and starts reporting; it returns why
+// the watcher polls, if it does.
+func (s *watcher) startWatching() string {
+	if s.tw != nil {
+		return ""
+	}
+	s.tw = tree.Watch(s.cfg.Root, s.dir, s.x, s.cfg.watchOptions())
+	go func() { s.errc <- s.notifyLoop() }()
+	if polling, why := s.tw.Polling(); polling {
+		_, _ = fmt.Fprintf(s.stderr, "sync helper: no kernel watches (%v): rescanning periodically\n", why)
+		return why.Error()
+	}
+	return ""
+}
+
+func (s *watcher) stopWatching() error {
+	if s.tw == nil {
+		return nil
+	}
+	s.tw.Close()
+	s.tw = nil
+	return <-s.errc
 }
 
 // notifyLoop turns watcher batches into notify batches.
@@ -96,8 +119,10 @@ func (s *watcher) notify(c tree.Changes) error {
 		entries = entries[:0]
 		return err
 	}
+	dirs := tree.NewDirCache(s.dir)
+	defer dirs.Close()
 	for _, p := range c.Paths {
-		e, ok, err := s.dir.LstatPath(p)
+		e, ok, err := lstatVia(dirs, p)
 		if err != nil {
 			continue
 		}
@@ -162,9 +187,15 @@ func (s *watcher) requestLoop(ctx context.Context, r *wire.Reader) error {
 		case wire.RequestHash:
 			err = s.hash(req.ID, req.Paths)
 		case wire.RequestMarker:
-			if err = s.tw.Sync(ctx); err == nil {
+			if s.tw != nil {
+				err = s.tw.Sync(ctx)
+			}
+			if err == nil {
 				err = s.emptyBatch(wire.BatchMarker, req.ID)
 			}
+		case wire.RequestWatch:
+			s.startWatching()
+			err = s.emptyBatch(wire.BatchMarker, req.ID)
 		default:
 			err = fmt.Errorf("%w: unknown request %d", wire.ErrProtocol, req.Kind)
 		}
@@ -228,7 +259,7 @@ func (s *watcher) sendOne(p string) error {
 	if e.Kind != wire.KindFile {
 		return s.w.Entry(&e)
 	}
-	f, err := pd.OpenFile(name)
+	f, st, err := pd.OpenFileStat(name, p)
 	if err != nil {
 		e = wire.Entry{Op: wire.OpDelete, Path: p}
 		if errors.Is(err, unix.ENOENT) {
@@ -247,19 +278,15 @@ func (s *watcher) sendOne(p string) error {
 		return s.w.Trailer(wire.TrailerChanged)
 	}
 	defer func() { _ = f.Close() }()
-	return SendFile(s.w, f, p, wire.Expect{})
+	return SendFile(s.w, f, st)
 }
 
-// SendFile writes an open regular file as a content entry: its stat from
-// the open descriptor (with the given precondition), exactly that many
+// SendFile writes an open regular file as a content entry: e, its stat
+// from the open descriptor (with any precondition set), exactly e.Size
 // bytes, and a trailer saying whether the file stayed the same while it
 // was read.
-func SendFile(w *wire.Writer, f *os.File, rel string, expect wire.Expect) error {
-	e, err := tree.StatOf(f, rel)
-	if err != nil {
-		return err
-	}
-	e.Expect = expect
+func SendFile(w *wire.Writer, f *os.File, e wire.Entry) error {
+	rel := e.Path
 	if err := w.Entry(&e); err != nil {
 		return err
 	}
@@ -296,4 +323,17 @@ func (s *watcher) hash(id uint64, paths []string) error {
 		return err
 	}
 	return s.w.Flush()
+}
+
+// lstatVia is Dir.LstatPath through a directory cache (paths come sorted).
+func lstatVia(dirs *tree.DirCache, rel string) (wire.Entry, bool, error) {
+	parent, name := tree.SplitParent(rel)
+	d, err := dirs.Dir(parent)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, tree.ErrSymlinkAncestor) || errors.Is(err, tree.ErrNotDirAncestor) {
+			return wire.Entry{}, false, nil
+		}
+		return wire.Entry{}, false, err
+	}
+	return d.Lstat(name, rel)
 }

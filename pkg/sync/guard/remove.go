@@ -19,6 +19,7 @@ func (w *Workspace) Remove(rel string, keep func(e wire.Entry) bool) (kept bool,
 	if r := CheckPath(rel); r != nil {
 		return false, r
 	}
+	defer w.invalidate()
 	pd, name, release, err := w.parent(rel, false)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -112,7 +113,8 @@ func (w *Workspace) Rename(from, to string) (wire.Entry, error) {
 	if r := CheckPath(from); r != nil {
 		return wire.Entry{}, r
 	}
-	fpd, fname, frelease, err := w.parent(from, false)
+	defer w.invalidate()
+	fpd, fname, frelease, err := w.parentUncached(from, false)
 	if err != nil {
 		return wire.Entry{}, err
 	}

@@ -125,6 +125,11 @@ type Policy struct {
 	// the session sets it: there it applies the user's own symlinks, sent
 	// as symlinks rather than followed.
 	AllowSymlinkEscape bool
+	// WriteInPlace writes a new file under its own name instead of a
+	// temporary one renamed into place. Only the helper in the session
+	// sets it: it saves a rename per file on the initial push, and nobody
+	// there needs to never see a half-written file.
+	WriteInPlace bool
 }
 
 // CheckEntry checks one record from the session before anything is

@@ -33,6 +33,14 @@ type Workspace struct {
 	// fold caches, per parent directory, the fold keys of its entries
 	// (Policy.CaseInsensitive only); ResetBatch drops it.
 	fold map[string]map[string]string
+	// cacheRel/cacheDir keep the last parent directory open: entries come
+	// parents first, so runs of files share one. Anything that removes or
+	// moves a directory drops it.
+	cacheRel string
+	cacheDir *tree.Dir
+	// stale are invalidated cache entries still in use by the current
+	// call; they are closed at the next parent lookup.
+	stale []*tree.Dir
 }
 
 // Open opens the workspace at root.
@@ -46,7 +54,20 @@ func Open(root string, p Policy) (*Workspace, error) {
 }
 
 // Close releases the workspace's directory.
-func (w *Workspace) Close() error { return w.dir.Close() }
+func (w *Workspace) Close() error {
+	w.dropCache()
+	return w.dir.Close()
+}
+
+func (w *Workspace) dropCache() {
+	if w.cacheDir != nil {
+		_ = w.cacheDir.Close()
+	}
+	for _, d := range w.stale {
+		_ = d.Close()
+	}
+	w.cacheDir, w.cacheRel, w.stale = nil, "", w.stale[:0]
+}
 
 // Dir is the workspace root, for reading.
 func (w *Workspace) Dir() *tree.Dir { return w.dir }
@@ -54,13 +75,55 @@ func (w *Workspace) Dir() *tree.Dir { return w.dir }
 // Policy is the policy the workspace enforces.
 func (w *Workspace) Policy() *Policy { return &w.policy }
 
-// ResetBatch forgets cached directory listings; call it between batches
-// so that changes made by others are seen.
-func (w *Workspace) ResetBatch() { clear(w.fold) }
+// ResetBatch forgets cached directory listings and descriptors; call it
+// between batches so that changes made by others are seen.
+func (w *Workspace) ResetBatch() {
+	clear(w.fold)
+	w.dropCache()
+}
 
-// parent opens the directory that holds rel, creating missing directories
-// when create is set. A symlink on the way is a Refusal.
+// parent is parentUncached through the one-directory cache: the result
+// stays valid until the next call on w.
 func (w *Workspace) parent(rel string, create bool) (*tree.Dir, string, func(), error) {
+	parentRel, name := tree.SplitParent(rel)
+	if parentRel == "" {
+		return w.dir, name, func() {}, nil
+	}
+	for _, d := range w.stale {
+		_ = d.Close()
+	}
+	w.stale = w.stale[:0]
+	if w.cacheDir != nil && w.cacheRel == parentRel {
+		return w.cacheDir, name, func() {}, nil
+	}
+	d, name, _, err := w.parentUncached(rel, create)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	w.dropCache()
+	w.cacheDir, w.cacheRel = d, parentRel
+	return d, name, func() {}, nil
+}
+
+// Lstat describes the object at rel without following a symlink on the
+// way; ok is false when nothing is there (or a parent is not a plain
+// directory).
+func (w *Workspace) Lstat(rel string) (wire.Entry, bool, error) {
+	pd, name, _, err := w.parent(rel, false)
+	if err != nil {
+		var r *Refusal
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, tree.ErrNotDirAncestor) || errors.As(err, &r) {
+			return wire.Entry{}, false, nil
+		}
+		return wire.Entry{}, false, err
+	}
+	return pd.Lstat(name, rel)
+}
+
+// parentUncached opens the directory that holds rel, creating missing
+// directories when create is set; the caller releases it. A symlink on
+// the way is a Refusal.
+func (w *Workspace) parentUncached(rel string, create bool) (*tree.Dir, string, func(), error) {
 	parentRel, name := tree.SplitParent(rel)
 	if parentRel == "" {
 		return w.dir, name, func() {}, nil
@@ -155,6 +218,16 @@ func (w *Workspace) prepare(rel string) (*tree.Dir, string, func(), error) {
 	return pd, name, release, nil
 }
 
+// invalidate drops the cached directory after a directory was removed:
+// it may have been the one cached or below it. The caller's pd stays open
+// until it returns (the cache closes it only on the next parent call).
+func (w *Workspace) invalidate() {
+	if w.cacheDir != nil {
+		w.stale = append(w.stale, w.cacheDir)
+	}
+	w.cacheDir, w.cacheRel = nil, ""
+}
+
 func tempName() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -171,15 +244,31 @@ func (w *Workspace) PutFile(e *wire.Entry, content io.Reader, finish func() (kee
 		return wire.Entry{}, err
 	}
 	defer release()
-	existing, exists, err := pd.Lstat(name, e.Path)
-	if err != nil {
-		return wire.Entry{}, err
+	const create = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	// In the session, where nobody needs to never see a half-written
+	// file, a new file is written in place as tar would: one try, and a
+	// stat only if something is there.
+	var existing wire.Entry
+	exists := true
+	tmp := name
+	fd := -1
+	if w.policy.WriteInPlace {
+		fd, err = unix.Openat(pd.FD(), name, create, filePerm(e.Mode, wire.Entry{}, false))
+		exists = err != nil
 	}
-	tmp := tempName()
-	fd, err := unix.Openat(pd.FD(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return wire.Entry{}, fmt.Errorf("failed to create a file beside %s: %w", Printable(e.Path), err)
+	if exists {
+		// Into a temporary name and renamed over the target.
+		existing, exists, err = pd.Lstat(name, e.Path)
+		if err != nil {
+			return wire.Entry{}, err
+		}
+		tmp = tempName()
+		fd, err = unix.Openat(pd.FD(), tmp, create, filePerm(e.Mode, existing, exists && existing.Kind == wire.KindFile))
+		if err != nil {
+			return wire.Entry{}, fmt.Errorf("failed to create a file beside %s: %w", Printable(e.Path), err)
+		}
 	}
+	perm := filePerm(e.Mode, existing, exists && existing.Kind == wire.KindFile)
 	f := os.NewFile(uintptr(fd), tmp)
 	discard := func() { _ = f.Close(); _ = unix.Unlinkat(pd.FD(), tmp, 0) }
 	if _, err := io.CopyN(f, content, e.Size); err != nil {
@@ -194,16 +283,17 @@ func (w *Workspace) PutFile(e *wire.Entry, content io.Reader, finish func() (kee
 		}
 		return wire.Entry{}, err
 	}
-	perm := filePerm(e.Mode, existing, exists && existing.Kind == wire.KindFile)
-	if err := f.Chmod(os.FileMode(perm)); err != nil {
-		discard()
-		return wire.Entry{}, err
-	}
 	if err := setMtime(pd, tmp, e.Mtime); err != nil {
 		discard()
 		return wire.Entry{}, err
 	}
 	st, err := tree.StatOf(f, e.Path)
+	if err == nil && st.Mode&0o7777 != perm {
+		// The umask took bits away, or the file existed with others.
+		if err = f.Chmod(os.FileMode(perm)); err == nil {
+			st.Mode = perm
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -211,11 +301,17 @@ func (w *Workspace) PutFile(e *wire.Entry, content io.Reader, finish func() (kee
 		_ = unix.Unlinkat(pd.FD(), tmp, 0)
 		return wire.Entry{}, err
 	}
+	if tmp == name {
+		parentRel, _ := tree.SplitParent(e.Path)
+		w.noteName(parentRel, name)
+		return st, nil
+	}
 	if exists && existing.Kind == wire.KindDir {
 		if err := unix.Unlinkat(pd.FD(), name, unix.AT_REMOVEDIR); err != nil {
 			_ = unix.Unlinkat(pd.FD(), tmp, 0)
 			return wire.Entry{}, fmt.Errorf("cannot replace directory %s with a file: %w", Printable(e.Path), ErrNotEmpty)
 		}
+		w.invalidate()
 	}
 	if err := unix.Renameat(pd.FD(), tmp, pd.FD(), name); err != nil {
 		_ = unix.Unlinkat(pd.FD(), tmp, 0)
@@ -310,6 +406,7 @@ func (w *Workspace) Symlink(e *wire.Entry) (wire.Entry, error) {
 		if err := unix.Unlinkat(pd.FD(), name, unix.AT_REMOVEDIR); err != nil {
 			return wire.Entry{}, fmt.Errorf("cannot replace directory %s with a symlink: %w", Printable(e.Path), ErrNotEmpty)
 		}
+		w.invalidate()
 	}
 	tmp := tempName()
 	if err := unix.Symlinkat(e.Target, pd.FD(), tmp); err != nil {

@@ -190,12 +190,19 @@ func (d *Dir) Subdirs() ([]string, error) {
 // OpenFile opens the regular file name for reading without following a
 // symlink.
 func (d *Dir) OpenFile(name string) (*os.File, error) {
+	f, _, err := d.OpenFileStat(name, name)
+	return f, err
+}
+
+// OpenFileStat is OpenFile that also returns the open file's stat as an
+// entry for rel.
+func (d *Dir) OpenFileStat(name, rel string) (*os.File, wire.Entry, error) {
 	if err := plainName(name); err != nil {
-		return nil, err
+		return nil, wire.Entry{}, err
 	}
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, wire.Entry{}, err
 	}
 	f := os.NewFile(uintptr(fd), name)
 	// O_NONBLOCK keeps a FIFO swapped in from hanging the open; a regular
@@ -203,13 +210,13 @@ func (d *Dir) OpenFile(name string) (*os.File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		_ = f.Close()
-		return nil, err
+		return nil, wire.Entry{}, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		_ = f.Close()
-		return nil, fmt.Errorf("%s is no longer a regular file", name)
+		return nil, wire.Entry{}, fmt.Errorf("%s is no longer a regular file", name)
 	}
-	return f, nil
+	return f, entryOfStat(rel, &st), nil
 }
 
 // StatOf converts an open file's stat to an entry for rel.
@@ -278,4 +285,41 @@ func (d *Dir) LstatPath(rel string) (wire.Entry, bool, error) {
 	}
 	defer release()
 	return pd.Lstat(name, rel)
+}
+
+// DirCache keeps the directory a run of reads last used open: files come
+// sorted, so most share their directory with the one before.
+type DirCache struct {
+	root *Dir
+	rel  string
+	d    *Dir
+}
+
+// NewDirCache returns a cache below root.
+func NewDirCache(root *Dir) *DirCache { return &DirCache{root: root} }
+
+// Dir returns the directory at rel (walked without following symlinks);
+// it stays valid until the next call or Close.
+func (c *DirCache) Dir(rel string) (*Dir, error) {
+	if rel == "" {
+		return c.root, nil
+	}
+	if c.d != nil && c.rel == rel {
+		return c.d, nil
+	}
+	d, _, err := c.root.Walk(rel)
+	if err != nil {
+		return nil, err
+	}
+	c.Close()
+	c.rel, c.d = rel, d
+	return d, nil
+}
+
+// Close releases the cached directory.
+func (c *DirCache) Close() {
+	if c.d != nil {
+		_ = c.d.Close()
+	}
+	c.rel, c.d = "", nil
 }

@@ -33,6 +33,10 @@ func IsGitName(name string) bool {
 	if strings.EqualFold(name, ".git") {
 		return true
 	}
+	if !hasNonASCII(name) {
+		// Only the non-ASCII ignorable code points can hide a ".git".
+		return false
+	}
 	var b strings.Builder
 	for _, r := range name {
 		if hfsIgnorable(r) {
@@ -41,6 +45,15 @@ func IsGitName(name string) bool {
 		b.WriteRune(r)
 	}
 	return strings.EqualFold(b.String(), ".git")
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // hfsIgnorable lists the code points HFS+ drops when comparing names.

@@ -98,6 +98,11 @@ const (
 	// RequestMarker asks the helper to notify what it has seen so far and
 	// answer with a BatchMarker.
 	RequestMarker
+	// RequestWatch asks a helper started with deferred watching to place
+	// its watches now and answer with a BatchMarker once they are in
+	// place. (The host defers them while it pushes a large tree, so that
+	// the helper does not report every file back.)
+	RequestWatch
 )
 
 // Trailer statuses.

@@ -201,6 +201,7 @@ func (n *Native) Start(ctx context.Context) error {
 	n.setState(StateWatching, nil)
 	n.cmds = make(chan command)
 	n.done = make(chan struct{})
+	n.serveControl(runCtx)
 	go n.run(runCtx)
 	return nil
 }
@@ -293,7 +294,6 @@ func (n *Native) Status() Status {
 
 func (n *Native) setState(s State, err error) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.status.State = s
 	n.status.Err = ""
 	if err != nil {
@@ -302,6 +302,8 @@ func (n *Native) setState(s State, err error) {
 	if s == StateWatching {
 		n.status.LastSync = time.Now()
 	}
+	n.mu.Unlock()
+	n.writeStatus()
 }
 
 func (n *Native) fail(err error) { n.setState(StateFailed, err) }

@@ -75,14 +75,19 @@ func (n *Native) run(ctx context.Context) {
 	}
 }
 
-// maybeSave writes the index at most every two seconds while running.
+// maybeSave writes the index and the status file at most every two
+// seconds while running.
 func (n *Native) maybeSave() {
-	if n.idxDirty && time.Since(n.lastSave) > 2*time.Second {
+	if time.Since(n.lastSave) < 2*time.Second {
+		return
+	}
+	if n.idxDirty {
 		if err := n.saveIndex(); err != nil {
 			n.warn(err.Error())
 		}
-		n.lastSave = time.Now()
 	}
+	n.writeStatus()
+	n.lastSave = time.Now()
 }
 
 // reconnect replaces a broken link and reconciles, retrying with backoff

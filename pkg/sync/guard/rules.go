@@ -1,34 +1,10 @@
 // Package guard is what stands between the session and the user's
 // workspace. The pod is hostile: the agent holds a shell there and may
 // replace paude's sync helper with anything, so every record that comes
-// back is checked here before it touches a file, and every write goes
-// through *at system calls that never follow a symlink (see tree.Dir).
-//
-// The rules, each with a stable name for reports (Rule):
-//
-//   - paths are relative, slash-separated, clean: no leading "/", no ".."
-//     or "." or empty component, no NUL, no component over 255 bytes, no
-//     path over 4096 bytes;
-//   - nothing is ever written into, renamed into or out of, or deleted
-//     from a ".git" directory, at the top or nested, in any letter case or
-//     with characters HFS+ ignores; a record naming one is refused;
-//   - only regular files, directories and symlinks: hard links, devices,
-//     FIFOs and sockets are refused;
-//   - no setuid, setgid or sticky bit;
-//   - a file's size is at most Limits.MaxFileSize, a batch's content at
-//     most Limits.MaxBatchBytes, a batch's entries at most
-//     Limits.MaxBatchEntries, and entries are applied at no more than
-//     Limits.EntryRate per second (a faster pod is slowed down and
-//     reported);
-//   - a write never goes through a symlinked parent directory;
-//   - a symlink is created only if its target, resolved against the
-//     workspace as it is (following the symlinks already there), stays
-//     inside the workspace and out of any .git directory;
-//   - with Policy.CaseInsensitive (default on macOS), a name that differs
-//     from an existing or earlier name in the same directory only by case
-//     or Unicode normalisation is refused;
-//   - excluded paths (sync.exclude and the always-excluded names) are
-//     refused too: an honest helper never sends them.
+// back is checked here before it touches a file (Policy.CheckEntry), and
+// every write goes through *at system calls that never follow a symlink
+// (Workspace, on tree.Dir). The rules and their names (Rule) are listed in
+// package sync's documentation.
 package guard
 
 import (

@@ -1,15 +1,9 @@
-// Package wire is the byte format paude's native sync engine speaks with
-// its helper in the session (`paude __sync-agent`) over one exec stream
-// per direction. It only encodes and decodes: it never decides whether a
-// record is acceptable, so the hostile-pod tests can craft any record with
-// the same code the engine uses, and the engine's checks (package guard)
-// see exactly what arrived.
-//
-// A stream is a sequence of frames. A frame is one type byte, a 4-byte
-// big-endian payload length and the payload. Headers are small (at most
-// MaxFrame bytes); file content is not framed: it follows an entry frame
-// as exactly Entry.Size raw bytes and is closed by a trailer frame, so a
-// large file streams through without being held in memory.
+// Package wire encodes and decodes the frames paude's native sync engine
+// and its helper in the session exchange; the protocol is described in
+// package sync's documentation. It only encodes and decodes: it never
+// decides whether a record is acceptable (package guard does), so the
+// hostile-pod tests craft any record with the same code the engine uses,
+// and the engine's checks see exactly what arrived.
 package wire
 
 import (

@@ -29,7 +29,14 @@ func syncable(k wire.Kind) bool {
 // a rename, so a moved file or directory is not sent again.
 func (n *Native) planLocal(paths []string) []pushItem {
 	states := make([]localState, 0, len(paths))
+	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		// One item per path: a second one would expect the state the
+		// first replaces and come back as a conflict with ourselves.
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
 		l, ok, err := n.ws.Dir().LstatPath(p)
 		if err != nil {
 			continue

@@ -85,13 +85,9 @@ func NewNative(o Options) (*Native, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := o.CacheDir
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("no cache directory for sync state (%w): set XDG_CACHE_HOME or HOME", err)
-		}
-		cache = filepath.Join(base, "paude", "sync")
+	stateDir, err := StateDirFor(o.CacheDir, o.SessionID)
+	if err != nil {
+		return nil, err
 	}
 	fold := runtime.GOOS == "darwin"
 	if o.CaseInsensitive != nil {
@@ -100,7 +96,7 @@ func NewNative(o Options) (*Native, error) {
 	o.Limits = o.Limits.WithDefaults()
 	return &Native{
 		opts: o, x: x, caseFold: fold,
-		stateDir: filepath.Join(cache, o.SessionID),
+		stateDir: stateDir,
 		throttle: guard.NewThrottle(o.Limits),
 		force:    map[string]struct{}{},
 		status:   Status{Engine: EngineNative, State: StateIdle},

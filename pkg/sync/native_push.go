@@ -131,16 +131,20 @@ func (n *Native) pairRenames(states []localState) ([]pushItem, map[string]bool) 
 // deleted directory; then everything else parents first.
 func orderItems(dels, puts []pushItem) []pushItem {
 	slices.SortFunc(dels, func(a, b pushItem) int { return strings.Compare(a.e.Path, b.e.Path) })
-	var out []pushItem
-	for i, d := range dels {
+	out := make([]pushItem, 0, len(dels)+len(puts))
+	deleted := make(map[string]bool, len(dels))
+	for _, d := range dels {
 		covered := false
-		for j := range i {
-			if strings.HasPrefix(d.e.Path, dels[j].e.Path+"/") {
-				covered = true
+		for p := d.e.Path; !covered; {
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
 				break
 			}
+			p = p[:i]
+			covered = deleted[p]
 		}
 		if !covered {
+			deleted[d.e.Path] = true
 			out = append(out, d)
 		}
 	}

@@ -25,7 +25,7 @@ func (n *Native) reconcile(ctx context.Context, reportProgress, watch bool) erro
 		prog = newProgress(n.opts.Progress)
 	}
 	prog.phase("scan", 0, 0)
-	local := map[string]wire.Entry{}
+	local := make(map[string]wire.Entry, len(n.idx.Records))
 	err := tree.Walk(n.ws.Dir(), "", n.x, func(e wire.Entry) error {
 		if syncable(e.Kind) {
 			local[e.Path] = e
@@ -50,7 +50,7 @@ func (n *Native) reconcile(ctx context.Context, reportProgress, watch bool) erro
 	if err != nil {
 		return err
 	}
-	var pushes []pushItem
+	pushes := make([]pushItem, 0, max(len(local)-len(n.idx.Records), 16))
 	var pulls []wire.Entry
 	var both []wire.Entry
 	paths := unionPaths(local, remote, n.idx.Records)
@@ -242,9 +242,10 @@ func compareStrings(a, b string) int {
 // pushAll sends pushes as one streamed batch and settles the conflicts
 // the session reports (paths it changed after the manifest was taken).
 func (n *Native) pushAll(ctx context.Context, pushes []pushItem, prog *progress) error {
-	var dels, puts []pushItem
+	puts := make([]pushItem, 0, len(pushes))
+	var dels []pushItem
 	var files, bytes int64
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(pushes))
 	for _, it := range pushes {
 		if seen[it.e.Path] {
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/paude-dev/paude/pkg/sync/guard"
 	"github.com/paude-dev/paude/pkg/sync/tree"
@@ -15,6 +16,10 @@ import (
 // runRecv applies apply batches from the host and acks each with the
 // resulting stats.
 func runRecv(ctx context.Context, cfg Config, r *wire.Reader, w *wire.Writer) error {
+	// Applying a tree allocates a little per file and keeps almost
+	// nothing: collecting less often is measurably faster on a large
+	// push, and the live heap stays a few MiB.
+	debug.SetGCPercent(400)
 	x, err := tree.NewExcludes(cfg.Excludes)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"sync"
 
 	"github.com/paude-dev/paude/pkg/remote"
 )
@@ -20,13 +21,18 @@ type Local struct {
 	Env []string
 	// Calls records the argv of every command run, in order.
 	Calls [][]string
+
+	// mu guards Calls: sync runs several long-lived commands at once.
+	mu sync.Mutex
 }
 
 var _ remote.Executor = (*Local)(nil)
 
 // Exec implements remote.Executor.
 func (l *Local) Exec(ctx context.Context, cmd remote.Cmd) error {
+	l.mu.Lock()
 	l.Calls = append(l.Calls, append([]string(nil), cmd.Argv...))
+	l.mu.Unlock()
 	if len(cmd.Argv) == 0 {
 		return errors.New("no command to run")
 	}

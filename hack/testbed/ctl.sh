@@ -55,12 +55,16 @@ flush_enforcer() {
 	tb_in_netns ipset destroy
 }
 
-# api_rule ID: the iptables rule spec of api-drop ID.
+# api_rule TABLE ID: the iptables rule spec of api-drop ID. It lives in the
+# raw table: kube-router rewrites the whole filter table from its own
+# snapshot on every sync, which would drop a rule added meanwhile or bring
+# back one removed meanwhile.
 api_rule() {
-	[[ $1 =~ ^[A-Za-z0-9._-]{1,64}$ ]] || tb_die "invalid rule ID $1: use 1-64 of A-Za-z0-9._-"
-	printf '%s\n' OUTPUT -d "$TB_NODE_IP/32" -p tcp --dport "$TB_API_PORT" \
-		-m comment --comment "paude-testbed api-drop $1" -j DROP
+	[[ $2 =~ ^[A-Za-z0-9._-]{1,64}$ ]] || tb_die "invalid rule ID $2: use 1-64 of A-Za-z0-9._-"
+	printf '%s\n' OUTPUT -t "$1" -d "$TB_NODE_IP/32" -p tcp --dport "$TB_API_PORT" \
+		-m comment --comment "paude-testbed api-drop $2" -j DROP
 }
+api_table=raw
 
 case ${1:-} in
 enforcer-stop)
@@ -83,12 +87,12 @@ enforcer-start)
 	tb_log "kube-router started; policies are enforced once it has synced them"
 	;;
 api-drop)
-	mapfile -t rule < <(api_rule "${2:?usage: ctl.sh api-drop ID}")
+	mapfile -t rule < <(api_rule "$api_table" "${2:?usage: ctl.sh api-drop ID}")
 	tb_in_netns iptables -w -I "${rule[@]}"
 	tb_log "dropping client traffic to the API server (rule ${2})"
 	;;
 api-restore)
-	mapfile -t rule < <(api_rule "${2:?usage: ctl.sh api-restore ID}")
+	mapfile -t rule < <(api_rule "$api_table" "${2:?usage: ctl.sh api-restore ID}")
 	while tb_in_netns iptables -w -C "${rule[@]}" 2>/dev/null; do
 		tb_in_netns iptables -w -D "${rule[@]}"
 	done

@@ -4,10 +4,13 @@ package kube_test
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -70,9 +73,20 @@ func TestDropAPIServer(t *testing.T) {
 		if err := reachable(internal); err != nil {
 			t.Errorf("the cluster's own path to the API server broke too: %v", err)
 		}
+		// The enforcer rewrites the whole filter table on every sync, from a
+		// snapshot: a rule there could vanish or come back in a race with
+		// it. The cut must outlive a sync (it lives in the raw table).
+		enforcerSync(t, internal)
+		if err := reachable(c.Client); err == nil {
+			t.Fatal("a request through the test kubeconfig succeeded after an enforcer sync: the cut did not hold")
+		}
 		restore()
 		if err := waitReachable(reachable, c.Client); err != nil {
 			t.Fatalf("the API server is still unreachable after restore: %v", err)
+		}
+		enforcerSync(t, internal)
+		if err := reachable(c.Client); err != nil {
+			t.Fatalf("the API server is unreachable again after an enforcer sync: %v", err)
 		}
 	})
 	t.Run("restored after the duration", func(t *testing.T) {
@@ -84,6 +98,40 @@ func TestDropAPIServer(t *testing.T) {
 			t.Fatalf("the API server is still unreachable after the duration: %v", err)
 		}
 	})
+}
+
+// enforcerSync makes the NetworkPolicy enforcer rewrite its rules, through
+// client (which must reach the API server), and waits until it has: a new
+// NetworkPolicy gets a chain of its own in the namespace's filter table.
+func enforcerSync(t *testing.T, client kubernetes.Interface) {
+	t.Helper()
+	policyChains := func() int {
+		out, err := exec.Command("iptables", "-w", "-S").Output()
+		if err != nil {
+			t.Fatalf("iptables -S: %v", err)
+		}
+		return strings.Count(string(out), "-N KUBE-NWPLCY-")
+	}
+	before := policyChains()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := kubetest.NamespaceName(t.Name())
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: ns, Labels: map[string]string{kubetest.LabelManaged: "true"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("failed to create namespace %s: %v", ns, err)
+	}
+	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	policy := denyAllEgress()
+	if _, err := client.NetworkingV1().NetworkPolicies(ns).Create(ctx, policy, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("failed to create a NetworkPolicy in %s: %v", ns, err)
+	}
+	deadline := time.Now().Add(convergeTimeout)
+	for policyChains() <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the enforcer made no chain for a new NetworkPolicy within %s", convergeTimeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitReachable polls until reachable(client) succeeds or a deadline for

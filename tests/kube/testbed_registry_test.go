@@ -36,6 +36,19 @@ func markerImage(t *testing.T, c *kubetest.Cluster) (kubetest.Image, string) {
 	return kubetest.Image{Cmd: []string{"/bin/cat", "/marker"}, Layers: append(layers, markerLayer)}, marker
 }
 
+// pullFailure returns the waiting state of a pod's first container when
+// its image could not be pulled, and nil otherwise.
+func pullFailure(p *corev1.Pod) *corev1.ContainerStateWaiting {
+	if p == nil || len(p.Status.ContainerStatuses) == 0 {
+		return nil
+	}
+	w := p.Status.ContainerStatuses[0].State.Waiting
+	if w == nil || (w.Reason != "ErrImagePull" && w.Reason != "ImagePullBackOff") {
+		return nil
+	}
+	return w
+}
+
 // TestRegistryPull pushes an image that exists nowhere else through the
 // registry's route as the test user, and proves the node pulls it by the
 // in-cluster name (image-registry.openshift-image-registry.svc:5000/<ns>/…)
@@ -73,13 +86,15 @@ func TestRegistryPull(t *testing.T) {
 		if _, err := c.Client.CoreV1().Pods(ns).Create(ctx, pod("anonymous"), metav1.CreateOptions{}); err != nil {
 			t.Fatalf("failed to create pod: %v", err)
 		}
-		got, err := c.WaitPod(ctx, ns, "anonymous", kubetest.IsReady)
-		if err == nil {
-			t.Fatalf("a pod without a pull secret ran %s: %s", ref, kubetest.PodSummary(got))
+		got, err := c.WaitPod(ctx, ns, "anonymous", func(p *corev1.Pod) bool {
+			return pullFailure(p) != nil || kubetest.IsReady(p)
+		})
+		if err != nil && got == nil {
+			t.Fatal(err)
 		}
-		w := got.Status.ContainerStatuses[0].State.Waiting
-		if w == nil || (w.Reason != "ErrImagePull" && w.Reason != "ImagePullBackOff") {
-			t.Fatalf("want an image pull failure, got %s", kubetest.PodSummary(got))
+		w := pullFailure(got)
+		if w == nil {
+			t.Fatalf("want an image pull failure, got %v: %s", err, kubetest.PodSummary(got))
 		}
 		if !strings.Contains(w.Message, "401") && !strings.Contains(strings.ToLower(w.Message), "unauthorized") {
 			t.Errorf("the pull failed, but not for want of credentials: %s", w.Message)

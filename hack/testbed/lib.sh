@@ -15,7 +15,9 @@ fi
 # PAUDE_TESTBED_NAME names an instance: testbeds with different names run
 # side by side (each has its own namespace, directories, cgroup and lock).
 TB_NAME=${PAUDE_TESTBED_NAME:-paude-testbed}
-if [[ ! $TB_NAME =~ ^paude-testbed(-[a-z0-9]{1,12})?$ ]]; then
+# (The suffix "inet" is taken: the default instance's fake internet lives in
+# the namespace paude-testbed-inet.)
+if [[ ! $TB_NAME =~ ^paude-testbed(-[a-z0-9]{1,12})?$ || $TB_NAME == paude-testbed-inet ]]; then
 	printf '[testbed] error: PAUDE_TESTBED_NAME=%q is invalid: use paude-testbed or paude-testbed-<1-12 of a-z0-9>\n' "$TB_NAME" >&2
 	exit 2
 fi

@@ -165,6 +165,10 @@ tb_wait "CRDs established" 60 kube-apiserver tb_in_netns "${kubectl[@]}" wait --
 	crd/buildconfigs.build.openshift.io crd/egressfirewalls.k8s.ovn.org
 tb_in_netns "${kubectl[@]}" apply -f "$cfg/registry-standin.yaml" -f "$cfg/coredns.yaml" \
 	-f "$cfg/local-path.yaml" -f "$cfg/openshift-uid.yaml" >/dev/null
+# The registry's names in an image stream's status, as OpenShift's image
+# API reports them (status is a subresource: apply cannot set it).
+tb_in_netns "${kubectl[@]}" patch imagestream cli -n openshift --subresource=status --type=merge \
+	-p "{\"status\":{\"dockerImageRepository\":\"$TB_REGISTRY/openshift/cli\",\"publicDockerImageRepository\":\"$TB_REGISTRY_ROUTE/openshift/cli\"}}" >/dev/null
 
 # Images for the node, built without any registry: the pause sandbox, the
 # probe test image (busybox-static plus the probe helper) as root and as

@@ -40,6 +40,15 @@ if ((${#missing[@]} > 0)); then
 fi
 tb_log "packages ready in $(tb_since "$start")s"
 
+# in_use DIR succeeds when a running process's executable lies under DIR.
+in_use() {
+	local exe
+	for exe in /proc/[0-9]*/exe; do
+		[[ $(readlink "$exe" 2>/dev/null) == "$1"/* ]] && return 0
+	done
+	return 1
+}
+
 key=$(tb_key)
 dest=$TB_CACHE_ROOT/$key
 mkdir -p "$TB_CACHE_ROOT"
@@ -58,10 +67,17 @@ else
 	rm -rf "$dest"
 	mv "$tmp" "$dest"
 	tb_log "built $dest in $(tb_since "$build_start")s"
-	# Older keys and interrupted builds are dead weight (hundreds of MiB each).
+	# Older keys and interrupted builds are dead weight (hundreds of MiB
+	# each), unless a testbed still runs from them (another checkout of
+	# another version, sharing the cache): its binaries stay.
 	for old in "$TB_CACHE_ROOT"/*/ "$TB_CACHE_ROOT"/.build-*/; do
 		old=${old%/}
-		[[ $old == "$dest" ]] || rm -rf "$old"
+		[[ $old == "$dest" ]] && continue
+		if in_use "$old"; then
+			tb_log "keeping $old: a running testbed uses it"
+			continue
+		fi
+		rm -rf "$old"
 	done
 fi
 tb_log "install done in $(tb_since "$start")s"

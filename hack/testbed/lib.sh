@@ -135,7 +135,9 @@ tb_pid() {
 	local file=$TB_STATE/pids/$1.pid pid exe
 	[[ -f $file ]] || return 1
 	{ read -r pid && read -r exe; } <"$file" || return 1
-	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] || return 1
+	# A binary rebuilt or re-installed under a running process reads as
+	# "PATH (deleted)": still the same program.
+	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) =~ ^"$exe"( \(deleted\))?$ ]] || return 1
 	printf '%s\n' "$pid"
 }
 

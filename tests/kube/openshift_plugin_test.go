@@ -49,7 +49,7 @@ func TestOpenShiftKubectlFindsThePlugin(t *testing.T) {
 	home := t.TempDir()
 	cmd := exec.Command(kubectl, "paude", "sessions", "-n", ns)
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + filepath.Dir(pluginBinary(t)) + ":/usr/bin:/bin", "HOME=" + home, "KUBECONFIG=" + c.Kubeconfig}
+	cmd.Env = []string{"PATH=" + filepath.Dir(pluginBinary(t)) + ":" + rootPath, "HOME=" + home, "KUBECONFIG=" + c.Kubeconfig}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("kubectl paude sessions: %v\n%s", err, out)
@@ -104,7 +104,7 @@ func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
 		}(time.Now())
 		cmd := exec.Command(kubectl, append([]string{"paude"}, args...)...)
 		cmd.Dir = ws
-		cmd.Env = []string{"PATH=" + filepath.Dir(plugin) + ":/usr/bin:/bin", "HOME=" + home, "KUBECONFIG=" + kubeconfig,
+		cmd.Env = []string{"PATH=" + filepath.Dir(plugin) + ":" + rootPath, "HOME=" + home, "KUBECONFIG=" + kubeconfig,
 			"CONTAINERS_CONF=" + podmanConf}
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

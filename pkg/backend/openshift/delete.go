@@ -46,8 +46,9 @@ func (b *Backend) deleteRef(ctx context.Context, c *Clients, ns string, r ref) e
 	case "service":
 		err = core.Services(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	case "deployment":
-		// Its pods go with it, in the background.
-		err = c.Kube.AppsV1().Deployments(ns).Delete(ctx, r.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
+		// Foreground: its ReplicaSet goes before it, so nothing makes
+		// the proxy a new pod while the old one stops.
+		err = c.Kube.AppsV1().Deployments(ns).Delete(ctx, r.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationForeground)})
 	case "networkpolicy":
 		err = c.Kube.NetworkingV1().NetworkPolicies(ns).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	default:

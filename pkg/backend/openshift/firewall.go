@@ -91,6 +91,9 @@ func (b *Backend) ensureFirewall(ctx context.Context, c *Clients, ns string, dom
 	case err == nil && cur.GetLabels()[backend.LabelApp] != backend.AppName:
 		fmt.Fprintf(progress, "Warning: namespace %s has an EgressFirewall %q that paude did not make: left as it is, so it may not allow the proxy's names\n", ns, EgressFirewallName)
 		return
+	case apierrors.IsForbidden(err):
+		fmt.Fprintf(progress, "Note: you may not manage the EgressFirewall of namespace %s (OpenShift gives that right to admin, not edit): the firewall layer is not updated; the proxy and the NetworkPolicies still confine the agent\n", ns)
+		return
 	case err != nil && !apierrors.IsNotFound(err):
 		fmt.Fprintf(progress, "Warning: failed to read the EgressFirewall of namespace %s (%v): the firewall layer is not updated\n", ns, firstLine(err.Error()))
 		return
@@ -131,7 +134,9 @@ func (b *Backend) removeFirewall(ctx context.Context, c *Clients, ns string) err
 	}
 	fw := c.Dynamic.Resource(egressFirewallResource).Namespace(ns)
 	cur, err := fw.Get(ctx, EgressFirewallName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) || err == nil && cur.GetLabels()[backend.LabelApp] != backend.AppName {
+	// A user who may not read the firewall (OpenShift's edit role) could
+	// not have made it either: paude's starts only warn when they cannot.
+	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || err == nil && cur.GetLabels()[backend.LabelApp] != backend.AppName {
 		return nil
 	}
 	if err != nil {

@@ -57,6 +57,12 @@ func proxyCluster(tb *testBackend, mutate func(*corev1.Pod)) {
 		}
 		return true, &d, nil
 	})
+	// The garbage collector: a deleted Deployment's pod goes with it.
+	tb.cs.PrependReactor("delete", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		name := a.(k8stesting.DeleteAction).GetName()
+		_ = tb.cs.Tracker().Delete(podsGVR, a.GetNamespace(), name+"-pod")
+		return false, nil, nil
+	})
 	tb.cs.PrependWatchReactor("pods", func(a k8stesting.Action) (bool, watch.Interface, error) {
 		ns := a.GetNamespace()
 		w, err := tb.cs.Tracker().Watch(podsGVR, ns)

@@ -246,7 +246,41 @@ func (b *Backend) removeProxies(ctx context.Context, c *Clients, ns string, keep
 		if err := b.deleteRefs(ctx, c, ns, refs); err != nil {
 			return fmt.Errorf("failed to remove proxy %s: %w", ProxyName(hash), err)
 		}
+		if err := b.waitProxyPodsGone(ctx, c, ns, hash); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "Removed proxy %s and its policies (no session uses it)\n", ProxyName(hash))
 	}
 	return nil
+}
+
+// proxyGoneTimeout bounds the wait for a removed proxy's pod to end
+// (squid stops within a second of SIGTERM).
+const proxyGoneTimeout = 30 * time.Second
+
+// waitProxyPodsGone waits until an allowlist's proxy has no pod left, so
+// that what paude says it removed is gone. A pod still there after
+// proxyGoneTimeout is left to finish on its own, with a note.
+func (b *Backend) waitProxyPodsGone(ctx context.Context, c *Clients, ns, hash string) error {
+	wctx, cancel := context.WithTimeout(ctx, proxyGoneTimeout)
+	defer cancel()
+	selector := labels.SelectorFromSet(proxyLabels(hash)).String()
+	for {
+		pods, err := c.Kube.CoreV1().Pods(ns).List(wctx, metav1.ListOptions{LabelSelector: selector})
+		switch {
+		case err == nil && len(pods.Items) == 0:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() != nil:
+			b.progressf("Proxy %s's pod is still stopping", ProxyName(hash))
+			return nil
+		case err != nil:
+			return b.apiError(err, "list", "pods", ns)
+		}
+		select {
+		case <-wctx.Done():
+		case <-time.After(proxyPoll):
+		}
+	}
 }

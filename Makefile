@@ -11,9 +11,14 @@ TOOLS_DIR     ?= /var/cache/paude-tools/bin
 GOLANGCI_VER  := v2.15.0
 GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)
 SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_complete-paude)
+# goreleaser is a Go tool pinned in its own modfile (its few hundred modules
+# stay out of go.mod); krew and the manifest renderer live in the module
+# hack/release.
+GORELEASER    := $(GO) tool -modfile=hack/release/goreleaser.mod goreleaser
+RELEASE_GO    := $(GO) -C hack/release
 
 .PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
-        bench-podman bench-proxy check tools fuzz clean
+        bench-podman bench-proxy release-snapshot test-release check tools fuzz clean
 
 all: build
 
@@ -36,13 +41,18 @@ lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration,e2e ./...
+	GOOS=darwin GOARCH=amd64 $(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	$(RELEASE_GO) vet -tags release ./...
 	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
+	cd hack/release && $(GOLANGCI_LINT) run --allow-parallel-runners --build-tags release ./...
 	shellcheck $(SHELL_SCRIPTS)
 
 ## test: unit tests (fakes only, no containers, no cluster)
 test: test-unit
 test-unit:
 	$(GO) test -count=1 ./...
+	$(RELEASE_GO) test -count=1 ./...
 
 ## test-e2e: real rootful Podman, squid and tmux (installs what it needs)
 test-e2e: build
@@ -60,6 +70,24 @@ testbed-up:
 testbed-down:
 	hack/testbed/down.sh
 
+## release-snapshot: the release into dist/, published nowhere: 8 .tar.gz
+## archives (paude and kubectl-paude for linux and darwin, amd64 and arm64),
+## checksums.txt, and the krew manifest dist/krew/paude.yaml rendered from
+## krew/paude.yaml and checked by krew's own validate-krew-manifest.
+# goreleaser drops every git fact (commit, date) in a clone without a remote,
+# as a worktree can be, so it is given the project's URL.
+release-snapshot:
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/paude-dev/paude.git \
+	PAUDE_LDFLAGS='$(LDFLAGS)' $(GORELEASER) release --snapshot --clean --skip=publish
+	$(RELEASE_GO) run ./krewmanifest -template $(CURDIR)/krew/paude.yaml -dist $(CURDIR)/dist -out $(CURDIR)/dist/krew/paude.yaml
+	$(RELEASE_GO) tool validate-krew-manifest -manifest $(CURDIR)/dist/krew/paude.yaml -skip-install
+
+## test-release: the archives' contents and binaries, and real krew v0.4.3
+## installing, running and uninstalling the plugin (needs the testbed's kubectl)
+test-release: release-snapshot
+	PAUDE_WANT_VERSION='$(VERSION)' PAUDE_WANT_COMMIT='$(COMMIT)' \
+	hack/release/test-release.sh
+
 ## bench-podman: warm start to tmux-ready against a bare podman run
 bench-podman: build
 	hack/bench/podman-start.sh
@@ -72,8 +100,9 @@ bench-proxy:
 fuzz:
 	$(GO) test ./pkg/config -run '^$$' -fuzz FuzzLoad -fuzztime 60s
 
-## check: everything CI runs (lint, unit, Podman e2e, Kubernetes integration)
-check: lint test test-e2e test-kube
+## check: everything CI runs (lint, unit, Podman e2e, Kubernetes integration,
+## release archives and the krew install, last as it reuses test-kube's kubectl)
+check: lint test test-e2e test-kube test-release
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

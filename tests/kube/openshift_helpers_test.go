@@ -295,15 +295,21 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// kubeFlags are kubectl's connection flags for a kubeconfig and a
+// namespace.
+func kubeFlags(kubeconfig, ns string) *genericclioptions.ConfigFlags {
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &kubeconfig
+	flags.Namespace = &ns
+	return flags
+}
+
 // paudeBackend is the OpenShift backend as the plugin builds it: from
 // kubeconfig flags (the given kubeconfig, namespace ns), with home as the
 // user's home directory.
 func paudeBackend(t *testing.T, kubeconfig, ns string, cfg *config.Config, home string, progress *syncBuffer) *openshift.Backend {
 	t.Helper()
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &kubeconfig
-	flags.Namespace = &ns
-	b, err := openshift.New(openshift.Options{ConfigFlags: flags, Config: cfg, Progress: progress, Home: home})
+	b, err := openshift.New(openshift.Options{ConfigFlags: kubeFlags(kubeconfig, ns), Config: cfg, Progress: progress, Home: home})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,12 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 		// Delete in reverse: the pod first, so nothing holds the claim.
 		slices.Reverse(created)
 		fmt.Fprintf(progress, "Start failed; removing what it created (%d objects)\n", len(created))
-		if cerr := b.deleteRefs(cctx, c, plan.Namespace, created); cerr != nil {
+		cerr := b.deleteRefs(cctx, c, plan.Namespace, created)
+		if cerr == nil && plan.Proxy != nil && slices.ContainsFunc(created, func(r ref) bool { return r.Kind == "deployment" }) {
+			// The proxy this start made goes with its pod.
+			cerr = b.waitProxyPodsGone(cctx, c, plan.Namespace, plan.Proxy.Hash)
+		}
+		if cerr != nil {
 			err = fmt.Errorf("%w (cleanup also failed: %w: remove the objects labelled %s by hand)", err, cerr, backend.SessionSelector(plan.ID))
 		}
 	}()

@@ -208,6 +208,7 @@ func trustInputs(cfg *config.Config) (trust.Inputs, error) {
 	}
 	s := trust.Summary{
 		AllowedDomains: cfg.Network.AllowedDomains,
+		ProviderHosts:  !cfg.Network.AllowedDomainsSet || cfg.Network.ExtendDefaults,
 		ClusterDNS:     cfg.Network.ClusterDNS,
 		Env:            vars(written.Env),
 		Packages:       cfg.Packages,

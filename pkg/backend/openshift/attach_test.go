@@ -207,8 +207,8 @@ func TestAttachResumeRecreatesEnvSecret(t *testing.T) {
 		host map[string]string
 		want map[string]string // nil = no env Secret
 	}{
-		{"values changed", map[string]string{"FOO": "new"}, map[string]string{"CLOUD_ML_REGION": "host-region"},
-			map[string]string{"FOO": "new", "CLOUD_ML_REGION": "host-region"}},
+		{"values changed", map[string]string{"FOO": "new"}, map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "host-region"},
+			map[string]string{"FOO": "new", "CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "host-region"}},
 		{"no values left", nil, nil, nil},
 	}
 	for _, tt := range tests {

@@ -77,6 +77,8 @@ type planInput struct {
 	HomeFiles []backend.HomeFile
 	Getenv    func(string) string
 	Opts      Options
+	// DryRun plans for a dry run: a start's refusals become notes.
+	DryRun bool
 }
 
 // planStart works out a start from its inputs. It is a pure function.
@@ -93,15 +95,31 @@ func planStart(in planInput) (*startPlan, error) {
 		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
 		agentImage = recipe.Tag
 	}
+	own := backend.EntrypointEnv(in.ID, spec, in.Workspace, image.StateDir)
+	if !spec.AllowNetwork {
+		backend.AddProxyEnv(own)
+	}
+	env := backend.NewAgentEnv(cfg, in.Getenv, own)
+	if err := backend.CheckProvider(cfg, env, in.HomeFiles); err != nil {
+		if !in.DryRun {
+			return nil, err
+		}
+		p.Notes = append(p.Notes, "Note: a start would be refused: "+err.Error())
+	}
+
 	network := in.Opts.ExternalNetwork
 	if !spec.AllowNetwork {
+		domains, err := backend.AllowedDomains(cfg.Network, env.Provider)
+		if err != nil {
+			return nil, err
+		}
 		recipe, err := image.ProxyRecipe(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("failed to prepare the proxy image: %w", err)
 		}
 		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
 		conf, err := image.SquidConf(image.SquidOptions{
-			AllowedDomains: cfg.Network.AllowedDomains,
+			AllowedDomains: domains,
 			Port:           image.ProxyPort,
 			HostsFile:      len(in.Opts.ProxyHosts) > 0,
 		})
@@ -112,7 +130,7 @@ func planStart(in planInput) (*startPlan, error) {
 			Hosts: in.Opts.ProxyHosts, DNS: in.Opts.ProxyDNS, PullPolicy: in.Opts.PullPolicy}
 		ps.ConfigHash = proxyConfigHash(conf, ps)
 		ps.ConfFile = filepath.Join(in.Opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
-		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: cfg.Network.AllowedDomains}
+		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: domains}
 		network = InternalNetwork
 	}
 
@@ -125,11 +143,6 @@ func planStart(in planInput) (*startPlan, error) {
 	if note != "" {
 		p.Notes = append(p.Notes, "Note: "+note)
 	}
-	own := backend.EntrypointEnv(in.ID, spec, in.Workspace, image.StateDir)
-	if p.Proxy != nil {
-		backend.AddProxyEnv(own)
-	}
-	env := backend.NewAgentEnv(cfg, in.Getenv, own)
 	if len(env.Passed) > 0 {
 		own[image.EnvEnvFile] = image.HomeDir + "/" + envFileRel
 	}

@@ -52,7 +52,7 @@ func (b *Backend) plan(spec backend.SessionSpec, id string, now time.Time, progr
 	if err != nil {
 		return nil, err
 	}
-	in.CreatedAt = now
+	in.CreatedAt, in.DryRun = now, !create
 	return planStart(in)
 }
 

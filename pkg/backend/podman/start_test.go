@@ -64,7 +64,8 @@ func TestStartSession(t *testing.T) {
 	}
 	tests := []startCase{
 		{name: "first start creates network and proxy and volumes", golden: "first.txt",
-			home: []string{".claude/settings.json", ".claude.json", ".gitconfig", ".config/gcloud/adc.json"},
+			home: []string{".claude/settings.json", ".claude.json", ".gitconfig", ".config/gcloud/application_default_credentials.json",
+				".config/gcloud/credentials.db", ".claude/projects/other/transcript.jsonl"},
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("network exists", "", fail(1, ""))
 				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
@@ -82,9 +83,11 @@ func TestStartSession(t *testing.T) {
 			},
 			backend: func(o *Options) {
 				o.Getenv = func(k string) string {
-					return map[string]string{"CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_USE_VERTEX": "1"}[k]
+					return map[string]string{"CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_USE_VERTEX": "1", "GOOGLE_CLOUD_PROJECT": "proj",
+						"ANTHROPIC_API_KEY": "not for vertex"}[k]
 				}
 			},
+			home:  []string{".config/gcloud/application_default_credentials.json"},
 			rules: running},
 		{name: "a changed allowlist replaces the proxy at the same address", golden: "replace.txt",
 			rules: func(f *fakeRunner, v startVars) {
@@ -180,7 +183,7 @@ func runStartCase(t *testing.T, tt startCase) {
 	home, state := t.TempDir(), t.TempDir()
 	mkTree(t, home, tt.home...)
 	cfg := config.Defaults(ws)
-	cfg.Network.AllowedDomains = []string{".example.com"}
+	cfg.Network.AllowedDomains, cfg.Network.AllowedDomainsSet = []string{".example.com"}, true
 	if tt.cfg != nil {
 		tt.cfg(cfg)
 	}
@@ -188,7 +191,8 @@ func runStartCase(t *testing.T, tt startCase) {
 	if tt.opts != nil {
 		tt.opts(&opts)
 	}
-	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never"}
+	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never",
+		Getenv: func(k string) string { return map[string]string{"ANTHROPIC_API_KEY": "sk-test-key"}[k] }}
 	if tt.backend != nil {
 		tt.backend(&bopts)
 	}
@@ -276,6 +280,10 @@ func defaultRules(f *fakeRunner) {
 	f.on("exec paude-1767323045-deadbeef /usr/local/bin/paude-entrypoint status", "running\n", nil)
 }
 
+// apiKeyEnv is a host whose environment selects Anthropic's API with a
+// key, so that a Claude session may start.
+func apiKeyEnv(k string) string { return map[string]string{"ANTHROPIC_API_KEY": "sk-test-key"}[k] }
+
 func TestStartSessionRejectsBadOptions(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -299,7 +307,7 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), tt.opts)
+			_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want %q", err, tt.wantErr)
 			}
@@ -310,9 +318,18 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		f := newFake(t)
 		ws := t.TempDir()
 		cfg := config.Defaults(ws)
-		cfg.Network.AllowedDomains = []string{".example.com", "api.example.com"}
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws})
+		cfg.Network.AllowedDomains, cfg.Network.AllowedDomainsSet = []string{".example.com", "api.example.com"}, true
+		_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws})
 		if err == nil || !strings.Contains(err.Error(), "network.allowedDomains") {
+			t.Fatalf("error = %v", err)
+		}
+		diffCalls(t, f.Calls(), nil)
+	})
+	t.Run("no model provider runs nothing", func(t *testing.T) {
+		f := newFake(t)
+		ws := t.TempDir()
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
+		if err == nil || !strings.Contains(err.Error(), "no model provider is configured for Claude Code") {
 			t.Fatalf("error = %v", err)
 		}
 		diffCalls(t, f.Calls(), nil)
@@ -322,7 +339,7 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		f.on("image exists", "", podmancli.ErrPodmanNotFound)
 		f.on("container inspect", "", podmancli.ErrPodmanNotFound)
 		ws := t.TempDir()
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
+		_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError
 		if !errors.As(err, &u) {
 			t.Fatalf("error = %v", err)

@@ -73,6 +73,14 @@ func TestAttachRunningSession(t *testing.T) {
 	if !strings.Contains(tb.progress.String(), "input is not a terminal") {
 		t.Errorf("no warning for non-terminal input:\n%s", tb.progress)
 	}
+	// What the pod sends goes through the terminal filter: a clipboard
+	// write, a title and tmux passthrough are removed, the text stays.
+	if _, err := opts.Stdout.Write([]byte("a\x1b]52;c;ZXZpbA==\x07b\x1b]2;title\x07c\x1bPtmux;\x1b\x1b]52;c;eA==\x07\x1b\\d")); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "abcd" {
+		t.Errorf("the terminal got %q, want the text without the sequences", out.String())
+	}
 }
 
 func TestAttachExitCodes(t *testing.T) {

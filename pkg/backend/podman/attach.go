@@ -44,7 +44,13 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams generici
 	if !isTerminal(streams.In) {
 		return b.printScreen(ctx, name, streams)
 	}
-	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")), streams)
+	// podman takes raw mode and the window size from the terminal on In;
+	// what comes back is filtered before it reaches the user's terminal.
+	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")), genericiooptions.IOStreams{
+		In:     streams.In,
+		Out:    backend.AttachFilter(streams.Out, b.opts.Getenv),
+		ErrOut: backend.AttachFilter(streams.ErrOut, b.opts.Getenv),
+	})
 	if err == nil {
 		return 0, nil
 	}
@@ -104,15 +110,17 @@ func (b *Backend) printScreen(ctx context.Context, name string, streams generici
 		fmt.Fprintf(streams.ErrOut, "Not a terminal: printing the screen of %s; run %s in a terminal to interact\n", name, b.hint("attach"))
 	}
 	if streams.Out != nil {
-		if _, err := streams.Out.Write(out); err != nil {
+		// The screen is the agent's to draw, and it may draw escapes.
+		if _, err := backend.AttachFilter(streams.Out, b.opts.Getenv).Write(out); err != nil {
 			return 1, fmt.Errorf("failed to print the session's screen: %w", err)
 		}
 	}
 	return 0, nil
 }
 
-// isTerminal reports whether r is a terminal device.
-func isTerminal(r any) bool {
+// isTerminal reports whether r is a terminal device (a variable, so that
+// tests can attach without one).
+var isTerminal = func(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

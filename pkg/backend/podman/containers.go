@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -82,7 +83,8 @@ func (b *Backend) logsTail(ctx context.Context, name string) string {
 	if s == "" {
 		return "it printed nothing"
 	}
-	return "its last output was:\n" + s
+	// The container's output is the agent's and the project's to write.
+	return "its last output was:\n" + backend.SanitizeLines(s)
 }
 
 // pollInterval is how often readiness is checked.

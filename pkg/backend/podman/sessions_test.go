@@ -169,7 +169,9 @@ func TestAttachWithoutTerminal(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	f := newFake(t)
 	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
-	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent tick 7\n", nil)
+	// The screen is the agent's: a title and a clipboard write in it are
+	// removed before it is printed.
+	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent \x1b]2;pwned\x07tick\x1b]52;c;ZXZpbA==\x07 7\n", nil)
 	var out, errOut bytes.Buffer
 	code, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), id,
 		genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -178,6 +180,31 @@ func TestAttachWithoutTerminal(t *testing.T) {
 	}
 	if out.String() != "fake-agent tick 7\n" || !strings.Contains(errOut.String(), "Not a terminal") {
 		t.Errorf("out %q, errOut %q", out.String(), errOut.String())
+	}
+}
+
+// TestAttachFiltersTheTerminal: what podman exec brings back from the
+// session's tmux reaches the user's terminal without the sequences that
+// act beyond the screen, on both of its streams; the terminal itself (In)
+// goes to podman as it is.
+func TestAttachFiltersTheTerminal(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	old := isTerminal
+	isTerminal = func(any) bool { return true }
+	t.Cleanup(func() { isTerminal = old })
+	f := newFake(t)
+	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
+	r := f.on("exec -it -e TERM=xterm paude-"+id+" /usr/local/bin/paude-entrypoint attach", "", nil)
+	r.stream = "hello\x1bPtmux;\x1b\x1b]52;c;ZXZpbA==\x07\x1b\\ \x1b]0;title\x07\x1b[1mworld\x1b[0m\n"
+	in := strings.NewReader("typed")
+	var out bytes.Buffer
+	b := newTestBackend(t, f, Options{Getenv: func(k string) string { return map[string]string{"TERM": "xterm"}[k] }})
+	code, err := b.AttachSession(context.Background(), id, genericiooptions.IOStreams{In: in, Out: &out, ErrOut: &bytes.Buffer{}})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	if want := "hello \x1b[1mworld\x1b[0m\n"; out.String() != want {
+		t.Errorf("the terminal got %q, want %q", out.String(), want)
 	}
 }
 

@@ -65,6 +65,9 @@ func (b *Backend) gather(spec backend.SessionSpec, id string, progress io.Writer
 	if err != nil {
 		return planInput{}, err
 	}
+	if err := backend.CheckWorkspacePath(workspace, b.opts.HomeDir); err != nil {
+		return planInput{}, err
+	}
 	host := b.hostInfo()
 	in := planInput{ID: id, Spec: spec, Workspace: workspace, HostCPUs: host.CPUs, Rootless: host.Rootless,
 		Getenv: b.opts.Getenv, Opts: b.opts}

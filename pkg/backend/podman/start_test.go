@@ -289,6 +289,10 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	colon := filepath.Join(t.TempDir(), "a:b")
 	if err := os.Mkdir(colon, 0o755); err != nil {
 		t.Fatal(err)
@@ -303,11 +307,14 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		{"missing workspace", backend.SessionSpec{Config: config.Defaults("/nonexistent/p"), Workspace: "/nonexistent/p"}, "no such file"},
 		{"file as workspace", backend.SessionSpec{Config: config.Defaults(file), Workspace: file}, "is not a directory"},
 		{"colon in path", backend.SessionSpec{Config: config.Defaults(colon), Workspace: colon}, "contains ':' or ','"},
+		{"the root", backend.SessionSpec{Config: config.Defaults("/"), Workspace: "/"}, "it is the root directory"},
+		{"the home directory", backend.SessionSpec{Config: config.Defaults(home), Workspace: home}, "it is your home directory"},
+		{"above the home directory", backend.SessionSpec{Config: config.Defaults(filepath.Dir(home)), Workspace: filepath.Dir(home)}, "it contains your home directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), tt.opts)
+			_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv, HomeDir: home}).StartSession(context.Background(), tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want %q", err, tt.wantErr)
 			}

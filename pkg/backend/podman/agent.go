@@ -21,6 +21,11 @@ type agentSpec struct {
 	// address on it; "" means --allow-network (no proxy, normal DNS).
 	Network string
 	ProxyIP string
+	// ProxyHash names the session's proxy (proxyName); "" without one.
+	ProxyHash string
+	// GitDir is the session's repository in the container, "" without a
+	// git boundary.
+	GitDir string
 	// Env are -e flags: paude's own variables only (backend.AgentEnv.Own);
 	// the others travel in the copied env file.
 	Env    map[string]string
@@ -33,7 +38,7 @@ type agentSpec struct {
 
 // networkMode is the value of the network-mode label.
 func (s agentSpec) networkMode() string {
-	if s.ProxyIP == "" {
+	if s.ProxyHash == "" {
 		return backend.NetworkOpen
 	}
 	return backend.NetworkProxy
@@ -45,6 +50,12 @@ func (s agentSpec) labels() map[string]string {
 	l[backend.KeyWorkspace] = s.Workspace
 	l[backend.KeyCreatedAt] = s.CreatedAt.UTC().Format(time.RFC3339)
 	l[backend.LabelNetworkMode] = s.networkMode()
+	if s.ProxyHash != "" {
+		l[backend.LabelProxyConfig] = s.ProxyHash
+	}
+	if s.GitDir != "" {
+		l[labelGitDir] = s.GitDir
+	}
 	return l
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -25,9 +26,11 @@ func (u undo) run() {
 }
 
 // apply carries out a start plan. Images come first, so that a failed
-// build leaves nothing behind; then the proxy, the volumes and the agent
-// container. Whatever this apply created is removed again when a later
-// step fails, also when ctx was cancelled (C-c).
+// build leaves nothing behind; then the session's network, volumes and
+// proxy, then the agent container, whose home is filled while its
+// repository is seeded, and only then is it started. Whatever this apply
+// created is removed again when a later step fails, also when ctx was
+// cancelled (C-c).
 func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (err error) {
 	for _, note := range p.Notes {
 		fmt.Fprintln(progress, note)
@@ -51,18 +54,14 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			created.run()
 		}
 	}()
-	agent := p.Agent
-	if p.Proxy != nil {
-		ip, err := b.ensureProxy(ctx, p.Proxy, found.proxy, progress, &created)
-		if err != nil {
-			return err
-		}
-		agent.ProxyIP = ip
+	dir := b.sessionDir(p.ID)
+	created.push(func() { _ = os.RemoveAll(dir) })
+	if err := b.saveSnapshot(p.ID, p.Snapshot); err != nil {
+		return err
 	}
-	for _, v := range p.Volumes {
-		if err := b.ensureVolume(ctx, v, &created); err != nil {
-			return err
-		}
+	agent := p.Agent
+	if err := b.prepare(ctx, p, found, &agent, progress, &created); err != nil {
+		return err
 	}
 
 	name := containerName(p.ID)
@@ -73,10 +72,17 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 		return fmt.Errorf("failed to create the session container: %w", withHint(err))
 	}
 	created.push(func() { b.remove(name) })
+	// The home copy and the seeding of the repository are independent:
+	// both finish before the agent starts.
+	g, gctx := errgroup.WithContext(ctx)
 	if !p.Home.empty() {
-		if err := b.copyHome(ctx, p.Home, name); err != nil {
-			return err
-		}
+		g.Go(func() error { return b.copyHome(gctx, p.Home, name) })
+	}
+	if p.Git != nil {
+		g.Go(func() error { return b.seed(gctx, agent, p.Git) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
 		return fmt.Errorf("failed to start the session container: %w", withHint(err))
@@ -88,11 +94,40 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 	return nil
 }
 
+// prepare makes what the agent container needs besides its image: the
+// session's network with the proxy on it (whose address goes into
+// agent), and the volumes, all at the same time. Each step's undo is
+// pushed in the plan's order, whichever finished first.
+func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *agentSpec, progress io.Writer, created *undo) error {
+	undos := make([]undo, len(p.Volumes)+1)
+	defer func() {
+		for _, u := range undos {
+			created.push(u.run)
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	if p.Proxy != nil {
+		g.Go(func() error {
+			if err := b.ensureNetwork(gctx, p.ID, &undos[0]); err != nil {
+				return err
+			}
+			ip, err := b.ensureProxy(gctx, p.Proxy, sessionNetwork(p.ID), f.proxy, progress, &undos[0])
+			agent.ProxyIP = ip
+			return err
+		})
+	}
+	for i, v := range p.Volumes {
+		g.Go(func() error { return b.ensureVolume(gctx, v, &undos[i+1]) })
+	}
+	return g.Wait()
+}
+
 // found is what a start finds before it changes anything.
 type found struct {
 	// images tells, for each of the plan's images, whether its tag exists.
 	images []bool
-	// proxy is the proxy container as it is, nil when there is none.
+	// proxy is the proxy of the plan's configuration as it is, nil when
+	// there is none.
 	proxy *containerInfo
 }
 
@@ -114,7 +149,7 @@ func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
 	}
 	if p.Proxy != nil {
 		g.Go(func() (err error) {
-			f.proxy, err = b.inspect(gctx, ProxyContainer)
+			f.proxy, err = b.inspect(gctx, p.Proxy.Spec.name())
 			return err
 		})
 	}

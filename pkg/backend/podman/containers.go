@@ -14,19 +14,21 @@ import (
 
 // containerInfo is the part of `podman container inspect` the backend reads.
 type containerInfo struct {
-	Name  string `json:"Name"`
-	State struct {
+	Name string `json:"Name"`
+	// ImageName is the image as the container was created from it.
+	ImageName string `json:"ImageName"`
+	State     struct {
 		Status   string `json:"Status"`
 		Running  bool   `json:"Running"`
 		ExitCode int    `json:"ExitCode"`
 	} `json:"State"`
 	Config struct {
 		Labels map[string]string `json:"Labels"`
+		User   string            `json:"User"`
 	} `json:"Config"`
 	NetworkSettings struct {
 		Networks map[string]struct {
-			IPAddress  string `json:"IPAddress"`
-			MacAddress string `json:"MacAddress"`
+			IPAddress string `json:"IPAddress"`
 		} `json:"Networks"`
 	} `json:"NetworkSettings"`
 }
@@ -34,11 +36,6 @@ type containerInfo struct {
 // ip is the container's address on a network, "" when not attached.
 func (c *containerInfo) ip(network string) string {
 	return c.NetworkSettings.Networks[network].IPAddress
-}
-
-// mac is the container's MAC address on a network.
-func (c *containerInfo) mac(network string) string {
-	return c.NetworkSettings.Networks[network].MacAddress
 }
 
 // inspect returns the container named name, or nil when there is none.

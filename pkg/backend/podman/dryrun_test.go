@@ -31,14 +31,15 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 	for _, want := range []string{
 		"podman build --force-rm --label app=paude -t paude-workspace:",
 		"podman build --force-rm --label app=paude -t paude-proxy:",
-		"podman network create --internal --disable-dns",
+		"podman network create --internal --disable-dns --label app=paude --label paude.io/role=network --label paude.io/session-id=<id> paude-net-<id>",
+		"podman network connect paude-net-<id> paude-proxy-",
 		"-v /state/proxy/squid-",
 		"podman create --name paude-<id>",
-		"--dns none --add-host paude-proxy:<proxy-ip>",
+		"--network paude-net-<id> --dns none --add-host paude-proxy:<proxy-ip>",
 		"-e PAUDE_YOLO=1",
 		"# stdin: a tar stream into /home/paude with\n" +
 			"#   .paude/env (mode 0600), the environment values kept off the command line:\n" +
-			"#     ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#     CLAUDE_CODE_USE_VERTEX=<hidden>\n#     CLOUD_ML_REGION=<hidden>\n#     TOKEN=<hidden>\n7. podman cp - paude-<id>:/home/paude\n",
+			"#     ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#     CLAUDE_CODE_USE_VERTEX=<hidden>\n#     CLOUD_ML_REGION=<hidden>\n#     TOKEN=<hidden>\n8. podman cp - paude-<id>:/home/paude\n",
 		"--add-host paude-proxy:<proxy-ip> --http-proxy=false -e CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
 		// A start without ADC would be refused; the dry run says so.
 		"# Note: a start would be refused: claude code cannot reach Vertex AI: no application-default credentials",

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostrun"
 	"github.com/paude-dev/paude/pkg/image"
 )
 
@@ -19,8 +20,16 @@ type startPlan struct {
 	// Images are built in order unless their tag exists (a user
 	// Dockerfile's image before the agent image built on it).
 	Images []imageStep
-	// Proxy is the proxy the agent needs, nil with --allow-network.
+	// Proxy is the proxy the agent needs, nil with --allow-network; the
+	// session's network is made for it.
 	Proxy *proxyStep
+	// Git is the session's own repository, nil when the workspace is no
+	// repository: its volume is among Volumes and seeded before the agent
+	// starts.
+	Git *gitBoundary
+	// Snapshot is the workspace's host-run files before the session, kept
+	// until it stops, for the report on detach and stop.
+	Snapshot *hostrun.Snapshot
 	// Volumes are made unless they exist.
 	Volumes []volumeSpec
 	// Agent is the session's container; its ProxyIP is filled in when
@@ -54,6 +63,8 @@ type volumeSpec struct {
 	Name      string
 	Role      string
 	Workspace string
+	// SessionID is set for a volume of one session (its repository).
+	SessionID string
 }
 
 // planInput is everything a plan is made of, gathered from the machine
@@ -71,9 +82,11 @@ type planInput struct {
 	User string
 	// Venvs are the workspace-relative directories to shadow.
 	Venvs []string
-	// GitGuards are the read-only mounts over the workspace's git
-	// metadata.
-	GitGuards []mount
+	// Git is the session's git boundary, nil without a repository.
+	Git *gitBoundary
+	// Snapshot is the workspace's host-run files now; its ReadOnly paths
+	// are mounted read-only.
+	Snapshot  *hostrun.Snapshot
 	HomeFiles []backend.HomeFile
 	Getenv    func(string) string
 	Opts      Options
@@ -131,13 +144,25 @@ func planStart(in planInput) (*startPlan, error) {
 		ps.ConfigHash = proxyConfigHash(conf, ps)
 		ps.ConfFile = filepath.Join(in.Opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
 		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: domains}
-		network = InternalNetwork
+		network = sessionNetwork(in.ID)
 	}
 
 	p.Volumes = append(p.Volumes, volumeSpec{Name: stateVolume(in.Workspace), Role: backend.RoleState, Workspace: in.Workspace})
 	for _, d := range in.Venvs {
 		p.Volumes = append(p.Volumes, volumeSpec{Name: venvVolume(in.Workspace, d), Role: backend.RoleVenv, Workspace: in.Workspace})
 	}
+	mounts := workspaceMounts(in.Workspace, in.Venvs)
+	if in.Git != nil {
+		p.Git = in.Git
+		p.Volumes = append(p.Volumes, gitVolumeSpec(in.ID, in.Workspace))
+		mounts = append(mounts, in.Git.mounts(in.Workspace)...)
+	}
+	ro, err := readOnlyMounts(in.Workspace, in.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, ro...)
+	p.Snapshot = in.Snapshot
 
 	lim, note := limitsFor(cfg.Backend.Resources, in.HostCPUs)
 	if note != "" {
@@ -150,9 +175,15 @@ func planStart(in planInput) (*startPlan, error) {
 	p.Agent = agentSpec{
 		ID: in.ID, Workspace: in.Workspace, Image: agentImage, CreatedAt: in.CreatedAt,
 		User: in.User, KeepID: in.Rootless, Network: network, Env: own,
-		Mounts:     append(workspaceMounts(in.Workspace, in.Venvs), in.GitGuards...),
+		Mounts:     mounts,
 		Limits:     lim,
 		PullPolicy: in.Opts.PullPolicy, AgentArgs: spec.AgentArgs,
+	}
+	if p.Proxy != nil {
+		p.Agent.ProxyHash = p.Proxy.Spec.ConfigHash
+	}
+	if p.Git != nil {
+		p.Agent.GitDir = p.Git.GitDir
 	}
 	return p, nil
 }

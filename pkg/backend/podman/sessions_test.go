@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostrun"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -98,6 +99,7 @@ func TestSessionStatus(t *testing.T) {
 func TestStopSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	inspect := "container inspect --format json paude-" + id
+	noRepo := t.TempDir()
 	tests := []struct {
 		name    string
 		inspect string
@@ -105,8 +107,14 @@ func TestStopSession(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"running session is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
+		{"a session without network or repository is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
 			[]string{inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
+		{"its network and repository go with it, its proxy stays", inspectJSON("paude-"+id, "exited", 0, map[string]string{
+			"app": "paude", "paude.io/role": "agent", "paude.io/session-id": id, "paude.io/network": "proxy",
+			"paude.io/proxy-config": "h", "paude.io/git-dir": noRepo + "/.git", "paude.io/workspace": noRepo}, nil), nil,
+			[]string{inspect, "rm --force --ignore --volumes --time 10 paude-" + id,
+				"network disconnect paude-net-" + id + " paude-proxy-h", "network rm paude-net-" + id,
+				"volume rm --force paude-git-" + id}, ""},
 		{"gone session is not an error", "", fail(125, "Error: no such container paude-"+id),
 			[]string{inspect}, ""},
 		{"a foreign container of that name is left alone", inspectJSON("paude-"+id, "running", 0, map[string]string{"app": "other"}, nil), nil,
@@ -119,6 +127,8 @@ func TestStopSession(t *testing.T) {
 			f := newFake(t)
 			f.on(inspect, tt.inspect, tt.inspErr)
 			f.on("rm ", "", nil)
+			f.on("network ", "", nil)
+			f.on("volume rm ", "", nil)
 			err := newTestBackend(t, f, Options{}).StopSession(context.Background(), id)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -135,13 +145,66 @@ func TestStopSession(t *testing.T) {
 	})
 }
 
+// TestStopReportsAndKeepsUnfetchedCommits: stop reports the host-run
+// files the agent changed since the start's snapshot, and a repository
+// whose commits could not be fetched stays, with a line saying so.
+func TestStopReportsAndKeepsUnfetchedCommits(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	ws := t.TempDir()
+	initRepo(t, ws)
+	state := t.TempDir()
+	var progress bytes.Buffer
+	// A bridge that fails: the fetch cannot reach the session.
+	b := newTestBackend(t, newFake(t), Options{StateDir: state, Progress: &progress, GitBridge: []string{"false"}})
+	snap, err := hostrun.Take(context.Background(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.saveSnapshot(id, snap); err != nil {
+		t.Fatal(err)
+	}
+	mkTree(t, ws, ".envrc", ".vscode/tasks.json")
+	f := newFake(t)
+	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, map[string]string{
+		"app": "paude", "paude.io/role": "agent", "paude.io/session-id": id, "paude.io/git-dir": ws + "/.git", "paude.io/workspace": ws}, nil), nil)
+	f.on("exec -i paude-"+id+" git upload-pack", "", nil)
+	f.on("rm ", "", nil)
+	b.runner = podmancli.Logged(f, nil)
+	if err := b.StopSession(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	out := progress.String()
+	for _, want := range []string{
+		"Could not fetch the commits of session " + id,
+		"Changed during the session, files that make this machine run code:",
+		"    added     .envrc", "    added     .vscode/tasks.json",
+		"Keeping volume paude-git-" + id + ": it holds the session's repository, whose commits could not be fetched; remove it with 'podman volume rm paude-git-" + id + "'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stop said nothing like %q:\n%s", want, out)
+		}
+	}
+	for _, c := range f.Calls() {
+		if strings.HasPrefix(c, "volume rm") {
+			t.Errorf("the repository of unfetched commits was removed: %s", c)
+		}
+	}
+	if _, err := os.Stat(b.sessionDir(id)); !os.IsNotExist(err) {
+		t.Errorf("the session's host files are still there: %v", err)
+	}
+}
+
 func TestStopAll(t *testing.T) {
 	f := newFake(t)
-	f.on(listAgents, `[{"Names":["paude-1-a"]},{"Names":["paude-2-b"]}]`, nil)
-	f.on(listProxy, `[{"Names":["paude-proxy"]}]`, nil)
+	f.on(listAgents, `[{"Names":["paude-1-a"],"Labels":{"paude.io/session-id":"1-a"}},{"Names":["paude-2-b"],"Labels":{"paude.io/session-id":"2-b"}}]`, nil)
+	for _, id := range []string{"1-a", "2-b"} {
+		f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "exited", 0, map[string]string{
+			"app": "paude", "paude.io/role": "agent", "paude.io/session-id": id, "paude.io/proxy-config": "h"}, nil), nil)
+	}
+	f.on(listProxy, `[{"Names":["paude-proxy-h"]},{"Names":["paude-proxy"]}]`, nil)
+	f.on("network ls", "paude-internal \n", nil)
 	f.on("rm ", "", nil)
-	f.on("network exists paude-internal", "", nil)
-	f.on("network rm paude-internal", "", nil)
+	f.on("network ", "", nil)
 	state := t.TempDir()
 	mkTree(t, state, "proxy/squid-0123456789ab.conf")
 	if err := newTestBackend(t, f, Options{StateDir: state}).StopAll(context.Background()); err != nil {
@@ -150,18 +213,23 @@ func TestStopAll(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "proxy")); !os.IsNotExist(err) {
 		t.Errorf("the proxy configurations are still there: %v", err)
 	}
-	diffCalls(t, f.Calls(), []string{listAgents, listProxy,
-		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",
-		"network exists paude-internal", "network rm paude-internal"})
+	diffCalls(t, f.Calls(), []string{listAgents,
+		"container inspect --format json paude-1-a", "rm --force --ignore --volumes --time 10 paude-1-a",
+		"network disconnect paude-net-1-a paude-proxy-h", "network rm paude-net-1-a",
+		"container inspect --format json paude-2-b", "rm --force --ignore --volumes --time 10 paude-2-b",
+		"network disconnect paude-net-2-b paude-proxy-h", "network rm paude-net-2-b",
+		listProxy, "rm --force --ignore --volumes --time 10 paude-proxy-h paude-proxy",
+		`network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`,
+		"network rm paude-internal"})
 
 	t.Run("nothing to remove", func(t *testing.T) {
 		f := newFake(t)
 		f.on("ps ", "[]", nil)
-		f.on("network exists", "", fail(1, ""))
+		f.on("network ls", "", nil)
 		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		diffCalls(t, f.Calls(), []string{listAgents, listProxy, "network exists paude-internal"})
+		diffCalls(t, f.Calls(), []string{listAgents, listProxy, `network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`})
 	})
 }
 
@@ -212,10 +280,12 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	name := "paude-" + id
 	f := newFake(t)
-	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, agentLabelSet, nil), nil).times = 1
-	f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0, nil, nil), nil)
-	f.on("start paude-proxy", "", nil)
-	f.on("exec paude-proxy bash", "", nil)
+	labels := map[string]string{"app": "paude", "paude.io/role": "agent", "paude.io/network": "proxy", "paude.io/proxy-config": "h"}
+	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, labels, nil), nil).times = 1
+	f.on("container inspect --format json paude-proxy-h", inspectJSON("paude-proxy-h", "exited", 0, nil, nil), nil)
+	f.on("start paude-proxy-h", "", nil)
+	f.on("exec paude-proxy-h bash", "", nil)
+	f.on("container inspect --format json "+name, inspectJSON(name, "running", 0, labels, nil), nil)
 	f.on("start "+name, "", nil)
 	f.on("exec "+name+" /usr/local/bin/paude-entrypoint status", "running\n", nil)
 	f.on("exec "+name+" tmux capture-pane", "screen\n", nil)
@@ -227,12 +297,13 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	}
 	diffCalls(t, f.Calls(), []string{
 		"container inspect --format json " + name,
-		"container inspect --format json paude-proxy",
-		"start paude-proxy",
-		"exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
+		"container inspect --format json paude-proxy-h",
+		"start paude-proxy-h",
+		"exec paude-proxy-h bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
 		"start " + name,
 		"exec " + name + " /usr/local/bin/paude-entrypoint status",
-		"exec " + name + " tmux capture-pane -p -t =claude:"})
+		"exec " + name + " tmux capture-pane -p -t =claude:",
+		"container inspect --format json " + name})
 	if !strings.Contains(progress.String(), "is exited; starting it again") {
 		t.Errorf("progress: %q", progress.String())
 	}

@@ -70,10 +70,9 @@ func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 			if tt.rules != nil {
 				tt.rules(f)
 			}
-			f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+			f.on("container inspect --format json paude-proxy-", inspectJSON("paude-proxy-h", "running", 0,
 				map[string]string{"app": "paude", "paude.io/role": "proxy"},
-				map[string]string{"paude-internal": "203.0.113.66"}), nil)
-			f.on("run --detach --name paude-proxy", "", nil)
+				map[string]string{"paude-net-" + id: "10.89.1.2"}), nil)
 			defaultRules(f)
 			var progress bytes.Buffer
 			b := newTestBackend(t, f, Options{User: "1000:0", Getenv: func(k string) string { return secretHost[k] }})

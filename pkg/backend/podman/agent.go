@@ -90,6 +90,13 @@ func createAgentArgs(s agentSpec) []string {
 		// them, which paude does not set) into the container by
 		// default; behind paude's proxy the only proxy is paude's.
 		args = append(args, "--http-proxy=false")
+		// An internal network routes nothing, but IPv6 link-local does
+		// not need a route: with it the agent reaches the host's side of
+		// the network's bridge (fe80::…%eth0), and every service the
+		// host listens with on [::]. The agent's network stack has no
+		// IPv6 at all; without CAP_NET_ADMIN, and with /proc/sys
+		// read-only, it cannot turn it back on.
+		args = append(args, "--sysctl", "net.ipv6.conf.all.disable_ipv6=1", "--sysctl", "net.ipv6.conf.default.disable_ipv6=1")
 	}
 	args = append(args, envArgs(s.Env)...)
 	for _, m := range s.Mounts {

@@ -57,6 +57,7 @@ func TestArgs(t *testing.T) {
 			" --cap-drop ALL --security-opt no-new-privileges --stop-timeout 10 --user 1000:0" +
 			" --pids-limit 4096 --memory 8589934592 --memory-reservation 4294967296 --cpus 2 --cpu-shares 1024" +
 			" --pull never --network paude-net-1767323045-deadbeef --dns none --add-host paude-proxy:203.0.113.66 --http-proxy=false" +
+			" --sysctl net.ipv6.conf.all.disable_ipv6=1 --sysctl net.ipv6.conf.default.disable_ipv6=1" +
 			" -e A=1 -e B=2 -v /src/p:/src/p -v v:/s:U -v /h/.gitconfig:/home/paude/.gitconfig:ro" +
 			" -w /src/p paude-workspace:abc -- --model opus"},
 		{"agent open network rootless", createAgentArgs(agentSpec{

@@ -40,7 +40,7 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 		"# stdin: a tar stream into /home/paude with\n" +
 			"#   .paude/env (mode 0600), the environment values kept off the command line:\n" +
 			"#     ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#     CLAUDE_CODE_USE_VERTEX=<hidden>\n#     CLOUD_ML_REGION=<hidden>\n#     TOKEN=<hidden>\n8. podman cp - paude-<id>:/home/paude\n",
-		"--add-host paude-proxy:<proxy-ip> --http-proxy=false -e CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+		"--add-host paude-proxy:<proxy-ip> --http-proxy=false --sysctl net.ipv6.conf.all.disable_ipv6=1 --sysctl net.ipv6.conf.default.disable_ipv6=1 -e CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
 		// A start without ADC would be refused; the dry run says so.
 		"# Note: a start would be refused: claude code cannot reach Vertex AI: no application-default credentials",
 		"-e PAUDE_ENV_FILE=/home/paude/.paude/env",

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -94,20 +95,43 @@ func (b *Backend) openGitBoundary(ctx context.Context, id, workspace string, cre
 }
 
 // readOnlyMounts are the snapshot's read-only paths as bind mounts onto
-// themselves. podman's -v cannot name a path with ':' or ',' (its field
-// separators): such a path is refused, rather than left writable.
+// themselves, each after its ancestors below the workspace, which are
+// bound onto themselves read-write: a mount point cannot be renamed or
+// removed, so the agent can neither edit a protected path in place nor
+// move the directory holding it aside and put its own in its place (a
+// submodule's .git file, which the host's next `git status` follows).
+// The list is in mount order, parents first. podman's -v cannot name a
+// path with ':' or ',' (its field separators): such a path is refused,
+// rather than left writable.
 func readOnlyMounts(workspace string, snap *hostrun.Snapshot) ([]mount, error) {
 	if snap == nil {
 		return nil, nil
 	}
+	pinned := map[string]bool{}
 	var ms []mount
 	for _, rel := range snap.ReadOnly {
 		p := path.Join(workspace, rel)
 		if strings.ContainsAny(p, ":,") {
 			return nil, fmt.Errorf("%s must be mounted read-only, but podman cannot mount a path with ':' or ',': rename it, or start from a workspace without it", gitboundary.Display(p))
 		}
+		var parents []string
+		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+			parents = append(parents, d)
+		}
+		slices.Reverse(parents)
+		for _, d := range parents {
+			if !pinned[d] {
+				pinned[d] = true
+				ms = append(ms, mount{Source: path.Join(workspace, d), Target: path.Join(workspace, d)})
+			}
+		}
 		ms = append(ms, mount{Source: p, Target: p, ReadOnly: true})
 	}
+	// Parents first, whatever the order of the list: a parent bound
+	// after a child would cover it.
+	slices.SortStableFunc(ms, func(a, b mount) int {
+		return strings.Count(a.Target, "/") - strings.Count(b.Target, "/")
+	})
 	return ms, nil
 }
 

@@ -196,7 +196,7 @@ func TestGitBoundaryAttacks(t *testing.T) {
 			report:  []string{"added tools/evil/.git"},
 			control: `git init -q tools/evil && git -C tools/evil config core.fsmonitor 'touch MARK'`, controlDir: "tools/evil"},
 		{name: "a worktree hooksPath",
-			script:  `printf '#!/bin/sh\ntouch MARK\n' > .husky/pre-commit; rm -rf .husky; mv .husky husky-moved; git config core.hooksPath tools/hooks && mkdir -p tools/hooks && printf '#!/bin/sh\ntouch MARK\n' > tools/hooks/pre-commit && chmod +x tools/hooks/pre-commit`,
+			script:    `printf '#!/bin/sh\ntouch MARK\n' > .husky/pre-commit; rm -rf .husky; mv .husky husky-moved; git config core.hooksPath tools/hooks && mkdir -p tools/hooks && printf '#!/bin/sh\ntouch MARK\n' > tools/hooks/pre-commit && chmod +x tools/hooks/pre-commit`,
 			blocked:   []string{".husky/pre-commit: Read-only file system", "cannot move '.husky' to 'husky-moved': Device or resource busy"},
 			inSession: "git config core.hooksPath",
 			control:   `printf '#!/bin/sh\ntouch MARK\n' > .husky/pre-commit`},

@@ -89,7 +89,8 @@ func (u *paudeUser) start(ws string, args ...string) string {
 	}
 	id := strings.TrimSpace(out)
 	u.t.Cleanup(func() {
-		if _, errOut, code := u.run(ws, "stop", id); code != 0 {
+		// Not in the workspace: a subtest's workspace is gone by now.
+		if _, errOut, code := u.run(u.home, "stop", id); code != 0 {
 			u.t.Errorf("paude stop %s: exit %d\n%s", id, code, errOut)
 		}
 	})

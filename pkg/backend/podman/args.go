@@ -39,11 +39,10 @@ func networkDisconnectArgs(network, container string) []string {
 	return []string{"network", "disconnect", network, container}
 }
 
-// listNetworksArgs lists paude's networks, one name and its session ID
-// (empty for the legacy shared network) per line.
+// listNetworksArgs lists paude's networks as JSON (podman 4's templates
+// cannot index a network's labels).
 func listNetworksArgs() []string {
-	return []string{"network", "ls", "--filter", "label=" + backend.LabelApp + "=" + backend.AppName,
-		"--format", "{{.Name}} {{index .Labels \"" + backend.LabelSessionID + "\"}}"}
+	return []string{"network", "ls", "--filter", "label=" + backend.LabelApp + "=" + backend.AppName, "--format", "json"}
 }
 
 func inspectArgs(name string) []string {

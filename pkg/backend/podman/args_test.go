@@ -23,7 +23,7 @@ func TestArgs(t *testing.T) {
 		{"network rm", networkRemoveArgs("paude-net-1-a", "paude-internal"), "network rm paude-net-1-a paude-internal"},
 		{"network connect", networkConnectArgs("paude-net-1-a", "paude-proxy-h"), "network connect paude-net-1-a paude-proxy-h"},
 		{"network disconnect", networkDisconnectArgs("paude-net-1-a", "paude-proxy-h"), "network disconnect paude-net-1-a paude-proxy-h"},
-		{"network list", listNetworksArgs(), `network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`},
+		{"network list", listNetworksArgs(), "network ls --filter label=app=paude --format json"},
 		{"git volume", volumeCreateArgs(gitVolumeSpec("1-a", "/w")),
 			"volume create --label app=paude --label paude.io/role=git --label paude.io/session-id=1-a --label paude.io/workspace=/w paude-git-1-a"},
 		{"one-shot", oneShotArgs(oneShotSpec{Image: "img", User: "1000:0", KeepID: true, PullPolicy: "never", Workdir: "/w",

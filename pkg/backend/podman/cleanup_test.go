@@ -7,7 +7,21 @@ import (
 	"testing"
 )
 
-const listNetworks = `network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`
+const listNetworks = "network ls --filter label=app=paude --format json"
+
+// networksJSON is `podman network ls --format json` for networks
+// named to session IDs ("" = no session label).
+func networksJSON(nets map[string]string) string {
+	var items []string
+	for name, id := range nets {
+		labels := `"app":"paude","paude.io/role":"network"`
+		if id != "" {
+			labels += `,"paude.io/session-id":"` + id + `"`
+		}
+		items = append(items, `{"name":"`+name+`","driver":"bridge","labels":{`+labels+`}}`)
+	}
+	return "[" + strings.Join(items, ",") + "]"
+}
 
 // TestCleanupRemovesOnlyEndedSessions: the ended sessions are stopped as
 // stop does; then the networks no session has any more are removed, and
@@ -21,7 +35,8 @@ func TestCleanupRemovesOnlyEndedSessions(t *testing.T) {
 		f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "exited", 2, map[string]string{
 			"app": "paude", "paude.io/role": "agent", "paude.io/session-id": id, "paude.io/proxy-config": "old"}, nil), nil)
 	}
-	f.on(listNetworks, "paude-net-"+running+" "+running+"\npaude-net-1767000000-0000dead 1767000000-0000dead\npaude-internal \n", nil)
+	f.on(listNetworks, networksJSON(map[string]string{"paude-net-" + running: running,
+		"paude-net-1767000000-0000dead": "1767000000-0000dead", "paude-internal": ""}), nil)
 	f.on(listProxy, `[{"Names":["paude-proxy-live"],"Networks":["paude-net-`+running+`","podman"]},
 		{"Names":["paude-proxy-old"],"Networks":["podman"]},
 		{"Names":["paude-proxy"],"Networks":["paude-internal","podman"]}]`, nil)
@@ -71,7 +86,7 @@ func TestCleanupRemovesOnlyEndedSessions(t *testing.T) {
 func TestCleanupWithNothingToDo(t *testing.T) {
 	f := newFake(t)
 	f.on(listAgents, `[{"Names":["paude-1767323045-deadbeef"],"State":"running","Labels":{"app":"paude","paude.io/role":"agent","paude.io/session-id":"1767323045-deadbeef"}}]`, nil)
-	f.on(listNetworks, "paude-net-1767323045-deadbeef 1767323045-deadbeef\n", nil)
+	f.on(listNetworks, networksJSON(map[string]string{"paude-net-1767323045-deadbeef": "1767323045-deadbeef"}), nil)
 	f.on(listProxy, `[{"Names":["paude-proxy-h"],"Networks":["paude-net-1767323045-deadbeef","podman"]}]`, nil)
 	var out bytes.Buffer
 	if err := newTestBackend(t, f, Options{}).Cleanup(context.Background(), &out); err != nil {

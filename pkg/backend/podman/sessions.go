@@ -248,12 +248,18 @@ func (b *Backend) networks(ctx context.Context) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to list paude's networks: %w", err)
 	}
-	nets := map[string]string{}
-	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
-		name, id, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if name != "" {
-			nets[name] = strings.TrimSpace(id)
+	var list []struct {
+		Name   string            `json:"name"`
+		Labels map[string]string `json:"labels"`
+	}
+	if len(out) > 0 {
+		if err := json.Unmarshal(out, &list); err != nil {
+			return nil, fmt.Errorf("failed to read podman network ls output: %w", err)
 		}
+	}
+	nets := map[string]string{}
+	for _, n := range list {
+		nets[n.Name] = n.Labels[backend.LabelSessionID]
 	}
 	return nets, nil
 }

@@ -202,7 +202,7 @@ func TestStopAll(t *testing.T) {
 			"app": "paude", "paude.io/role": "agent", "paude.io/session-id": id, "paude.io/proxy-config": "h"}, nil), nil)
 	}
 	f.on(listProxy, `[{"Names":["paude-proxy-h"]},{"Names":["paude-proxy"]}]`, nil)
-	f.on("network ls", "paude-internal \n", nil)
+	f.on("network ls", networksJSON(map[string]string{"paude-internal": ""}), nil)
 	f.on("rm ", "", nil)
 	f.on("network ", "", nil)
 	state := t.TempDir()
@@ -219,8 +219,7 @@ func TestStopAll(t *testing.T) {
 		"container inspect --format json paude-2-b", "rm --force --ignore --volumes --time 10 paude-2-b",
 		"network disconnect paude-net-2-b paude-proxy-h", "network rm paude-net-2-b",
 		listProxy, "rm --force --ignore --volumes --time 10 paude-proxy-h paude-proxy",
-		`network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`,
-		"network rm paude-internal"})
+		listNetworks, "network rm paude-internal"})
 
 	t.Run("nothing to remove", func(t *testing.T) {
 		f := newFake(t)
@@ -229,7 +228,7 @@ func TestStopAll(t *testing.T) {
 		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		diffCalls(t, f.Calls(), []string{listAgents, listProxy, `network ls --filter label=app=paude --format {{.Name}} {{index .Labels "paude.io/session-id"}}`})
+		diffCalls(t, f.Calls(), []string{listAgents, listProxy, listNetworks})
 	})
 }
 

@@ -90,7 +90,12 @@ func TestProxyPolicyInNamespace(t *testing.T) {
 	for _, d := range privateDecoys {
 		hosts += d.addr + " " + d.name + ".allowed.test\n"
 		if d.listen && d.addr != "127.0.0.1" && d.addr != "::1" {
-			ipCmds = append(ipCmds, []string{"addr", "add", d.addr, "dev", "lo"})
+			cmd := []string{"addr", "add", d.addr, "dev", "lo"}
+			if strings.Contains(d.addr, ":") {
+				// Usable at once: no duplicate address detection first.
+				cmd = append(cmd, "nodad")
+			}
+			ipCmds = append(ipCmds, cmd)
 		}
 	}
 	for _, args := range ipCmds {

@@ -37,7 +37,7 @@ Note: no registry for the session's images: this cluster has no OpenShift integr
 Network policies paude-agent-HASH and paude-proxy-HASH confine the agents of allowlist DOMAINS
 Namespace team is ready for paude sessions
 `
-	domains := testConfig().Network.AllowedDomains
+	domains := defaultAllowlist(t)
 	hash, err := image.AllowlistHash(domains)
 	if err != nil {
 		t.Fatal(err)

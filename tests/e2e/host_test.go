@@ -57,7 +57,7 @@ func TestIPv6LinkLocalToHost(t *testing.T) {
 	}
 	// Retried: a new interface's link-local address is unusable until
 	// duplicate address detection is over (a second or two).
-	probe := fmt.Sprintf("for i in $(seq 40); do timeout 2 bash -c 'exec 3<>/dev/tcp/%s%%eth0/%d; cat <&3' 2>/tmp/err && exit 0; sleep 0.25; done; cat /tmp/err; exit 1", ll, port)
+	probe := fmt.Sprintf("for i in $(seq 20); do timeout 2 bash -c 'exec 3<>/dev/tcp/%s%%eth0/%d; cat <&3' 2>/tmp/err && exit 0; sleep 0.25; done; cat /tmp/err; exit 1", ll, port)
 	if out, err := inAgent(t, id, probe); err == nil || strings.Contains(out, "host-says-hello") {
 		t.Errorf("the agent reached the host at [%s%%eth0]:%d: %s", ll, port, out)
 	} else {

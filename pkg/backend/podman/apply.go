@@ -26,16 +26,23 @@ func (u undo) run() {
 }
 
 // apply carries out a start plan. Images come first, so that a failed
-// build leaves nothing behind; then the session's network, volumes and
-// proxy, then the agent container, whose home is filled while its
-// repository is seeded, and only then is it started. Whatever this apply
-// created is removed again when a later step fails, also when ctx was
-// cancelled (C-c).
+// build leaves nothing behind (the session's network, made while podman
+// is asked about them, is removed again); then the proxy on that network
+// and the volumes, then the agent container, whose home is filled while
+// its repository is seeded, and only then is it started. Whatever this
+// apply created is removed again when a later step fails, also when ctx
+// was cancelled (C-c).
 func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (err error) {
 	for _, note := range p.Notes {
 		fmt.Fprintln(progress, note)
 	}
-	found, err := b.look(ctx, p)
+	var created undo
+	defer func() {
+		if err != nil {
+			created.run()
+		}
+	}()
+	found, err := b.look(ctx, p, &created)
 	if err != nil {
 		return err
 	}
@@ -44,14 +51,9 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			return err
 		}
 	}
-
-	var created undo
 	defer func() {
-		if err != nil {
-			if len(created) > 0 {
-				fmt.Fprintln(progress, "Start failed: removing what it created")
-			}
-			created.run()
+		if err != nil && len(created) > 0 {
+			fmt.Fprintln(progress, "Start failed: removing what it created")
 		}
 	}()
 	dir := b.sessionDir(p.ID)
@@ -95,8 +97,8 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 }
 
 // prepare makes what the agent container needs besides its image: the
-// session's network with the proxy on it (whose address goes into
-// agent), and the volumes, all at the same time. Each step's undo is
+// proxy on the session's network (whose address goes into agent), and the
+// volumes, all at the same time. Each step's undo is
 // pushed in the plan's order, whichever finished first.
 func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *agentSpec, progress io.Writer, created *undo) error {
 	undos := make([]undo, len(p.Volumes)+1)
@@ -108,9 +110,6 @@ func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *age
 	g, gctx := errgroup.WithContext(ctx)
 	if p.Proxy != nil {
 		g.Go(func() error {
-			if err := b.ensureNetwork(gctx, p.ID, &undos[0]); err != nil {
-				return err
-			}
 			ip, err := b.ensureProxy(gctx, p.Proxy, sessionNetwork(p.ID), f.proxy, progress, &undos[0])
 			agent.ProxyIP = ip
 			return err
@@ -134,8 +133,9 @@ type found struct {
 // look asks podman, all at once, the read-only questions a start
 // depends on: which images exist, and how the proxy is. Each answer takes
 // a podman process of its own, so asking them together keeps a warm start
-// close to a bare podman run.
-func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
+// close to a bare podman run. The session's network, which depends on
+// nothing, is made at the same time; its removal goes to created.
+func (b *Backend) look(ctx context.Context, p *startPlan, created *undo) (found, error) {
 	f := found{images: make([]bool, len(p.Images))}
 	g, gctx := errgroup.WithContext(ctx)
 	for i, step := range p.Images {
@@ -152,6 +152,9 @@ func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
 			f.proxy, err = b.inspect(gctx, p.Proxy.Spec.name())
 			return err
 		})
+		var network undo
+		defer func() { created.push(network.run) }()
+		g.Go(func() error { return b.ensureNetwork(gctx, p.ID, &network) })
 	}
 	return f, g.Wait()
 }

@@ -407,6 +407,7 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		f := newFake(t)
 		f.on("image exists", "", podmancli.ErrPodmanNotFound)
 		f.on("container inspect", "", podmancli.ErrPodmanNotFound)
+		f.on("network ", "", podmancli.ErrPodmanNotFound)
 		ws := t.TempDir()
 		_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError

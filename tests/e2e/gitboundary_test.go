@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hostRepo is a workspace whose repository has everything the attacks
@@ -322,4 +323,25 @@ func TestGitBoundaryLinkedWorktree(t *testing.T) {
 	if _, err := os.Stat(mark); err == nil {
 		t.Errorf("the host's git ran the planted command")
 	}
+
+	t.Run("a stopped session's commits arrive when it is removed", func(t *testing.T) {
+		mustInAgent(t, id, "cd "+ws+" && git -c user.name=agent -c user.email=a@example.invalid commit -q --allow-empty -m after-the-agent-exits")
+		typeInAgent(t, id, "exit 0")
+		waitFor(t, "the session to stop", time.Minute, func() bool {
+			out, _ := podmanCmd("inspect", "--format", "{{.State.Status}}", "paude-"+id)
+			return strings.TrimSpace(out) == "exited"
+		})
+		// stop fetches through a one-shot container of the session's
+		// image with its repository volume, then removes them.
+		out := u.must(ws, "stop", id)
+		if !strings.Contains(out, "after-the-agent-exits") {
+			t.Errorf("stop did not say the commit arrived:\n%s", out)
+		}
+		if got := gitOut(t, main, "log", "-1", "--format=%s", "refs/remotes/paude/"+id+"/feature"); strings.TrimSpace(got) != "after-the-agent-exits" {
+			t.Errorf("after stop, refs/remotes/paude/%s/feature is %q", id, got)
+		}
+		if _, err := podmanCmd("volume", "exists", "paude-git-"+id); err == nil {
+			t.Errorf("stop left the session's repository volume after fetching it")
+		}
+	})
 }

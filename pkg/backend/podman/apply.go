@@ -42,6 +42,9 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			created.run()
 		}
 	}()
+	// The session's host files (a .git file written while planning).
+	dir := b.sessionDir(p.ID)
+	created.push(func() { _ = os.RemoveAll(dir) })
 	found, err := b.look(ctx, p, &created)
 	if err != nil {
 		return err
@@ -56,8 +59,6 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			fmt.Fprintln(progress, "Start failed: removing what it created")
 		}
 	}()
-	dir := b.sessionDir(p.ID)
-	created.push(func() { _ = os.RemoveAll(dir) })
 	if err := b.saveSnapshot(p.ID, p.Snapshot); err != nil {
 		return err
 	}

@@ -86,7 +86,8 @@ func (b *Backend) openGitBoundary(ctx context.Context, id, workspace string, cre
 		g.GitDir = linkedGitDir
 		g.DotGitFile = filepath.Join(b.sessionDir(id), "dotgit")
 		if create {
-			if err := writeSessionFile(g.DotGitFile, "gitdir: "+linkedGitDir+"\n"); err != nil {
+			// Mounted into the agent's container, where its user reads it.
+			if err := writeSessionFile(g.DotGitFile, "gitdir: "+linkedGitDir+"\n", 0o644); err != nil {
 				return nil, err
 			}
 		}
@@ -135,14 +136,15 @@ func readOnlyMounts(workspace string, snap *hostrun.Snapshot) ([]mount, error) {
 	return ms, nil
 }
 
-// writeSessionFile writes one of a session's host files, readable by the
-// agent's user (the .git file is mounted into its container).
-func writeSessionFile(name, content string) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+// writeSessionFile writes one of a session's host files, in a directory
+// only this user can enter (a file bind-mounted into a container is read
+// there by its own mode, whatever its directory's).
+func writeSessionFile(name, content string, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w: set XDG_STATE_HOME to a writable directory", filepath.Dir(name), err)
 	}
 	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
 		return fmt.Errorf("failed to write %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, name); err != nil {

@@ -35,7 +35,7 @@ func (b *Backend) saveSnapshot(id string, snap *hostrun.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("failed to record the workspace's host-run files: %w", err)
 	}
-	return writeSessionFile(filepath.Join(b.sessionDir(id), snapshotFile), string(data))
+	return writeSessionFile(filepath.Join(b.sessionDir(id), snapshotFile), string(data), 0o600)
 }
 
 // loadSnapshot reads the snapshot of the session's last report, nil when

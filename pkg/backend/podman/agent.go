@@ -23,6 +23,8 @@ type agentSpec struct {
 	ProxyIP string
 	// ProxyHash names the session's proxy (proxyName); "" without one.
 	ProxyHash string
+	// AllowlistHash is its allowlist's hash (backend.LabelAllowlist).
+	AllowlistHash string
 	// GitDir is the session's repository in the container, "" without a
 	// git boundary.
 	GitDir string
@@ -52,6 +54,9 @@ func (s agentSpec) labels() map[string]string {
 	l[backend.LabelNetworkMode] = s.networkMode()
 	if s.ProxyHash != "" {
 		l[backend.LabelProxyConfig] = s.ProxyHash
+	}
+	if s.AllowlistHash != "" {
+		l[backend.LabelAllowlist] = s.AllowlistHash
 	}
 	if s.GitDir != "" {
 		l[labelGitDir] = s.GitDir

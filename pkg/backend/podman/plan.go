@@ -139,7 +139,11 @@ func planStart(in planInput) (*startPlan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
 		}
-		ps := proxySpec{Image: recipe.Tag, ExternalNetwork: in.Opts.ExternalNetwork,
+		allowlistHash, err := image.AllowlistHash(domains)
+		if err != nil {
+			return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
+		}
+		ps := proxySpec{Image: recipe.Tag, ExternalNetwork: in.Opts.ExternalNetwork, AllowlistHash: allowlistHash,
 			Hosts: in.Opts.ProxyHosts, DNS: in.Opts.ProxyDNS, PullPolicy: in.Opts.PullPolicy}
 		ps.ConfigHash = proxyConfigHash(conf, ps)
 		ps.ConfFile = filepath.Join(in.Opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
@@ -180,7 +184,7 @@ func planStart(in planInput) (*startPlan, error) {
 		PullPolicy: in.Opts.PullPolicy, AgentArgs: spec.AgentArgs,
 	}
 	if p.Proxy != nil {
-		p.Agent.ProxyHash = p.Proxy.Spec.ConfigHash
+		p.Agent.ProxyHash, p.Agent.AllowlistHash = p.Proxy.Spec.ConfigHash, p.Proxy.Spec.AllowlistHash
 	}
 	if p.Git != nil {
 		p.Agent.GitDir = p.Git.GitDir

@@ -24,7 +24,10 @@ type proxySpec struct {
 	// ConfigHash identifies the configuration: it names and labels the
 	// container, so sessions with the same allowlist (and image, hosts and
 	// DNS) share a proxy and sessions with different ones never do.
-	ConfigHash      string
+	ConfigHash string
+	// AllowlistHash is the allowlist's own hash (image.AllowlistHash),
+	// the label both backends put on a proxy and its agents.
+	AllowlistHash   string
 	ExternalNetwork string
 	Hosts           map[string]string
 	DNS             []string
@@ -40,11 +43,15 @@ func (s proxySpec) name() string { return proxyName(s.ConfigHash) }
 // same configuration connect their own networks to it.
 func runProxyArgs(s proxySpec, network string) []string {
 	args := []string{"run", "--detach", "--name", s.name(), "--hostname", backend.ProxyHost}
-	args = append(args, labelArgs(map[string]string{
+	labels := map[string]string{
 		backend.LabelApp:         backend.AppName,
 		backend.LabelRole:        backend.RoleProxy,
 		backend.LabelProxyConfig: s.ConfigHash,
-	})...)
+	}
+	if s.AllowlistHash != "" {
+		labels[backend.LabelAllowlist] = s.AllowlistHash
+	}
+	args = append(args, labelArgs(labels)...)
 	args = append(args,
 		"--cap-drop", "ALL",
 		"--security-opt", "no-new-privileges",

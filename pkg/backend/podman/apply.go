@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/paude-dev/paude/pkg/backend"
+
 	"github.com/paude-dev/paude/pkg/image"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
@@ -28,10 +30,11 @@ func (u undo) run() {
 // apply carries out a start plan. Images come first, so that a failed
 // build leaves nothing behind (the session's network, made while podman
 // is asked about them, is removed again); then the proxy on that network
-// and the volumes, then the agent container, whose home is filled while
-// its repository is seeded, and only then is it started. Whatever this
-// apply created is removed again when a later step fails, also when ctx
-// was cancelled (C-c).
+// and the volumes, then the agent container, whose home is filled, and
+// only then is it started. The session's repository is seeded from the
+// moment its volume exists until then. Whatever this apply created is
+// removed again when a later step fails, also when ctx was cancelled
+// (C-c).
 func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (err error) {
 	for _, note := range p.Notes {
 		fmt.Fprintln(progress, note)
@@ -63,7 +66,14 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 		return err
 	}
 	agent := p.Agent
-	if err := b.prepare(ctx, p, found, &agent, progress, &created); err != nil {
+	seed := b.seeding(ctx, agent, p.Git)
+	// A failed start stops the seeding before it removes the volume.
+	defer func() {
+		if err != nil {
+			seed.stop()
+		}
+	}()
+	if err := b.prepare(ctx, p, found, &agent, seed.start, progress, &created); err != nil {
 		return err
 	}
 
@@ -75,16 +85,12 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 		return fmt.Errorf("failed to create the session container: %w", withHint(err))
 	}
 	created.push(func() { b.remove(name) })
-	// The home copy and the seeding of the repository are independent:
-	// both finish before the agent starts.
-	g, gctx := errgroup.WithContext(ctx)
 	if !p.Home.empty() {
-		g.Go(func() error { return b.copyHome(gctx, p.Home, name) })
+		if err := b.copyHome(ctx, p.Home, name); err != nil {
+			return err
+		}
 	}
-	if p.Git != nil {
-		g.Go(func() error { return b.seed(gctx, agent, p.Git) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := seed.wait(); err != nil {
 		return err
 	}
 	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
@@ -97,11 +103,61 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 	return nil
 }
 
+// seedRun is the seeding of a session's repository, in the background
+// from the moment its volume exists (start) until the agent is about to
+// start (wait). Without a git boundary it does nothing.
+type seedRun struct {
+	run     func(context.Context) error
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan error
+	started bool
+}
+
+// seeding prepares the seeding of g's repository for the agent a.
+func (b *Backend) seeding(ctx context.Context, a agentSpec, g *gitBoundary) *seedRun {
+	s := &seedRun{done: make(chan error, 1)}
+	if g != nil {
+		s.ctx, s.cancel = context.WithCancel(ctx)
+		s.run = func(ctx context.Context) error { return b.seed(ctx, a, g) }
+	}
+	return s
+}
+
+// start begins the seeding; prepare calls it once the volume exists.
+func (s *seedRun) start() {
+	if s.run == nil || s.started {
+		return
+	}
+	s.started = true
+	go func() { s.done <- s.run(s.ctx) }()
+}
+
+// wait returns the seeding's result.
+func (s *seedRun) wait() error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	err := <-s.done
+	s.cancel()
+	return err
+}
+
+// stop ends a seeding still running and waits for it.
+func (s *seedRun) stop() {
+	if s.started {
+		s.cancel()
+		_ = s.wait()
+	}
+}
+
 // prepare makes what the agent container needs besides its image: the
 // proxy on the session's network (whose address goes into agent), and the
-// volumes, all at the same time. Each step's undo is
-// pushed in the plan's order, whichever finished first.
-func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *agentSpec, progress io.Writer, created *undo) error {
+// volumes, all at the same time, while gitReady starts the seeding of the
+// session's repository. Each step's undo is pushed in the plan's order,
+// whichever finished first.
+func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *agentSpec, gitReady func(), progress io.Writer, created *undo) error {
 	undos := make([]undo, len(p.Volumes)+1)
 	defer func() {
 		for _, u := range undos {
@@ -116,7 +172,13 @@ func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *age
 			return err
 		})
 	}
+	// The repository's volume was made with the network (look): its
+	// seeding needs only the image, which exists now.
+	gitReady()
 	for i, v := range p.Volumes {
+		if v.Role == backend.RoleGit {
+			continue
+		}
 		g.Go(func() error { return b.ensureVolume(gctx, v, &undos[i+1]) })
 	}
 	return g.Wait()
@@ -134,8 +196,9 @@ type found struct {
 // look asks podman, all at once, the read-only questions a start
 // depends on: which images exist, and how the proxy is. Each answer takes
 // a podman process of its own, so asking them together keeps a warm start
-// close to a bare podman run. The session's network, which depends on
-// nothing, is made at the same time; its removal goes to created.
+// close to a bare podman run. The session's network and repository
+// volume, which depend on nothing, are made at the same time; their
+// removal goes to created.
 func (b *Backend) look(ctx context.Context, p *startPlan, created *undo) (found, error) {
 	f := found{images: make([]bool, len(p.Images))}
 	g, gctx := errgroup.WithContext(ctx)
@@ -156,6 +219,13 @@ func (b *Backend) look(ctx context.Context, p *startPlan, created *undo) (found,
 		var network undo
 		defer func() { created.push(network.run) }()
 		g.Go(func() error { return b.ensureNetwork(gctx, p.ID, &network) })
+	}
+	for _, v := range p.Volumes {
+		if v.Role == backend.RoleGit {
+			var volume undo
+			defer func() { created.push(volume.run) }()
+			g.Go(func() error { return b.ensureVolume(gctx, v, &volume) })
+		}
 	}
 	return f, g.Wait()
 }

@@ -87,17 +87,30 @@ type call struct {
 // canonical orders the calls a start makes at the same time as apply
 // lists them, since podman answers them in any order: the read-only
 // questions first (images, then the proxy: look), the session's network
-// and proxy before its volumes (prepare), the home copy before the
-// seeding one-shot container.
+// and proxy before its volumes (prepare), and the seeding one-shot
+// container right before the agent's start.
 func canonical(lines []string, tars map[int][]string) []call {
-	calls := make([]call, len(lines))
+	var calls, seeds []call
 	lookedUp := -1
 	for i, l := range lines {
-		calls[i] = call{i, l, tars[i]}
+		c := call{i, l, tars[i]}
+		// The seeding runs in the background from the repository
+		// volume's creation until the agent's start: it goes right
+		// before the start.
+		if strings.HasPrefix(l, "run --rm") {
+			seeds = append(seeds, c)
+			continue
+		}
+		calls = append(calls, c)
 		if lookedUp < 0 && strings.HasPrefix(l, "container inspect --format json paude-proxy-") {
 			lookedUp = i
 		}
 	}
+	at := slices.IndexFunc(calls, func(c call) bool { return strings.HasPrefix(c.line, "start paude-1767323045-deadbeef") })
+	if at < 0 {
+		at = len(calls)
+	}
+	calls = slices.Insert(calls, at, seeds...)
 	rank := func(c call) int {
 		switch l := c.line; {
 		case strings.Contains(l, "exists paude-workspace:"):
@@ -112,8 +125,6 @@ func canonical(lines []string, tars map[int][]string) []call {
 			return 4
 		case strings.HasPrefix(l, "cp -"):
 			return 5
-		case strings.HasPrefix(l, "run --rm"):
-			return 6
 		}
 		return 3
 	}

@@ -5,7 +5,9 @@
 # and the proxy runs, as on every start but the first.
 #
 # Usage: hack/bench/podman-start.sh [RUNS]   (as root; make bench-podman)
-# Needs bin/paude (make build) and hack/podman/install.sh.
+# Needs bin/paude (make build) and hack/podman/install.sh. With
+# PAUDE_BENCH_GIT=1 the workspace is a git repository, so each start also
+# gives the session its own repository (the git boundary).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -37,9 +39,17 @@ cat >"$work/ws/paude.json" <<'JSON'
   "network": {"allowedDomains": [".example.com"]}
 }
 JSON
-chown -R 1000:1000 "$work/ws"
 export HOME=$work/home PAUDE_PODMAN_PULL=never
+if [ "${PAUDE_BENCH_GIT:-}" = 1 ]; then
+  # The agent's user owns the workspace, root runs paude: git needs
+  # safe.directory to read it, as for any repository owned by another.
+  printf '[safe]\n\tdirectory = *\n[user]\n\tname = bench\n\temail = bench@example.invalid\n' >"$work/home/.gitconfig"
+  git -C "$work/ws" init -q && git -C "$work/ws" add -A && git -C "$work/ws" commit -q -m bench
+fi
+chown -R 1000:1000 "$work/ws"
 cd "$work/ws"
+# The benchmark's own configuration: trusted once, so no start asks.
+"$paude" trust --yes >/dev/null 2>&1 || :
 
 ms() { date +%s%3N; }
 

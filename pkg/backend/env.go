@@ -10,16 +10,6 @@ import (
 	"github.com/paude-dev/paude/pkg/image"
 )
 
-// PassthroughEnv are the host variables passed to the agent when they
-// are set: they select Vertex AI and its project and region for Claude
-// Code.
-var PassthroughEnv = []string{
-	"CLAUDE_CODE_USE_VERTEX",
-	"ANTHROPIC_VERTEX_PROJECT_ID",
-	"GOOGLE_CLOUD_PROJECT",
-	"CLOUD_ML_REGION",
-}
-
 // ProxyHost and ProxyURL are how the agent reaches its proxy: by a name
 // that the backend maps to the proxy's address (an /etc/hosts entry, a
 // pod's hostAliases), since the agent has no DNS.
@@ -45,18 +35,47 @@ type AgentEnv struct {
 	Passed map[string]string
 	// From names where each Passed value came from, for messages.
 	From map[string]string
+	// Provider is the model provider this environment selects.
+	Provider Provider
 }
 
-// NewAgentEnv layers the agent's environment. Later sources win: the
-// host's PassthroughEnv, then the configuration's env less PAUDE_* names
-// (those carry paude's own settings, which a project must not set), then
-// own, which nothing overrides and which removes a Passed value of the
-// same name.
+// value is the variable k as the agent gets it, "" when unset.
+func (e AgentEnv) value(k string) string {
+	if v, ok := e.Own[k]; ok {
+		return v
+	}
+	return e.Passed[k]
+}
+
+// NewAgentEnv layers the agent's environment. The model provider is
+// selected from the configuration's env and the host's variables (the
+// configuration wins), and only that provider's host variables are
+// passed. Later sources win: QuietEnv (added to own), the provider's host
+// variables, then the configuration's env less PAUDE_* names (those carry
+// paude's own settings, which a project must not set), then own, which
+// nothing overrides and which removes a Passed value of the same name.
+// A configured value of a QuietEnv name replaces paude's.
 func NewAgentEnv(cfg *config.Config, getenv func(string) string, own map[string]string) AgentEnv {
 	e := AgentEnv{Own: own, Passed: map[string]string{}, From: map[string]string{}}
-	for _, k := range PassthroughEnv {
+	lookup := configThenHost(cfg, getenv)
+	e.Provider = SelectProvider(lookup)
+	for _, k := range providerVars[e.Provider.Kind] {
 		if v := getenv(k); v != "" {
 			e.Passed[k], e.From[k] = v, "host variable "+k
+		}
+	}
+	// Claude Code reads only ANTHROPIC_VERTEX_PROJECT_ID; many users set
+	// just gcloud's GOOGLE_CLOUD_PROJECT.
+	if e.Provider.Kind == ProviderVertex && lookup("ANTHROPIC_VERTEX_PROJECT_ID") == "" {
+		if v := lookup("GOOGLE_CLOUD_PROJECT"); v != "" {
+			e.Passed["ANTHROPIC_VERTEX_PROJECT_ID"], e.From["ANTHROPIC_VERTEX_PROJECT_ID"] = v, "GOOGLE_CLOUD_PROJECT"
+		}
+	}
+	for k, v := range QuietEnv {
+		if _, set := cfg.Env[k]; !set {
+			if _, set := own[k]; !set {
+				own[k] = v
+			}
 		}
 	}
 	for k, v := range cfg.Env {
@@ -69,6 +88,23 @@ func NewAgentEnv(cfg *config.Config, getenv func(string) string, own map[string]
 		delete(e.From, k)
 	}
 	return e
+}
+
+// configThenHost looks a variable up in the configuration's env, then on
+// the host.
+func configThenHost(cfg *config.Config, getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v, ok := cfg.Env[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}
+}
+
+// ProviderFor is the model provider a session of cfg gets on a host
+// whose variables getenv reads: what NewAgentEnv selects.
+func ProviderFor(cfg *config.Config, getenv func(string) string) Provider {
+	return SelectProvider(configThenHost(cfg, getenv))
 }
 
 // EntrypointEnv is paude's own environment of a session: what the image's

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func TestNewAgentEnvLayers(t *testing.T) {
 	wantOwn := map[string]string{
 		"HOME": "/home/paude", "PAUDE_SESSION_ID": "1-a", "PAUDE_WORKSPACE": "/w", "PAUDE_STATE_DIR": "/state",
 		"PAUDE_IDLE_TIMEOUT": "14400", "PAUDE_MAX_LIFETIME": "86400", "PAUDE_YOLO": "1",
+		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
 	}
 	if !reflect.DeepEqual(env.Own, wantOwn) {
 		t.Errorf("own = %v, want %v", env.Own, wantOwn)
@@ -36,6 +38,58 @@ func TestNewAgentEnvLayers(t *testing.T) {
 	AddProxyEnv(own)
 	if own["HTTPS_PROXY"] != "http://paude-proxy:3128" || own["no_proxy"] != "localhost,127.0.0.1,::1" {
 		t.Errorf("proxy env = %v", own)
+	}
+}
+
+// TestNewAgentEnvProvider: only the selected provider's host variables
+// reach the agent, a configured QuietEnv value replaces paude's, and
+// GOOGLE_CLOUD_PROJECT stands in for the Vertex project Claude Code reads.
+func TestNewAgentEnvProvider(t *testing.T) {
+	everything := map[string]string{
+		"ANTHROPIC_API_KEY": "sk-key", "CLAUDE_CODE_OAUTH_TOKEN": "tok",
+		"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "eu-west-1",
+		"CLOUD_ML_REGION": "us-east5", "GOOGLE_CLOUD_PROJECT": "proj",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := maps.Clone(everything)
+		maps.Copy(m, extra)
+		return m
+	}
+	tests := []struct {
+		name       string
+		host, conf map[string]string
+		kind       ProviderKind
+		wantPassed map[string]string
+	}{
+		{"anthropic by default", everything, nil, ProviderAnthropic,
+			map[string]string{"ANTHROPIC_API_KEY": "sk-key", "CLAUDE_CODE_OAUTH_TOKEN": "tok"}},
+		{"vertex", with(map[string]string{"CLAUDE_CODE_USE_VERTEX": "1"}), nil, ProviderVertex,
+			map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5", "GOOGLE_CLOUD_PROJECT": "proj", "ANTHROPIC_VERTEX_PROJECT_ID": "proj"}},
+		{"vertex with its own project id", with(map[string]string{"CLAUDE_CODE_USE_VERTEX": "true", "ANTHROPIC_VERTEX_PROJECT_ID": "p2"}), nil, ProviderVertex,
+			map[string]string{"CLAUDE_CODE_USE_VERTEX": "true", "CLOUD_ML_REGION": "us-east5", "GOOGLE_CLOUD_PROJECT": "proj", "ANTHROPIC_VERTEX_PROJECT_ID": "p2"}},
+		{"bedrock wins over vertex", with(map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLAUDE_CODE_USE_BEDROCK": "1"}), nil, ProviderBedrock,
+			map[string]string{"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "secret"}},
+		{"the configuration selects the provider", everything, map[string]string{"CLAUDE_CODE_USE_VERTEX": "1"}, ProviderVertex,
+			map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5", "GOOGLE_CLOUD_PROJECT": "proj", "ANTHROPIC_VERTEX_PROJECT_ID": "proj"}},
+		{"a configured quiet variable wins", nil, map[string]string{"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "0"}, ProviderAnthropic,
+			map[string]string{"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Defaults("/w")
+			cfg.Env = tt.conf
+			env := NewAgentEnv(cfg, func(k string) string { return tt.host[k] }, map[string]string{})
+			if env.Provider.Kind != tt.kind {
+				t.Errorf("provider = %s, want %s", env.Provider.Kind, tt.kind)
+			}
+			if !reflect.DeepEqual(env.Passed, tt.wantPassed) {
+				t.Errorf("passed = %v, want %v", env.Passed, tt.wantPassed)
+			}
+			_, configuredQuiet := tt.conf["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"]
+			if _, inOwn := env.Own["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"]; inOwn == configuredQuiet {
+				t.Errorf("own = %v: the quiet variable is paude's unless configured", env.Own)
+			}
+		})
 	}
 }
 

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // CredentialKind names one group of files from the user's home that a
@@ -29,19 +31,34 @@ const (
 // CredentialKinds lists every kind in reading order.
 var CredentialKinds = []CredentialKind{CredentialGcloud, CredentialGitconfig, CredentialClaude}
 
-// ClaudeHistoryDirs are the top-level directories of ~/.claude that hold
-// the history, caches and logs of every project the user ever ran Claude
-// Code in (transcripts, backups of edited files, shell snapshots), not
-// settings or the login. No session gets them: an agent working on one
-// project must not read another project's transcripts.
-var ClaudeHistoryDirs = []string{
-	"projects", "todos", "statsig", "shell-snapshots", "ide", "local",
-	"debug", "file-history", "session-env", "logs", "cache", "plugins",
-}
+// The files of ~/.config/gcloud a session gets: the application-default
+// credentials (what Vertex AI's client libraries read) and the active
+// gcloud configuration (its project and account). Not the other
+// accounts' refresh tokens (credentials.db, legacy_credentials/), the
+// access token cache or the logs.
+const (
+	gcloudDir    = ".config/gcloud"
+	gcloudADC    = gcloudDir + "/application_default_credentials.json"
+	gcloudActive = gcloudDir + "/active_config"
+)
 
-// gcloudSkipDirs are top-level directories of ~/.config/gcloud with logs
-// and a Python environment, not credentials.
-var gcloudSkipDirs = []string{"logs", "virtenv"}
+// gcloudConfigName is what gcloud accepts as a configuration name; the
+// name read from active_config becomes part of a path.
+var gcloudConfigName = regexp.MustCompile(`^[a-z][-a-z0-9]{0,99}$`)
+
+// The files of ~/.claude a session gets, an allowlist: the user's
+// settings, memory, subagents and commands, and the login file Claude
+// Code keeps on Linux. Everything else there (every project's
+// transcripts, todos, file backups, shell snapshots, caches, logs,
+// plugins) stays on the host: an agent working on one project must not
+// read another's.
+var (
+	claudeFiles = []string{".claude/settings.json", ".claude/CLAUDE.md", claudeLogin}
+	claudeDirs  = []string{".claude/agents", ".claude/commands"}
+)
+
+// claudeLogin is where Claude Code keeps a Claude account login on Linux.
+const claudeLogin = ".claude/.credentials.json"
 
 // HomeFile is one file from the user's home that a session gets.
 type HomeFile struct {
@@ -58,14 +75,15 @@ type HomeFile struct {
 }
 
 // HomeFiles selects the files of the user's home that a session gets, the
-// same for every backend: ~/.config/gcloud (without logs), ~/.gitconfig,
-// ~/.claude (without other projects' history, ClaudeHistoryDirs) and
-// ~/.claude.json. A symlinked directory at the top (dotfile managers link
-// ~/.claude) is read where it points; below it, symlinked files are read
-// where they point and symlinked directories are not entered. Sockets,
-// pipes and devices, and names starting with ".." (Kubernetes keeps its
-// own files there) are left out. skipped has one line for each kind not
-// found.
+// same for every backend, from allowlists: from ~/.config/gcloud the
+// application-default credentials and the active configuration, the
+// ~/.gitconfig, from ~/.claude settings.json, CLAUDE.md, .credentials.json
+// and the agents/ and commands/ trees, and ~/.claude.json. A symlinked
+// directory (dotfile managers link ~/.claude) is read where it points;
+// below agents/ and commands/, symlinked files are read where they point
+// and symlinked directories are not entered. Sockets, pipes and devices,
+// and names starting with ".." (Kubernetes keeps its own files there) are
+// left out. skipped has one line for each kind not found.
 func HomeFiles(home string) (files []HomeFile, skipped []string, err error) {
 	if home == "" {
 		return nil, nil, nil
@@ -76,17 +94,13 @@ func HomeFiles(home string) (files []HomeFile, skipped []string, err error) {
 		switch kind {
 		case CredentialGcloud:
 			source = "~/.config/gcloud"
-			found, err = homeTree(home, ".config/gcloud", kind, gcloudSkipDirs)
+			found, err = gcloudFiles(home)
 		case CredentialGitconfig:
 			source = "~/.gitconfig"
 			found, err = homeFile(home, ".gitconfig", kind)
 		case CredentialClaude:
 			source = "~/.claude and ~/.claude.json"
-			if found, err = homeTree(home, ".claude", kind, ClaudeHistoryDirs); err == nil {
-				var f []HomeFile
-				f, err = homeFile(home, ".claude.json", kind)
-				found = append(found, f...)
-			}
+			found, err = claudeHomeFiles(home)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -99,12 +113,62 @@ func HomeFiles(home string) (files []HomeFile, skipped []string, err error) {
 	return files, skipped, nil
 }
 
+// gcloudFiles are the application-default credentials and the active
+// configuration ("default" when active_config is missing, as gcloud
+// takes it).
+func gcloudFiles(home string) ([]HomeFile, error) {
+	var files []HomeFile
+	for _, rel := range []string{gcloudADC, gcloudActive} {
+		f, err := homeFile(home, rel, CredentialGcloud)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f...)
+	}
+	active := "default"
+	if n := len(files); n > 0 && files[n-1].Rel == gcloudActive {
+		b, err := os.ReadFile(files[n-1].Source)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read %s: %w", files[n-1].Source, err)
+		}
+		active = strings.TrimSpace(string(b))
+	}
+	if !gcloudConfigName.MatchString(active) {
+		// Not a name gcloud would have written: copy no configuration.
+		return files, nil
+	}
+	f, err := homeFile(home, gcloudDir+"/configurations/config_"+active, CredentialGcloud)
+	return append(files, f...), err
+}
+
+// claudeHomeFiles are Claude Code's files of the allowlist, and
+// ~/.claude.json.
+func claudeHomeFiles(home string) ([]HomeFile, error) {
+	var files []HomeFile
+	for _, rel := range claudeDirs {
+		found, err := homeTree(home, rel, CredentialClaude, nil)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, found...)
+	}
+	for _, rel := range append(slices.Clone(claudeFiles), ".claude.json") {
+		found, err := homeFile(home, rel, CredentialClaude)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
 // homeFile returns rel below home when it is a regular file (after
 // symlinks), nothing when it is missing or something else.
 func homeFile(home, rel string, kind CredentialKind) ([]HomeFile, error) {
 	p := filepath.Join(home, filepath.FromSlash(rel))
 	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		// Missing, or a parent is a file (~/.claude as a file).
 		return nil, nil
 	}
 	if err != nil {
@@ -125,7 +189,7 @@ func homeFile(home, rel string, kind CredentialKind) ([]HomeFile, error) {
 func homeTree(home, rel string, kind CredentialKind, skip []string) ([]HomeFile, error) {
 	root := filepath.Join(home, filepath.FromSlash(rel))
 	fi, err := os.Stat(root)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil
 	}
 	if err != nil {

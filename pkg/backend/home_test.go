@@ -39,21 +39,33 @@ func rels(files []HomeFile) []string {
 func TestHomeFiles(t *testing.T) {
 	home := t.TempDir()
 	write(t, home,
+		// gcloud: the ADC file and the active configuration only.
 		".config/gcloud/application_default_credentials.json", ".config/gcloud/logs/x.log", ".config/gcloud/virtenv/bin/python",
+		".config/gcloud/credentials.db", ".config/gcloud/access_tokens.db", ".config/gcloud/legacy_credentials/me@example.com/adc.json",
+		".config/gcloud/configurations/config_work", ".config/gcloud/configurations/config_default",
 		".gitconfig",
-		".claude/settings.json", ".claude/agents/a.md", ".claude/projects/other/transcript.jsonl", ".claude/todos/t.json",
+		// claude: settings, memory, login, agents and commands only.
+		".claude/settings.json", ".claude/CLAUDE.md", ".claude/.credentials.json",
+		".claude/agents/a.md", ".claude/commands/deep/c.md",
+		".claude/settings.local.json", ".claude/projects/other/transcript.jsonl", ".claude/todos/t.json",
+		".claude/history.jsonl", ".claude/plugins/p/x.js", ".claude/shell-snapshots/s.sh",
 		".claude.json",
 	)
-	// A socket-like oddity and a Kubernetes-reserved name are left out.
-	write(t, home, ".claude/..data/x")
+	if err := os.WriteFile(filepath.Join(home, ".config/gcloud/active_config"), []byte("work\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	// A Kubernetes-reserved name is left out.
+	write(t, home, ".claude/agents/..data/x")
 	files, skipped, err := HomeFiles(home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		"gcloud:.config/gcloud/application_default_credentials.json",
+		"gcloud:.config/gcloud/application_default_credentials.json", "gcloud:.config/gcloud/active_config",
+		"gcloud:.config/gcloud/configurations/config_work",
 		"gitconfig:.gitconfig",
-		"claude:.claude/agents/a.md", "claude:.claude/settings.json", "claude:.claude.json",
+		"claude:.claude/agents/a.md", "claude:.claude/commands/deep/c.md",
+		"claude:.claude/settings.json", "claude:.claude/CLAUDE.md", "claude:.claude/.credentials.json", "claude:.claude.json",
 	}
 	if got := rels(files); !reflect.DeepEqual(got, want) {
 		t.Errorf("files = %q, want %q", got, want)
@@ -62,9 +74,43 @@ func TestHomeFiles(t *testing.T) {
 		t.Errorf("skipped = %q", skipped)
 	}
 	for _, f := range files {
-		if f.Mode != 0o640 || f.Size != 1 || !filepath.IsAbs(f.Source) {
+		if f.Size != int64(len("x")) && f.Rel != ".config/gcloud/active_config" || !filepath.IsAbs(f.Source) || f.Mode != 0o640 {
 			t.Errorf("%s: mode %v size %d source %q", f.Rel, f.Mode, f.Size, f.Source)
 		}
+	}
+}
+
+// TestHomeFilesGcloudActive: the active configuration is the one
+// active_config names, "default" without it, and none when the name is
+// not one gcloud writes (it becomes part of a path).
+func TestHomeFilesGcloudActive(t *testing.T) {
+	tests := []struct {
+		name   string
+		active string // "" = no active_config file
+		want   []string
+	}{
+		{"no active_config means default", "", []string{"gcloud:.config/gcloud/configurations/config_default"}},
+		{"named", "work", []string{"gcloud:.config/gcloud/active_config", "gcloud:.config/gcloud/configurations/config_work"}},
+		{"a path is not a name", "../../../.ssh/id_rsa", []string{"gcloud:.config/gcloud/active_config"}},
+		{"the named one is missing", "gone", []string{"gcloud:.config/gcloud/active_config"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			write(t, home, ".config/gcloud/configurations/config_default", ".config/gcloud/configurations/config_work", ".ssh/id_rsa")
+			if tt.active != "" {
+				if err := os.WriteFile(filepath.Join(home, ".config/gcloud/active_config"), []byte(tt.active), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			files, _, err := HomeFiles(home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rels(files); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("files = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -73,7 +119,7 @@ func TestHomeFiles(t *testing.T) {
 // enters a symlinked directory below the top.
 func TestHomeFilesFollowsSymlinks(t *testing.T) {
 	home, dotfiles, outside := t.TempDir(), t.TempDir(), t.TempDir()
-	write(t, dotfiles, "claude/settings.json", "claude/CLAUDE.md", "gitconfig")
+	write(t, dotfiles, "claude/settings.json", "claude/CLAUDE.md", "claude/agents/a.md", "gitconfig")
 	write(t, outside, "secret/id_rsa")
 	if err := os.Symlink(filepath.Join(dotfiles, "claude"), filepath.Join(home, ".claude")); err != nil {
 		t.Fatal(err)
@@ -81,17 +127,17 @@ func TestHomeFilesFollowsSymlinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dotfiles, "gitconfig"), filepath.Join(home, ".gitconfig")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dotfiles, "claude", "linked-dir")); err != nil {
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dotfiles, "claude", "agents", "linked-dir")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(dotfiles, "missing"), filepath.Join(dotfiles, "claude", "dangling")); err != nil {
+	if err := os.Symlink(filepath.Join(dotfiles, "missing"), filepath.Join(dotfiles, "claude", "agents", "dangling")); err != nil {
 		t.Fatal(err)
 	}
 	files, skipped, err := HomeFiles(home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"gitconfig:.gitconfig", "claude:.claude/CLAUDE.md", "claude:.claude/settings.json"}
+	want := []string{"gitconfig:.gitconfig", "claude:.claude/agents/a.md", "claude:.claude/settings.json", "claude:.claude/CLAUDE.md"}
 	if got := rels(files); !reflect.DeepEqual(got, want) {
 		t.Errorf("files = %q, want %q", got, want)
 	}

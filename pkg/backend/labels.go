@@ -39,6 +39,8 @@ const (
 	RoleCredential = "credential"
 	// RoleRegistry marks a namespace's pull secret for paude's images.
 	RoleRegistry = "registry"
+	// RoleGit is a session's own git repository (the git boundary).
+	RoleGit = "git"
 )
 
 // SessionLabels are the labels of a session's object with the given role.

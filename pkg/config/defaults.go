@@ -12,15 +12,21 @@ const (
 	DefaultBase = "docker.io/library/debian:bookworm-slim"
 	// DefaultAgent is the agent's name, and its command.
 	DefaultAgent = "claude"
+	// ClaudeCodeVersion is the Claude Code release the default install
+	// pins: the one whose hosts and environment paude's defaults were
+	// measured against (tests/fakeapi/NOTES.md) and its tests run. Set
+	// agent.install to install another.
+	ClaudeCodeVersion = "2.1.332"
 	// DefaultAgentInstall installs Claude Code: Node.js and npm from the
-	// distribution when the base image has no npm, then the npm package.
+	// distribution when the base image has no npm, then the npm package
+	// at ClaudeCodeVersion (its install scripts fetch the native binary).
 	DefaultAgentInstall = `set -eu
 if ! command -v npm >/dev/null 2>&1; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates nodejs npm
   rm -rf /var/lib/apt/lists/*
 fi
-npm install -g @anthropic-ai/claude-code
+npm install -g @anthropic-ai/claude-code@` + ClaudeCodeVersion + `
 npm cache clean --force
 `
 	DefaultRequestCPU    = "1"
@@ -53,14 +59,6 @@ func DefaultYoloArgs() []string {
 	return []string{"--dangerously-skip-permissions"}
 }
 
-// DefaultAllowedDomains returns the egress allowlist used when
-// network.allowedDomains is not set: what Claude Code needs to reach
-// Vertex AI and to sign in with Google (accounts.google.com is covered
-// by .google.com: squid refuses a list naming both).
-func DefaultAllowedDomains() []string {
-	return []string{".googleapis.com", ".google.com", ".gstatic.com"}
-}
-
 // DefaultSyncExclude returns the patterns never synced when sync.exclude
 // is not set.
 func DefaultSyncExclude() []string {
@@ -82,7 +80,6 @@ func Defaults(workspace string) *Config {
 			YoloArgs: DefaultYoloArgs(),
 			Install:  DefaultAgentInstall,
 		},
-		Network: Network{AllowedDomains: DefaultAllowedDomains()},
 		Backend: BackendSettings{
 			Resources: Resources{
 				Requests: ResourceList{CPU: resource.MustParse(DefaultRequestCPU), Memory: resource.MustParse(DefaultRequestMemory)},

@@ -44,8 +44,25 @@ type describeAgent struct {
 }
 
 type describeNetwork struct {
-	AllowedDomains []string `yaml:"allowedDomains"`
-	ClusterDNS     bool     `yaml:"clusterDNS"`
+	// AllowedDomains is the list, or a sentence when the file sets none.
+	AllowedDomains any  `yaml:"allowedDomains"`
+	ExtendDefaults bool `yaml:"extendDefaults"`
+	ClusterDNS     bool `yaml:"clusterDNS"`
+}
+
+// providerHostsNote stands for an allowlist the configuration leaves to
+// the model provider.
+const providerHostsNote = "not set: the hosts of the model provider the host's environment selects"
+
+// describeNetworkOf shows the network settings.
+func describeNetworkOf(n Network) describeNetwork {
+	d := describeNetwork{AllowedDomains: n.AllowedDomains, ExtendDefaults: n.ExtendDefaults, ClusterDNS: n.ClusterDNS}
+	if !n.AllowedDomainsSet {
+		d.AllowedDomains = providerHostsNote
+	} else if n.AllowedDomains == nil {
+		d.AllowedDomains = []string{}
+	}
+	return d
 }
 
 type describeResources struct {
@@ -108,7 +125,7 @@ func (c *Config) Resolved() ([]byte, error) {
 			Name: c.Agent.Name, Command: c.Agent.Command, Args: c.Agent.Args,
 			YoloArgs: c.Agent.YoloArgs, Install: c.Agent.Install,
 		},
-		Network: describeNetwork{AllowedDomains: c.Network.AllowedDomains, ClusterDNS: c.Network.ClusterDNS},
+		Network: describeNetworkOf(c.Network),
 		Backend: describeBackend{
 			Resources: describeResources{
 				Requests: describeQuantities(c.Backend.Resources.Requests),

@@ -33,7 +33,7 @@ func TestLoadDevcontainer(t *testing.T) {
 				Limits:   ResourceList{CPU: resource.MustParse("2"), Memory: resource.MustParse("8Gi")},
 			}
 			c.Packages = []string{"make"}
-			c.Network.AllowedDomains = append([]string{".npmjs.org"}, DefaultAllowedDomains()...)
+			c.Network = Network{AllowedDomains: []string{".npmjs.org"}, AllowedDomainsSet: true, ExtendDefaults: true}
 			c.Session.IdleTimeout = 3600e9
 		}, []string{
 			full + `:13:3: ignoring "mounts": it would mount host paths into the container`,

@@ -208,6 +208,17 @@ func quoteShort(s string) string {
 // case without duplicates and without entries a ".suffix" entry already
 // covers (squid refuses such overlaps), venv directories cleaned.
 func (c *Config) normalize() {
+	c.normalizeDomains()
+	for i, d := range c.Venv.Dirs {
+		c.Venv.Dirs[i] = path.Clean(d)
+	}
+}
+
+// normalizeDomains canonicalizes network.allowedDomains.
+func (c *Config) normalizeDomains() {
+	if len(c.Network.AllowedDomains) == 0 {
+		return
+	}
 	lower := make([]string, len(c.Network.AllowedDomains))
 	for i, d := range c.Network.AllowedDomains {
 		lower[i] = strings.ToLower(d)
@@ -236,7 +247,4 @@ func (c *Config) normalize() {
 		domains = append(domains, d)
 	}
 	c.Network.AllowedDomains = domains
-	for i, d := range c.Venv.Dirs {
-		c.Venv.Dirs[i] = path.Clean(d)
-	}
 }

@@ -50,8 +50,9 @@ func TestLoadFileValid(t *testing.T) {
 			c.PipInstall = true
 			c.Env = map[string]string{"FOO": "bar", "FROM_HOST": "s3cret", "WITH_DEFAULT": "fallback"}
 			c.Agent.Args = []string{"--verbose"}
-			// Lower-cased, de-duplicated, user entries first, then defaults.
-			c.Network = Network{AllowedDomains: append([]string{"api.example.com", ".pypi.org"}, DefaultAllowedDomains()...), ClusterDNS: true}
+			// Lower-cased and de-duplicated; the provider's hosts are
+			// added at start.
+			c.Network = Network{AllowedDomains: []string{"api.example.com", ".pypi.org"}, AllowedDomainsSet: true, ExtendDefaults: true, ClusterDNS: true}
 			c.Backend = BackendSettings{
 				Resources: Resources{
 					Requests: ResourceList{CPU: resource.MustParse("500m"), Memory: resource.MustParse("1Gi")},
@@ -68,7 +69,7 @@ func TestLoadFileValid(t *testing.T) {
 		}},
 		{"other-agent.json", func(c *Config) {
 			c.Agent = Agent{Name: "aider", Command: "aider", Args: []string{"--no-auto-commits"}}
-			c.Network.AllowedDomains = []string{}
+			c.Network = Network{AllowedDomains: []string{}, AllowedDomainsSet: true}
 			c.Sync.Exclude = []string{}
 		}},
 		{"build.json", func(c *Config) {

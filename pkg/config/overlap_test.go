@@ -32,12 +32,3 @@ func TestAllowedDomainsCoveredBySuffixAreDropped(t *testing.T) {
 		t.Fatalf("normalised config does not validate: %v", err)
 	}
 }
-
-func TestDefaultAllowlistHasNoOverlap(t *testing.T) {
-	d := DefaultAllowedDomains()
-	for _, x := range d {
-		if by := coveringSuffix(x, d); by != "" {
-			t.Errorf("default %q is covered by %q", x, by)
-		}
-	}
-}

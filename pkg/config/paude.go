@@ -64,13 +64,14 @@ func (d *decoder) paude(v *hujson.Value) {
 	d.image(base, image, build)
 	d.agent(agent)
 	if d.seen["network.allowedDomains"] {
-		// The user's list replaces the default one unless extendDefaults
-		// is true. User entries stay first so their positions still match
-		// the indices recorded in origins.
-		if extend {
-			domains = append(domains, DefaultAllowedDomains()...)
-		}
+		// The user's list replaces the model provider's hosts unless
+		// extendDefaults is true; which provider is only known at start,
+		// from the host's environment (backend.AllowedDomains).
 		c.Network.AllowedDomains = domains
+		c.Network.AllowedDomainsSet = true
+	}
+	if d.seen["network.extendDefaults"] {
+		c.Network.ExtendDefaults = extend
 	}
 }
 

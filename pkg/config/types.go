@@ -133,9 +133,17 @@ type Agent struct {
 
 // Network is the egress policy.
 type Network struct {
-	// AllowedDomains are hostnames ("api.example.com") or suffixes
-	// (".example.com") the proxy lets through.
+	// AllowedDomains are the hostnames ("api.example.com") or suffixes
+	// (".example.com") the configuration lists. Which hosts the proxy
+	// lets through also depends on the model provider the host's
+	// environment selects: backend.AllowedDomains decides.
 	AllowedDomains []string
+	// AllowedDomainsSet says the configuration set allowedDomains (an
+	// empty list included). When it did not, the proxy allows exactly the
+	// model provider's hosts.
+	AllowedDomainsSet bool
+	// ExtendDefaults adds the model provider's hosts to AllowedDomains.
+	ExtendDefaults bool
 	// ClusterDNS allows the agent to query cluster DNS (OpenShift only).
 	ClusterDNS bool
 }

@@ -19,15 +19,43 @@ import (
 // The proxy tests run squid for real, through the proxy image's own
 // entrypoint, under an arbitrary UID. The policy test runs in a network
 // namespace of its own (unshare -n), where lo carries every address the
-// test needs: upstream servers on 198.18.0.1 (a benchmarking range, so not
-// "private"), decoys on 127.0.0.1 and 10.0.0.1, and a logging DNS server
-// on 127.0.0.1:53.
+// test needs: upstream servers on 198.51.100.1 (TEST-NET-2, not
+// "private"), a decoy in each range squid must refuse (privateDecoys), and
+// a logging DNS server on 127.0.0.1:53.
 
 const (
 	netnsChildEnv = "PAUDE_TEST_NETNS_CHILD"
 	proxyUID      = "1000680000"
-	upstreamIP    = "198.18.0.1"
+	upstreamIP    = "198.51.100.1"
 )
+
+// privateDecoys are names that resolve into the ranges squid's
+// private_dst refuses, one address per range, each with a decoy server on
+// port 80 (unless listen is false: squid connects to no IPv4-mapped
+// address of its own). A range missing from private_dst lets its name
+// reach the decoy, and TestProxyPolicyInNamespace fails; the "control"
+// subtest shows that each decoy is reachable once private_dst is off.
+var privateDecoys = []struct {
+	name, addr string
+	listen     bool
+}{
+	{"loop", "127.0.0.1", true},
+	{"this-network", "0.1.2.3", false},
+	{"private10", "10.0.0.1", true},
+	{"private172", "172.16.0.9", true},
+	{"private192", "192.168.0.9", true},
+	{"meta", "169.254.169.254", true},
+	{"cgnat", "100.64.0.1", true},
+	{"ietf", "192.0.0.8", true},
+	{"bench", "198.18.0.9", true},
+	{"v6loop", "::1", true},
+	{"mapped", "::ffff:127.0.0.1", false},
+	{"nat64", "64:ff9b::a00:1", true},
+	{"nat64local", "64:ff9b:1::9", true},
+	{"sixtofour", "2002:a00:1::9", true},
+	{"ula", "fd00::9", true},
+	{"sitelocal", "fec0::9", true},
+}
 
 // proxyPrereqs skips (or fails under PAUDE_REQUIRE_ALL=1) unless the
 // test can run squid under another UID in a namespace of its own.
@@ -57,24 +85,26 @@ func TestProxyPolicyInNamespace(t *testing.T) {
 	if os.Getenv(netnsChildEnv) != "1" {
 		t.Skip("runs only inside the namespace TestProxyEnforcesPolicy creates")
 	}
-	for _, args := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"addr", "add", upstreamIP + "/32", "dev", "lo"},
-		{"addr", "add", "10.0.0.1/32", "dev", "lo"},
-	} {
+	ipCmds := [][]string{{"link", "set", "lo", "up"}, {"addr", "add", upstreamIP + "/32", "dev", "lo"}}
+	hosts := upstreamIP + " allowed.test sub.allowed.test blocked.test exact.test deep.exact.test\n"
+	for _, d := range privateDecoys {
+		hosts += d.addr + " " + d.name + ".allowed.test\n"
+		if d.listen && d.addr != "127.0.0.1" && d.addr != "::1" {
+			cmd := []string{"addr", "add", d.addr, "dev", "lo"}
+			if strings.Contains(d.addr, ":") {
+				// Usable at once: no duplicate address detection first.
+				cmd = append(cmd, "nodad")
+			}
+			ipCmds = append(ipCmds, cmd)
+		}
+	}
+	for _, args := range ipCmds {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 	}
 	up := startUpstreams(t)
 	dns := startDNSLogger(t)
-	hosts := upstreamIP + " allowed.test sub.allowed.test blocked.test exact.test deep.exact.test\n" +
-		"127.0.0.1 loop.allowed.test\n" +
-		"10.0.0.1 private.allowed.test\n" +
-		"169.254.169.254 meta.allowed.test\n" +
-		"100.64.0.1 cgnat.allowed.test\n" +
-		"::1 v6loop.allowed.test\n" +
-		"::ffff:127.0.0.1 mapped.allowed.test\n"
 	opts := SquidOptions{AllowedDomains: []string{".allowed.test", "exact.test"}, HostsFile: true}
 	proxy := startProxy(t, opts, hosts, nil)
 
@@ -96,17 +126,14 @@ func TestProxyPolicyInNamespace(t *testing.T) {
 		{"not listed", "http://blocked.test/"},
 		{"subdomain of an exact host", "http://deep.exact.test/"},
 		{"IPv4 literal", "http://" + upstreamIP + "/"},
-		{"integer IPv4", "http://3323068417/"},
-		{"hex IPv4", "http://0xc6.0x12.0.1/"},
+		{"integer IPv4", "http://3325256705/"},
+		{"hex IPv4", "http://0xc6.0x33.0x64.0x1/"},
 		{"IPv6 literal", "http://[::1]/"},
 		{"port 8080", "http://allowed.test:8080/"},
-		{"loopback by name", "http://loop.allowed.test/"},
-		{"private by name", "http://private.allowed.test/"},
-		{"metadata by name", "http://meta.allowed.test/"},
-		{"CGNAT by name", "http://cgnat.allowed.test/"},
-		{"IPv6 loopback by name", "http://v6loop.allowed.test/"},
-		{"IPv4-mapped loopback by name", "http://mapped.allowed.test/"},
 		{"cache manager", "http://127.0.0.1:3128/squid-internal-mgr/info"},
+	}
+	for _, d := range privateDecoys {
+		denied = append(denied, struct{ name, url string }{d.name + " (" + d.addr + ") by name", "http://" + d.name + ".allowed.test/"})
 	}
 	for _, tt := range denied {
 		t.Run("GET "+tt.name, func(t *testing.T) {
@@ -153,13 +180,31 @@ func TestProxyPolicyInNamespace(t *testing.T) {
 		if status, _, body := proxyGet(t, open, "http://blocked.test/"); status != "200" {
 			t.Fatalf("the open variant refused a name: %s %q", status, body)
 		}
-		for _, url := range []string{"http://" + upstreamIP + "/", "http://3323068417/", "http://0xc6.0x12.0.1/", "http://0306.022.0.1/", "http://198.18.1/"} {
+		for _, url := range []string{"http://" + upstreamIP + "/", "http://3325256705/", "http://0xc6.0x33.0x64.0x1/", "http://0306.063.0144.01/", "http://198.51.25601/"} {
 			if status, _, _ := proxyGet(t, open, url); status != "403" {
 				t.Errorf("GET %s: %s, want 403 from the ip_literal ACL", url, status)
 			}
 		}
 		if got := proxyConnect(t, open, upstreamIP+":443"); !strings.HasPrefix(got, "403") {
 			t.Errorf("CONNECT %s:443: %s, want 403 from the ip_literal ACL", upstreamIP, got)
+		}
+	})
+	t.Run("control: without private_dst every decoy is reached", func(t *testing.T) {
+		// The same names through a squid whose only change is that it
+		// does not refuse private_dst: each 403 above came from that
+		// rule, and each decoy would have been reached.
+		opts := opts
+		opts.Port = 3130
+		open := startProxy(t, opts, hosts, func(conf string) string {
+			return strings.Replace(conf, "http_access deny private_dst\n", "", 1)
+		})
+		for _, d := range privateDecoys {
+			if !d.listen {
+				continue
+			}
+			if status, _, body := proxyGet(t, open, "http://"+d.name+".allowed.test/"); status != "200" || body != "decoy reached" {
+				t.Errorf("%s (%s) without private_dst: %s %q, want the decoy", d.name, d.addr, status, body)
+			}
 		}
 	})
 	t.Run("access log on stdout", func(t *testing.T) {

@@ -45,8 +45,11 @@ func startUpstreams(t *testing.T) *upstreams {
 	}))
 	serveTCP(t, upstreamIP+":443", func(c net.Conn) { _, _ = io.Copy(c, c) })
 	serveTCP(t, upstreamIP+":8443", func(net.Conn) { u.hit("8443") })
-	for _, addr := range []string{"127.0.0.1:80", "10.0.0.1:80", "[::1]:80"} {
-		serveHTTP(t, addr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	for _, d := range privateDecoys {
+		if !d.listen {
+			continue
+		}
+		serveHTTP(t, net.JoinHostPort(d.addr, "80"), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			u.hit("decoy")
 			_, _ = io.WriteString(w, "decoy reached")
 		}))

@@ -68,8 +68,26 @@ func (o *RootOptions) projectConfig() *config.Config {
 		_, _ = fmt.Fprintf(o.Streams.ErrOut, "warning: ignoring the project configuration, using defaults: %v\n", err)
 		return nil
 	}
+	o.ignoreUntrustedBackendKeys(cfg)
 	o.config = cfg
 	return cfg
+}
+
+// ignoreUntrustedBackendKeys clears backend.namespace and
+// backend.registry of a configuration the user has not trusted: a cloned
+// repository's file must not choose where stop, cleanup or sessions act
+// (nor which namespace would receive credentials). One line says so.
+func (o *RootOptions) ignoreUntrustedBackendKeys(cfg *config.Config) {
+	if cfg.Backend.Namespace == "" && cfg.Backend.Registry == "" {
+		return
+	}
+	trusted, err := isTrusted(cfg)
+	if err == nil && trusted {
+		return
+	}
+	_, _ = fmt.Fprintf(o.Streams.ErrOut, "note: ignoring backend.namespace and backend.registry of %s: the configuration is not trusted; review it with '%s'\n",
+		cfg.Path, trustCommand(o))
+	cfg.Backend.Namespace, cfg.Backend.Registry = "", ""
 }
 
 // parseHostList reads "name=ip,name=ip".
@@ -86,4 +104,13 @@ func parseHostList(s string) (map[string]string, error) {
 		hosts[name] = ip
 	}
 	return hosts, nil
+}
+
+// homeDir is the user's home directory, "" when it is unknown.
+func homeDir() string {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return h
 }

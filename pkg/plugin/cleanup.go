@@ -26,7 +26,8 @@ func NewCmdCleanup(root *RootOptions) *cobra.Command {
 		Long: longDesc(`
 			Remove sessions whose agent has exited, whose idle timeout or maximum
 			lifetime has passed, or that failed, together with the objects made for
-			them. Running sessions are left alone.`),
+			them (their commits are fetched first, as stop does), and the proxies and
+			networks no session uses. Running sessions are left alone.`),
 		Example: templates.Examples(fmt.Sprintf(`
 			# Remove what ended sessions left behind
 			%[1]s cleanup`, root.Flavor.DisplayName)),

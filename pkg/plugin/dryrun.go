@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/image"
@@ -43,10 +44,11 @@ func (o *StartOptions) runDryRun(ctx context.Context) error {
 	if o.AllowNetwork {
 		_, _ = fmt.Fprintln(out, "# --allow-network: no proxy, the agent has direct network access")
 	} else {
-		conf, err := image.SquidConf(image.SquidOptions{
-			AllowedDomains: o.cfg.Network.AllowedDomains,
-			Port:           image.ProxyPort,
-		})
+		domains, err := backend.AllowedDomains(o.cfg.Network, backend.ProviderFor(o.cfg, os.Getenv))
+		if err != nil {
+			return err
+		}
+		conf, err := image.SquidConf(image.SquidOptions{AllowedDomains: domains, Port: image.ProxyPort})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/backend/podman"
 )
 
 const goodConfig = `{
@@ -64,5 +65,46 @@ func TestDryRunRejectsBadConfig(t *testing.T) {
 				t.Fatal("a rejected configuration still printed a Containerfile")
 			}
 		})
+	}
+}
+
+// TestDryRunHidesHostValues runs the real Podman backend's dry run (it
+// runs nothing) on a configuration that takes host variables into env
+// values, proxy settings among them, and build arguments: no host value
+// appears anywhere in the output, the configuration's own view included.
+func TestDryRunHidesHostValues(t *testing.T) {
+	const secret = "hostS3CRETvalue"
+	for _, name := range []string{"PAUDE_DRY_SECRET", "PAUDE_DRY_PROXY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_VERTEX"} {
+		t.Setenv(name, secret+"-"+strings.ToLower(name))
+	}
+	t.Setenv("CLAUDE_CODE_USE_VERTEX", "")
+	ws := emptyWorkspace(t)
+	writeFile(t, ws, "Dockerfile", "FROM scratch\n")
+	writeFile(t, ws, "paude.json", `{
+  "build": {"dockerfile": "Dockerfile", "args": {"NPM_TOKEN": "${localEnv:PAUDE_DRY_SECRET}"}},
+  "env": {
+    "TOKEN": "${localEnv:PAUDE_DRY_SECRET}",
+    "HTTPS_PROXY": "http://u:${localEnv:PAUDE_DRY_SECRET}@corp:3128",
+    "npm_config_https_proxy": "${localEnv:PAUDE_DRY_PROXY}",
+    "no_proxy": "${localEnv:PAUDE_DRY_PROXY:default}",
+  },
+}`)
+	for _, open := range []bool{false, true} {
+		args := []string{"--dry-run"}
+		if open {
+			args = append(args, "--allow-network")
+		}
+		res := runCmd(t, Standalone, podman.New(podman.Options{HomeDir: t.TempDir(), StateDir: t.TempDir()}), ws, args...)
+		if res.code != 0 {
+			t.Fatalf("dry run %v: exit %d: %s", args, res.code, res.errOut)
+		}
+		if strings.Contains(res.out+res.errOut, secret) {
+			t.Errorf("dry run %v shows a host value:\n%s\n%s", args, res.out, res.errOut)
+		}
+		for _, want := range []string{"${localEnv:PAUDE_DRY_SECRET}", "TOKEN=<hidden>", "--build-arg NPM_TOKEN=<hidden>", "ANTHROPIC_API_KEY=<hidden>"} {
+			if !strings.Contains(res.out, want) {
+				t.Errorf("dry run %v lacks %q:\n%s", args, want, res.out)
+			}
+		}
 	}
 }

@@ -168,6 +168,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdVersion(root.Streams, root),
 		NewCmdTrust(root),
 		NewCmdSyncAgent(root),
+		newCmdGitBridge(root),
 	)
 	for _, sub := range cmd.Commands() {
 		sub.SilenceUsage = true

@@ -124,6 +124,9 @@ func (o *StartOptions) Run(ctx context.Context) error {
 	if o.DryRun {
 		return o.runDryRun(ctx)
 	}
+	if err := backend.CheckWorkspacePath(o.workspace, homeDir()); err != nil {
+		return err
+	}
 	b, err := o.root.NewBackend(o.root, o.backend)
 	if err != nil {
 		return err
@@ -144,6 +147,11 @@ func (o *StartOptions) Run(ctx context.Context) error {
 				s.ID, s.Status, o.workspace, o.root.Flavor.DisplayName, s.ID)
 			return attach(ctx, b, s.ID, o.root)
 		}
+	}
+	// A configuration paude has not seen (a cloned repository's, or one
+	// the agent edited) is shown and needs the user's yes first.
+	if err := ensureTrusted(o.root, o.cfg); err != nil {
+		return err
 	}
 	o.printNetworkWarning()
 	s, err := b.StartSession(ctx, o.sessionSpec())

@@ -23,9 +23,12 @@ func NewCmdStop(root *RootOptions) *cobra.Command {
 		Use:   "stop [SESSION_ID | --all]",
 		Short: "Stop a session and remove its objects (default: the most recent)",
 		Long: longDesc(`
-			Stop a session: its container or pod and the objects made for it are
-			removed. A session that is already gone is not an error. With --all, every
-			session is stopped and the shared proxy and network are removed too.`),
+			Stop a session: the agent's commits are fetched into your repository
+			(as paude/<session>/<branch>) and the files it changed that make your
+			machine run code are listed, then its container or pod and the objects
+			made for it are removed. Its proxy stays for other sessions with the same
+			allowlist. A session that is already gone is not an error. With --all,
+			every session is stopped and every proxy and network is removed too.`),
 		Example: templates.Examples(fmt.Sprintf(`
 			# Stop the most recent session
 			%[1]s stop
@@ -43,7 +46,7 @@ func NewCmdStop(root *RootOptions) *cobra.Command {
 			return o.Run(c.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&o.All, "all", false, "stop every session and remove the shared proxy and network")
+	cmd.Flags().BoolVar(&o.All, "all", false, "stop every session and remove every proxy and network")
 	return cmd
 }
 

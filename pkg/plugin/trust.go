@@ -183,6 +183,24 @@ func ensureTrusted(root *RootOptions, cfg *config.Config) error {
 	})
 }
 
+// isTrusted reports whether cfg needs no trust or is trusted, asking
+// nothing.
+func isTrusted(cfg *config.Config) (bool, error) {
+	in, err := trustInputs(cfg)
+	if err != nil {
+		return false, err
+	}
+	store, err := trust.DefaultStore()
+	if err != nil {
+		return false, err
+	}
+	st, err := store.Check(in)
+	if err != nil {
+		return false, err
+	}
+	return !st.NeedsTrust(), nil
+}
+
 // isTerminalStream reports whether a stream is a terminal device.
 func isTerminalStream(s any) bool {
 	f, ok := s.(*os.File)
@@ -208,6 +226,7 @@ func trustInputs(cfg *config.Config) (trust.Inputs, error) {
 	}
 	s := trust.Summary{
 		AllowedDomains: cfg.Network.AllowedDomains,
+		ProviderHosts:  !cfg.Network.AllowedDomainsSet || cfg.Network.ExtendDefaults,
 		ClusterDNS:     cfg.Network.ClusterDNS,
 		Env:            vars(written.Env),
 		Packages:       cfg.Packages,

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
 	"github.com/paude-dev/paude/pkg/trust"
 )
@@ -224,4 +225,65 @@ func TestEnsureTrustedForAStart(t *testing.T) {
 func mustDefaults(t *testing.T) *config.Config {
 	t.Helper()
 	return config.Defaults(t.TempDir())
+}
+
+// TestStartNeedsTrust runs the whole start: an untrusted configuration
+// reaches no StartSession (the backend only listed sessions, to find one
+// to reattach to) and the error names the trust command; once trusted,
+// the same start goes through.
+func TestStartNeedsTrust(t *testing.T) {
+	ws, _ := trustEnv(t, "paude")
+	f := &fakeBackend{typ: backend.Podman}
+	res := runCmd(t, Standalone, f, ws)
+	if res.code != 1 || !strings.Contains(res.errOut, "review and trust it with 'paude trust "+ws+"'") {
+		t.Fatalf("untrusted start: exit %d\n%s", res.code, res.errOut)
+	}
+	if got := calls(f); got != "list" {
+		t.Fatalf("an untrusted start reached the backend: %q", got)
+	}
+	if res := runWithInput(t, Standalone, ws, "", "trust", "--yes"); res.code != 0 {
+		t.Fatalf("trust: %d %s", res.code, res.errOut)
+	}
+	f = &fakeBackend{typ: backend.Podman}
+	if res := runCmd(t, Standalone, f, ws); res.code != 0 || !strings.Contains(calls(f), "start workspace="+ws) {
+		t.Fatalf("trusted start: exit %d calls %q\n%s", res.code, calls(f), res.errOut)
+	}
+}
+
+// TestUntrustedNamespaceIsIgnored: commands other than start read the
+// configuration without asking; an untrusted one's backend.namespace and
+// backend.registry are dropped with one line, a trusted one's kept.
+func TestUntrustedNamespaceIsIgnored(t *testing.T) {
+	ws, _ := trustEnv(t, "paude")
+	t.Chdir(ws)
+	var errOut bytes.Buffer
+	root := NewRootOptions(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &errOut}, KubectlPlugin)
+	if cfg := root.projectConfig(); cfg == nil || cfg.Backend.Namespace != "" {
+		t.Fatalf("untrusted namespace used: %+v", cfg)
+	}
+	if !strings.Contains(errOut.String(), "note: ignoring backend.namespace and backend.registry of "+filepath.Join(ws, "paude.json")+
+		": the configuration is not trusted; review it with 'kubectl paude trust'") {
+		t.Errorf("no note: %q", errOut.String())
+	}
+	if res := runWithInput(t, KubectlPlugin, ws, "", "trust", "--yes"); res.code != 0 {
+		t.Fatalf("trust: %d %s", res.code, res.errOut)
+	}
+	root = NewRootOptions(testStreams(), KubectlPlugin)
+	if cfg := root.projectConfig(); cfg == nil || cfg.Backend.Namespace != "agents" {
+		t.Fatalf("trusted namespace dropped: %+v", cfg)
+	}
+}
+
+// TestStartRefusesHome: the home directory and its ancestors are no
+// workspace, before any backend is asked anything.
+func TestStartRefusesHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, dir := range []string{home, filepath.Dir(home)} {
+		f := &fakeBackend{typ: backend.Podman}
+		res := runCmd(t, Standalone, f, dir)
+		if res.code != 1 || !strings.Contains(res.errOut, "refusing to start in "+dir) || res.built {
+			t.Fatalf("start in %s: exit %d built %v\n%s", dir, res.code, res.built, res.errOut)
+		}
+	}
 }

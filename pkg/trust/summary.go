@@ -14,9 +14,13 @@ import (
 // two renderings. Every string may be written by someone else, so
 // rendering escapes what a terminal would act on.
 type Summary struct {
-	// AllowedDomains are the hosts the agent can reach through its proxy,
-	// defaults included.
+	// AllowedDomains are the hosts the configuration lets the agent
+	// reach through its proxy.
 	AllowedDomains []string `json:"allowedDomains,omitempty"`
+	// ProviderHosts says the agent also reaches the hosts of the model
+	// provider the host's environment selects: the configuration sets no
+	// allowlist, or extends the default one.
+	ProviderHosts bool `json:"providerHosts,omitempty"`
 	// ClusterDNS says the agent may query cluster DNS (OpenShift).
 	ClusterDNS bool `json:"clusterDNS,omitempty"`
 	// Env is the agent's environment as the file writes it: values keep
@@ -84,7 +88,14 @@ func (s Summary) Render(workspace, configFile string) string {
 	r.line("Configuration file: %s", r.path(configFile))
 
 	r.line("Network: the agent can reach, through its proxy:")
-	r.list(s.AllowedDomains, "no host")
+	if s.ProviderHosts {
+		r.line("  the model provider's hosts (Anthropic, Vertex AI or Bedrock, as this machine's environment selects)")
+		if len(s.AllowedDomains) > 0 {
+			r.list(s.AllowedDomains, "")
+		}
+	} else {
+		r.list(s.AllowedDomains, "no host")
+	}
 	if s.ClusterDNS {
 		r.line("  and cluster DNS")
 	}

@@ -13,8 +13,9 @@ import (
 
 // startFakeInternet builds the fake host's image (busybox and the static
 // fakehost binary, no root file system build needed) and runs it on its
-// own TEST-NET network at fakeIP.
-func startFakeInternet() error {
+// own TEST-NET network at fakeIP, with the fake model endpoints'
+// certificate and key from certs.
+func startFakeInternet(certs string) error {
 	dir, err := os.MkdirTemp("", "paude-e2e-fakehost-")
 	if err != nil {
 		return err
@@ -57,14 +58,14 @@ func startFakeInternet() error {
 		return fmt.Errorf("failed to create %s: %w: %s", fakeNet, err, out)
 	}
 	if out, err := podmanCmd("run", "-d", "--name", fakeHost, "--label", "app="+suiteLabel,
-		"--network", fakeNet+":ip="+fakeIP, "--pull=never", fakeImage); err != nil {
+		"--network", fakeNet+":ip="+fakeIP, "-v", certs+":/certs:ro", "--pull=never", fakeImage); err != nil {
 		return fmt.Errorf("failed to start the fake host: %w: %s", err, out)
 	}
 	// The fake host is up once it answers on :80 from inside its netns.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out, err := podmanCmd("logs", fakeHost)
-		if err == nil && strings.Contains(out, "fakehost serving") {
+		if err == nil && strings.Contains(out, "fakehost serving :80") && strings.Contains(out, "fake model endpoints") {
 			return nil
 		}
 		if time.Now().After(deadline) {

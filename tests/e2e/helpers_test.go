@@ -124,6 +124,9 @@ func testBackend(t *testing.T, progress *syncBuffer, mod func(*podman.Options)) 
 		ProxyDNS:     []string{strings.TrimSuffix(proxyDNSAddr, ":53")},
 		Getenv:       func(k string) string { return map[string]string{"TERM": "xterm-256color"}[k] },
 		ReadyTimeout: readyTimeout,
+		// git's transport for a fetch is the built paude's bridge: this
+		// test binary has none.
+		GitBridge: []string{suite.paudeBin, "__git-bridge"},
 	}
 	if mod != nil {
 		mod(&opts)

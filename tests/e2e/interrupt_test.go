@@ -22,7 +22,7 @@ import (
 // exits 130 saying it was interrupted, and no build container, image,
 // container, network or volume is left behind.
 func TestInterruptedStartLeavesNothing(t *testing.T) {
-	bin := needPaude(t)
+	u := newPaudeUser(t)
 	// The marker is computed by the step, so podman's echo of the step
 	// itself ("STEP 5/9: RUN ...") does not match it: only the running
 	// step prints it.
@@ -35,12 +35,13 @@ func TestInterruptedStartLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u.must(ws, "trust", "--yes")
 	before := allPodmanObjects(t)
 
 	var stderr syncBuffer
-	cmd := exec.Command(bin)
+	cmd := exec.Command(u.bin)
 	cmd.Dir = ws
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "PAUDE_PODMAN_PULL=never")
+	cmd.Env = u.env
 	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -217,11 +217,12 @@ func TestTimeouts(t *testing.T) {
 // where podman cannot start containers, and checks the messages say what
 // is wrong and what to do.
 func TestPodmanErrors(t *testing.T) {
-	bin := needPaude(t)
+	u := newPaudeUser(t)
 	run := func(ws string, env ...string) (string, int) {
-		cmd := exec.Command(bin)
+		u.must(ws, "trust", "--yes")
+		cmd := exec.Command(u.bin)
 		cmd.Dir = ws
-		cmd.Env = append([]string{"HOME=" + t.TempDir(), "PAUDE_PODMAN_PULL=never"}, env...)
+		cmd.Env = append([]string{"HOME=" + u.home, "PAUDE_PODMAN_PULL=never"}, env...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -252,7 +253,7 @@ func TestPodmanErrors(t *testing.T) {
 		removePaude()
 		before := containersWithLabel(t, "app=paude")
 		ws := newWorkspace(t, fakeAgentConfig(nil))
-		out, code := run(ws, withoutEnv(os.Environ(), "CONTAINERS_CONF", "HOME")...)
+		out, code := run(ws, withoutEnv(os.Environ(), "CONTAINERS_CONF", "HOME", "PAUDE_PODMAN_PULL")...)
 		if code != 1 || !strings.Contains(out, "default_ulimits") || !strings.Contains(out, "CONTAINERS_CONF") {
 			t.Errorf("exit %d, output:\n%s", code, out)
 		}
@@ -280,21 +281,16 @@ func withoutEnv(env []string, names ...string) []string {
 // `paude sessions -o json` lists that ID as running; a second --detach
 // finds the same session instead of starting another.
 func TestDetachAndSessionsJSON(t *testing.T) {
-	bin := needPaude(t)
+	u := newPaudeUser(t)
 	ws := newWorkspace(t, fakeAgentConfig(nil))
-	chownTree(t, ws, 1000, 1000)
-	home := t.TempDir()
+	u.must(ws, "trust", "--yes")
 	run := func(args ...string) (string, string) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = ws
-		cmd.Env = append(os.Environ(), "HOME="+home, "PAUDE_PODMAN_PULL=never")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("paude %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		out, errOut, code := u.run(ws, args...)
+		if code != 0 {
+			t.Fatalf("paude %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, errOut)
 		}
-		return stdout.String(), stderr.String()
+		return out, errOut
 	}
 	out, _ := run("--detach")
 	id := strings.TrimSuffix(out, "\n")

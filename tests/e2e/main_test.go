@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend/podman"
+	"github.com/paude-dev/paude/tests/fakeapi"
 )
 
 const (
@@ -69,6 +70,21 @@ var suite struct {
 	// paudeBin is the built paude binary, "" when it does not build yet;
 	// paudeSkip says why.
 	paudeBin, paudeSkip string
+	// caPEM is the file of the CA that signs the fake model endpoints'
+	// certificate (tests/fakeapi), for NODE_EXTRA_CA_CERTS.
+	caPEM string
+	// gitConfig is the global git configuration of every host git the
+	// suite and paude run (GIT_CONFIG_GLOBAL).
+	gitConfig string
+}
+
+// providerNames are the model providers' real host names, which the
+// proxy's resolver answers with the fake host, where tests/fakeapi serves
+// them over TLS its CA signs (storage.googleapis.com only shows that the
+// default allowlist refuses it).
+var providerNames = []string{
+	fakeapi.AnthropicAPIHost, fakeapi.ClaudeTokenHost, fakeapi.GoogleTokenHost,
+	fakeapi.VertexGlobalHost, fakeapi.VertexHost("us-east5"),
 }
 
 func TestMain(m *testing.M) {
@@ -161,27 +177,60 @@ func setUp() (func(), error) {
 	}
 	removeLeftovers()
 	undo = append(undo, removeLeftovers)
-	if err := startFakeInternet(); err != nil {
-		return cleanup, err
-	}
-	// The fake network's gateway is this host's address on its bridge,
-	// which exists now that the fake host runs on it.
-	pd, err := startDNSLog(proxyDNSAddr, map[string]string{
-		allowedName: fakeIP, allowedSub: fakeIP, blockedName: fakeIP, rebindName: "127.0.0.1",
-	})
-	if err != nil {
-		return cleanup, fmt.Errorf("failed to start the proxy's resolver: %w", err)
-	}
-	suite.proxyDNS = pd
-	undo = append(undo, pd.Close)
 	dir, err := os.MkdirTemp("", "paude-e2e-state-")
 	if err != nil {
 		return cleanup, err
 	}
 	suite.stateDir = dir
 	undo = append(undo, func() { os.RemoveAll(dir) })
+	if err := hostGitConfig(dir); err != nil {
+		return cleanup, err
+	}
+	certs := filepath.Join(dir, "certs")
+	if err := os.Mkdir(certs, 0o755); err != nil {
+		return cleanup, err
+	}
+	ca, err := fakeapi.NewCA()
+	if err != nil {
+		return cleanup, err
+	}
+	files, err := ca.WriteFiles(certs, providerNames...)
+	if err != nil {
+		return cleanup, err
+	}
+	suite.caPEM = files.CA
+	if err := startFakeInternet(certs); err != nil {
+		return cleanup, err
+	}
+	// The fake network's gateway is this host's address on its bridge,
+	// which exists now that the fake host runs on it.
+	names := map[string]string{allowedName: fakeIP, allowedSub: fakeIP, blockedName: fakeIP, rebindName: "127.0.0.1",
+		"storage.googleapis.com": fakeIP}
+	for _, n := range providerNames {
+		names[n] = fakeIP
+	}
+	pd, err := startDNSLog(proxyDNSAddr, names)
+	if err != nil {
+		return cleanup, fmt.Errorf("failed to start the proxy's resolver: %w", err)
+	}
+	suite.proxyDNS = pd
+	undo = append(undo, pd.Close)
 	suite.paudeBin, suite.paudeSkip = buildPaude(dir)
 	return cleanup, nil
+}
+
+// hostGitConfig gives every host git of the suite, and of the paude it
+// runs, one global configuration: the workspaces belong to the agent's
+// user (uid 1000), not to root who runs the suite, so git needs
+// safe.directory to read them, as it does for any repository owned by
+// someone else.
+func hostGitConfig(dir string) error {
+	suite.gitConfig = filepath.Join(dir, "gitconfig")
+	cfg := "[safe]\n\tdirectory = *\n[user]\n\tname = e2e host\n\temail = host@example.invalid\n[init]\n\tdefaultBranch = main\n"
+	if err := os.WriteFile(suite.gitConfig, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	return os.Setenv("GIT_CONFIG_GLOBAL", suite.gitConfig)
 }
 
 // isolateResolver points this mount namespace's resolv.conf at the

@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/backend/podman"
@@ -69,7 +73,8 @@ func TestWorkspace(t *testing.T) {
 	b := testBackend(t, progress, func(o *podman.Options) {
 		o.User = "1000680000:0"
 		home = o.HomeDir
-		host := map[string]string{"CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project", "TERM": "xterm"}
+		host := map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "e2e-project",
+			"ANTHROPIC_API_KEY": "sk-not-for-vertex", "TERM": "xterm"}
 		o.Getenv = func(k string) string { return host[k] }
 	})
 	mkFile(t, filepath.Join(home, ".gitconfig"), "[user]\n\tname = Agent Tester\n\temail = agent@example.invalid\n")
@@ -111,34 +116,35 @@ func TestWorkspace(t *testing.T) {
 			return err == nil && strings.TrimSpace(string(b)) == ws
 		})
 	})
-	t.Run("git commit works inside", func(t *testing.T) {
+	t.Run("git commit works inside and arrives on detach", func(t *testing.T) {
 		typeInAgent(t, s.ID, "git add written-by-agent.txt && git commit -q -m from-the-agent && echo COMMIT-DONE")
 		waitScreen(t, s.ID, "COMMIT-DONE", 15*time.Second)
-		if log := git("log", "-1", "--format=%s|%an"); strings.TrimSpace(log) != "from-the-agent|Agent Tester" {
-			t.Errorf("host sees last commit %q", log)
+		if log := git("log", "-1", "--format=%s"); strings.TrimSpace(log) != "init" {
+			t.Errorf("the agent's commit reached the host's branch without a fetch: %q", log)
+		}
+		var report bytes.Buffer
+		if _, err := b.AttachSession(context.Background(), s.ID, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &report}); err != nil {
+			t.Fatal(err)
+		}
+		if log := git("log", "-1", "--format=%s|%an", "refs/remotes/paude/"+s.ID+"/main"); strings.TrimSpace(log) != "from-the-agent|Agent Tester" {
+			t.Errorf("after the detach, paude/%s/main is %q; the report:\n%s", s.ID, log, report.String())
 		}
 	})
-	t.Run("the agent cannot plant code for the host's git", func(t *testing.T) {
-		for _, script := range []string{
-			"git config core.fsmonitor 'touch /tmp/pwned'",
-			"git config core.hooksPath /tmp",
-			"echo 'touch /tmp/pwned' >> .git/config",
-			"printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > .git/hooks/post-commit",
-			"rm -rf .git/hooks",
-			"mv .git/config .git/config.old",
-		} {
-			if out, err := inAgent(t, s.ID, script); err == nil {
-				t.Errorf("%q succeeded: %s", script, out)
-			}
-		}
+	t.Run("the agent's git settings stay in its own repository", func(t *testing.T) {
+		hostConfig := git("config", "--local", "--list")
+		mustInAgent(t, s.ID, "git config core.fsmonitor 'touch /tmp/pwned' && git config core.hooksPath /tmp && "+
+			"printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > .git/hooks/post-commit && rm -rf .git/info")
 		if _, err := os.Stat(filepath.Join(ws, ".git/hooks/post-commit")); err == nil {
 			t.Error("a hook written inside reached the host's .git/hooks")
 		}
-		if cfg := git("config", "--local", "--list"); strings.Contains(cfg, "fsmonitor") || strings.Contains(cfg, "hookspath") {
+		if _, err := os.Stat(filepath.Join(ws, ".git/info")); err != nil {
+			t.Error("the agent removed the host's .git/info")
+		}
+		if cfg := git("config", "--local", "--list"); cfg != hostConfig {
 			t.Errorf("the host's repository config changed:\n%s", cfg)
 		}
-		// Commits still work: objects, refs and the index stay writable.
-		typeInAgent(t, s.ID, "git commit -q --allow-empty -m after-guard && echo GUARD-COMMIT-DONE")
+		// The agent's own repository keeps working.
+		typeInAgent(t, s.ID, "git -c core.fsmonitor=false commit -q --allow-empty -m after && echo GUARD-COMMIT-DONE")
 		waitScreen(t, s.ID, "GUARD-COMMIT-DONE", 15*time.Second)
 	})
 	t.Run("credentials are copies: changes inside never reach the host", func(t *testing.T) {
@@ -189,8 +195,8 @@ func TestWorkspace(t *testing.T) {
 				t.Errorf("agent env %s = %q, want %q", k, env[k], want)
 			}
 		}
-		if _, ok := env["CLAUDE_CODE_USE_VERTEX"]; ok {
-			t.Error("an unset host variable was passed")
+		if _, ok := env["ANTHROPIC_API_KEY"]; ok {
+			t.Error("the host's Anthropic API key reached a Vertex AI session")
 		}
 		if _, ok := env["ftp_proxy"]; ok {
 			t.Error("the host's ftp_proxy reached the session behind paude's proxy")
@@ -228,7 +234,8 @@ func TestWorkspace(t *testing.T) {
 		}
 		status := git("status", "--porcelain", "--ignored")
 		for _, line := range strings.Split(strings.TrimSpace(status), "\n") {
-			if !strings.HasSuffix(line, "setup-log.txt") && !strings.HasSuffix(line, ".venv/") && !strings.HasSuffix(line, "paude.json") {
+			if !strings.HasSuffix(line, "setup-log.txt") && !strings.HasSuffix(line, ".venv/") && !strings.HasSuffix(line, "paude.json") &&
+				!strings.HasSuffix(line, "written-by-agent.txt") {
 				t.Errorf("unexpected file in the workspace: %q", line)
 			}
 		}

@@ -39,8 +39,12 @@ type userCLI struct {
 
 func newUserCLI(t *testing.T, c *kubetest.Cluster, kubeconfig, dir string) *userCLI {
 	t.Helper()
-	return &userCLI{t: t, kubectl: filepath.Join(c.BinDir, "kubectl"), plugin: pluginBinary(t),
+	u := &userCLI{t: t, kubectl: filepath.Join(c.BinDir, "kubectl"), plugin: pluginBinary(t),
 		kubeconfig: kubeconfig, home: t.TempDir(), dir: dir}
+	// The developer wrote the workspace's configuration: they trust it,
+	// as a start without a terminal otherwise refuses.
+	u.must("trust", "--yes")
+	return u
 }
 
 // run runs `kubectl paude ARGS` and returns its stdout and stderr.

@@ -113,6 +113,7 @@ func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
 		}
 		return stdout.String(), stderr.String()
 	}
+	run("trust", "--yes") // the developer's own configuration
 	out, stderr := run("--detach", "-n", ns, "--image", img)
 	id := strings.TrimSuffix(out, "\n")
 	if backend.ValidateSessionID(id) != nil {

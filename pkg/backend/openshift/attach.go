@@ -213,7 +213,7 @@ func waitDeleted(ctx context.Context, w watch.Interface) (bool, error) {
 // current configuration's allowlist, pushing the proxy image if the
 // registry lacks it.
 func (b *Backend) resumeNetwork(ctx context.Context, c *Clients, s Settings, user string, in *planInput) error {
-	allowlist, err := allowlistOf(b.cfg, false)
+	allowlist, err := b.allowlistOf(b.cfg, false)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,14 @@ func TestAttachRunningSession(t *testing.T) {
 	if !strings.Contains(tb.progress.String(), "input is not a terminal") {
 		t.Errorf("no warning for non-terminal input:\n%s", tb.progress)
 	}
+	// What the pod sends goes through the terminal filter: a clipboard
+	// write, a title and tmux passthrough are removed, the text stays.
+	if _, err := opts.Stdout.Write([]byte("a\x1b]52;c;ZXZpbA==\x07b\x1b]2;title\x07c\x1bPtmux;\x1b\x1b]52;c;eA==\x07\x1b\\d")); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "abcd" {
+		t.Errorf("the terminal got %q, want the text without the sequences", out.String())
+	}
 }
 
 func TestAttachExitCodes(t *testing.T) {
@@ -207,8 +215,8 @@ func TestAttachResumeRecreatesEnvSecret(t *testing.T) {
 		host map[string]string
 		want map[string]string // nil = no env Secret
 	}{
-		{"values changed", map[string]string{"FOO": "new"}, map[string]string{"CLOUD_ML_REGION": "host-region"},
-			map[string]string{"FOO": "new", "CLOUD_ML_REGION": "host-region"}},
+		{"values changed", map[string]string{"FOO": "new"}, map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "host-region"},
+			map[string]string{"FOO": "new", "CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "host-region"}},
 		{"no values left", nil, nil, nil},
 	}
 	for _, tt := range tests {

@@ -48,10 +48,10 @@ func TestReadCredentials(t *testing.T) {
 	writeFile(t, home, ".claude.json", []byte(`{"numStartups":3}`))
 	// A symlinked file is read through; a symlinked directory is not.
 	writeFile(t, home, "elsewhere/token", []byte("tok"))
-	if err := os.Symlink(filepath.Join(home, "elsewhere/token"), filepath.Join(home, ".config/gcloud/linked_token")); err != nil {
+	if err := os.Symlink(filepath.Join(home, "elsewhere/token"), filepath.Join(home, ".claude/agents/linked.md")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(home, "elsewhere"), filepath.Join(home, ".config/gcloud/linked_dir")); err != nil {
+	if err := os.Symlink(filepath.Join(home, "elsewhere"), filepath.Join(home, ".claude/agents/linked_dir")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -63,9 +63,12 @@ func TestReadCredentials(t *testing.T) {
 		t.Errorf("skipped = %v, want none", skipped)
 	}
 	want := map[CredentialKind][]string{
-		CredentialGcloud:    {"application_default_credentials.json", "configurations/config_default", "legacy_credentials/me@example.com/adc.json", "linked_token"},
+		// Only the ADC file and the active configuration of gcloud, not
+		// other accounts' tokens.
+		CredentialGcloud:    {"application_default_credentials.json", "configurations/config_default"},
 		CredentialGitconfig: {"gitconfig"},
-		CredentialClaude:    {"claude.json", "claude/agents/reviewer.md", "claude/settings.json"},
+		// Claude's allowlist, not other projects' history.
+		CredentialClaude: {"claude.json", "claude/agents/linked.md", "claude/agents/reviewer.md", "claude/settings.json"},
 	}
 	for kind, paths := range want {
 		c := credByKind(found, kind)
@@ -76,7 +79,7 @@ func TestReadCredentials(t *testing.T) {
 			t.Errorf("%s files = %v, want %v", kind, got, paths)
 		}
 	}
-	if g := credByKind(found, CredentialGcloud); string(g.Files[slices.IndexFunc(g.Files, func(f CredentialFile) bool { return f.Path == "linked_token" })].Data) != "tok" {
+	if g := credByKind(found, CredentialClaude); string(g.Files[slices.IndexFunc(g.Files, func(f CredentialFile) bool { return f.Path == "claude/agents/linked.md" })].Data) != "tok" {
 		t.Errorf("symlinked file content not read")
 	}
 }
@@ -106,16 +109,17 @@ func TestReadCredentialsMissing(t *testing.T) {
 
 func TestReadCredentialsOversize(t *testing.T) {
 	home := t.TempDir()
-	writeFile(t, home, ".config/gcloud/credentials.db", bytes.Repeat([]byte("a"), 700<<10))
-	writeFile(t, home, ".config/gcloud/access_tokens.db", bytes.Repeat([]byte("b"), 500<<10))
-	writeFile(t, home, ".config/gcloud/small", []byte("c"))
+	writeFile(t, home, ".claude/agents/big.md", bytes.Repeat([]byte("a"), 700<<10))
+	writeFile(t, home, ".claude/commands/big.md", bytes.Repeat([]byte("b"), 500<<10))
+	writeFile(t, home, ".claude/settings.json", []byte("c"))
 	_, _, err := ReadCredentials(home)
 	if err == nil {
 		t.Fatal("want an error for credentials over the Secret size limit")
 	}
 	msg := err.Error()
-	if !containsAll(msg, "gcloud credentials from ~/.config/gcloud total 1.2 MiB (1.2 MiB of files, ", " listing their paths), 176.1 KiB over the 1.0 MiB a Secret can hold",
-		"~/.config/gcloud/credentials.db (700.0 KiB), ~/.config/gcloud/access_tokens.db (500.0 KiB), ~/.config/gcloud/small (1 B)",
+	if !containsAll(msg, "claude credentials from ~/.claude and ~/.claude.json total 1.2 MiB (1.2 MiB of files, ", " listing their paths), ",
+		" over the 1.0 MiB a Secret can hold",
+		"(700.0 KiB), ", "(500.0 KiB), ", "(1 B)",
 		"remove what the agent does not need") {
 		t.Errorf("error = %q", msg)
 	}
@@ -287,16 +291,13 @@ func TestReadCredentialsSymlinkedRootAndDotDotNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kubernetes refuses item paths starting with "..": left out.
-	writeFile(t, home, ".config/gcloud/..data", []byte("x"))
-	writeFile(t, home, ".config/gcloud/adc.json", []byte("{}"))
+	writeFile(t, home, "dotfiles/claude/agents/..data", []byte("x"))
+	writeFile(t, home, "dotfiles/claude/agents/a.md", []byte("a"))
 	found, _, err := ReadCredentials(home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := filePaths(credByKind(found, CredentialClaude)), []string{"claude/.credentials.json", "claude/settings.json"}; !reflect.DeepEqual(got, want) {
+	if got, want := filePaths(credByKind(found, CredentialClaude)), []string{"claude/.credentials.json", "claude/agents/a.md", "claude/settings.json"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("claude files = %v, want %v", got, want)
-	}
-	if got, want := filePaths(credByKind(found, CredentialGcloud)), []string{"adc.json"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("gcloud files = %v, want %v", got, want)
 	}
 }

@@ -45,7 +45,7 @@ func (b *Backend) DryRun(ctx context.Context, spec backend.SessionSpec, out io.W
 	var buf strings.Builder
 	fmt.Fprintf(&buf, "# paude dry run: nothing was created or changed\n")
 	fmt.Fprintf(&buf, "# namespace %s (from %s), session %s\n", settings.Namespace, settings.NamespaceSource, id)
-	allowlist, err := allowlistOf(cfg, spec.AllowNetwork)
+	allowlist, err := b.allowlistOf(cfg, spec.AllowNetwork)
 	if err != nil {
 		return err
 	}

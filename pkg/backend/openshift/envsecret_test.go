@@ -71,7 +71,7 @@ func TestEnvValuesStayOutOfThePod(t *testing.T) {
 	const region = "host-only-region-7f3a"
 	p := basePodParams()
 	p.Config.Env = map[string]string{"GITHUB_TOKEN": token, "FOO": "bar"}
-	p.HostEnv = map[string]string{"CLOUD_ML_REGION": region}
+	p.HostEnv = map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": region}
 	pod := mustPod(t, p)
 	raw, err := json.Marshal(pod)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestEnvValuesStayOutOfThePod(t *testing.T) {
 	if err != nil || secret == nil {
 		t.Fatalf("EnvSecretFor = %v, %v", secret, err)
 	}
-	wantData := map[string][]byte{"GITHUB_TOKEN": []byte(token), "FOO": []byte("bar"), "CLOUD_ML_REGION": []byte(region)}
+	wantData := map[string][]byte{"GITHUB_TOKEN": []byte(token), "FOO": []byte("bar"), "CLOUD_ML_REGION": []byte(region), "CLAUDE_CODE_USE_VERTEX": []byte("1")}
 	if !reflect.DeepEqual(secret.Data, wantData) || len(secret.StringData) != 0 {
 		t.Errorf("secret data = %q, want %q", secret.Data, wantData)
 	}
@@ -105,7 +105,8 @@ func TestEnvValuesStayOutOfThePod(t *testing.T) {
 	}
 	// paude's own values are not secret and stay readable in the pod.
 	for _, e := range pod.Spec.Containers[0].Env {
-		if own := strings.HasPrefix(e.Name, "PAUDE_") || e.Name == "HOME" || e.Name == "TERM"; own != (e.ValueFrom == nil) {
+		_, quiet := backend.QuietEnv[e.Name]
+		if own := strings.HasPrefix(e.Name, "PAUDE_") || e.Name == "HOME" || e.Name == "TERM" || quiet; own != (e.ValueFrom == nil) {
 			t.Errorf("%s: literal = %v, want %v", e.Name, e.ValueFrom == nil, own)
 		}
 	}
@@ -135,10 +136,12 @@ func TestEnvPrecedence(t *testing.T) {
 				// Base64 of --dangerously-skip-permissions: yolo by the back door.
 				"PAUDE_AGENT_ARGS": "LS1kYW5nZXJvdXNseS1za2lwLXBlcm1pc3Npb25zAA==", "PAUDE_AGENT_CMD": "sh",
 			},
-			host:    map[string]string{"CLOUD_ML_REGION": "from-host", "GOOGLE_CLOUD_PROJECT": "proj", "UNRELATED": "x"},
-			want:    map[string]string{"PAUDE_WORKSPACE": "/workspace/my-project", "HOME": "/home/paude", "TERM": "xterm-256color", "CLOUD_ML_REGION": "from-config", "GOOGLE_CLOUD_PROJECT": "proj"},
-			absent:  []string{"PAUDE_YOLO", "PAUDE_SETUP", "UNRELATED", "PAUDE_AGENT_ARGS", "PAUDE_AGENT_CMD"},
-			secrets: []string{"CLOUD_ML_REGION", "GOOGLE_CLOUD_PROJECT"},
+			host: map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "from-host", "GOOGLE_CLOUD_PROJECT": "proj",
+				"ANTHROPIC_API_KEY": "not for vertex", "UNRELATED": "x"},
+			want: map[string]string{"PAUDE_WORKSPACE": "/workspace/my-project", "HOME": "/home/paude", "TERM": "xterm-256color",
+				"CLOUD_ML_REGION": "from-config", "GOOGLE_CLOUD_PROJECT": "proj", "ANTHROPIC_VERTEX_PROJECT_ID": "proj"},
+			absent:  []string{"PAUDE_YOLO", "PAUDE_SETUP", "UNRELATED", "PAUDE_AGENT_ARGS", "PAUDE_AGENT_CMD", "ANTHROPIC_API_KEY"},
+			secrets: []string{"ANTHROPIC_VERTEX_PROJECT_ID", "CLAUDE_CODE_USE_VERTEX", "CLOUD_ML_REGION", "GOOGLE_CLOUD_PROJECT"},
 		},
 		{
 			name:    "empty host values are not passed",

@@ -18,6 +18,8 @@ import (
 	"k8s.io/kubectl/pkg/util/interrupt"
 	"k8s.io/kubectl/pkg/util/term"
 	"k8s.io/streaming/pkg/httpstream"
+
+	"github.com/paude-dev/paude/pkg/backend"
 )
 
 // Executor streams a command running in a container. The default is
@@ -118,8 +120,11 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 	u := execURL(c, ns, pod, AttachCommand, in != nil)
 	err := t.Safe(func() error {
 		return b.opts.Executor.Stream(ctx, c.Config, u, remotecommand.StreamOptions{
-			Stdin:             in,
-			Stdout:            streams.Out,
+			Stdin: in,
+			// The agent owns the tmux server: what it sends is filtered
+			// before it reaches the terminal. t keeps the real terminal,
+			// which raw mode needs.
+			Stdout:            backend.AttachFilter(streams.Out, b.opts.Getenv),
 			Tty:               true,
 			TerminalSizeQueue: sizes,
 		})

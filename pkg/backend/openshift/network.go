@@ -288,12 +288,17 @@ type allowlist struct {
 
 // allowlistOf renders the configuration's allowlist into the proxy's
 // squid.conf (nil with open network). It calls nothing, so a bad entry
-// stops a start before anything happens.
-func allowlistOf(cfg *config.Config, openNetwork bool) (*allowlist, error) {
+// stops a start before anything happens. Without network.allowedDomains
+// the list is the hosts of the model provider the host's environment
+// selects, as on Podman (backend.AllowedDomains).
+func (b *Backend) allowlistOf(cfg *config.Config, openNetwork bool) (*allowlist, error) {
 	if openNetwork {
 		return nil, nil
 	}
-	domains := cfg.Network.AllowedDomains
+	domains, err := backend.AllowedDomains(cfg.Network, backend.ProviderFor(cfg, b.opts.Getenv))
+	if err != nil {
+		return nil, err
+	}
 	conf, err := image.SquidConf(image.SquidOptions{AllowedDomains: domains, Port: image.ProxyPort})
 	if err != nil {
 		return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)

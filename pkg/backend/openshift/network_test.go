@@ -125,7 +125,7 @@ func TestStartSessionBehindItsProxy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
 	}
-	hash, _ := image.AllowlistHash(testConfig().Network.AllowedDomains)
+	hash, _ := image.AllowlistHash(defaultAllowlist(t))
 	if s.Network != backend.NetworkProxy {
 		t.Errorf("session network %q", s.Network)
 	}
@@ -164,7 +164,7 @@ func TestStartSessionBehindItsProxy(t *testing.T) {
 		t.Errorf("proxy env %v", env)
 	}
 	secret, err := tb.cs.CoreV1().Secrets("team").Get(ctx, ProxyName(hash), metav1.GetOptions{})
-	if err != nil || !strings.Contains(string(secret.Data[proxyConfFile]), "acl allowed_domains dstdomain -n .google.com .googleapis.com .gstatic.com") {
+	if err != nil || !strings.Contains(string(secret.Data[proxyConfFile]), "acl allowed_domains dstdomain -n api.anthropic.com platform.claude.com") {
 		t.Errorf("squid.conf secret: %v\n%s", err, secret.Data[proxyConfFile])
 	}
 	d, err := tb.cs.AppsV1().Deployments("team").Get(ctx, ProxyName(hash), metav1.GetOptions{})
@@ -202,7 +202,7 @@ func TestProxiesAreSharedByAllowlist(t *testing.T) {
 		t.Errorf("the second start did not reuse the proxy:\n%s", tb.progress)
 	}
 	other := testConfig()
-	other.Network.AllowedDomains = []string{"api.example.com"}
+	other.Network.AllowedDomains, other.Network.AllowedDomainsSet = []string{"api.example.com"}, true
 	spec := proxiedSpec()
 	spec.Config = other
 	if _, err := tb.StartSession(ctx, spec); err != nil {
@@ -306,4 +306,15 @@ func TestEgressFirewallFor(t *testing.T) {
 	if fw.GetName() != "default" || fw.GetLabels()[backend.LabelApp] != "paude" {
 		t.Errorf("metadata %v %v", fw.GetName(), fw.GetLabels())
 	}
+}
+
+// defaultAllowlist is the allowlist of a session of testConfig on the
+// tests' host, whose environment selects no provider: Anthropic's API.
+func defaultAllowlist(t *testing.T) []string {
+	t.Helper()
+	domains, err := backend.AllowedDomains(testConfig().Network, backend.Provider{Kind: backend.ProviderAnthropic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domains
 }

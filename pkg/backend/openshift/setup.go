@@ -147,7 +147,7 @@ func (b *Backend) ensureNamespace(ctx context.Context, c *Clients, s Settings, u
 // allowlist, so that the namespace confines paude's agents before the
 // first start (each start ensures them again).
 func (b *Backend) setupPolicies(ctx context.Context, c *Clients, s Settings, out io.Writer) error {
-	a, err := allowlistOf(b.cfg, false)
+	a, err := b.allowlistOf(b.cfg, false)
 	if err != nil {
 		return err
 	}

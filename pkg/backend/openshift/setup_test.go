@@ -37,7 +37,7 @@ Note: no registry for the session's images: this cluster has no OpenShift integr
 Network policies paude-agent-HASH and paude-proxy-HASH confine the agents of allowlist DOMAINS
 Namespace team is ready for paude sessions
 `
-	domains := testConfig().Network.AllowedDomains
+	domains := defaultAllowlist(t)
 	hash, err := image.AllowlistHash(domains)
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +105,10 @@ func TestDryRun(t *testing.T) {
 	cfg := testConfig()
 	cfg.Env["GITHUB_TOKEN"] = "ghp_DRYRUN-T0KEN"
 	tb := newTestBackend(t, cfg)
-	tb.opts.Getenv = func(k string) string { return map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "vertex-proj-9d2b"}[k] }
-	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
+	tb.opts.Getenv = func(k string) string {
+		return map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_PROJECT_ID": "vertex-proj-9d2b"}[k]
+	}
+	writeFile(t, tb.home, ".config/gcloud/application_default_credentials.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
 	gitconfig := []byte("[user]\n\tname = Me\n[http]\n\textraHeader = Authorization: Bearer GIT-TOKEN\n")
 	writeFile(t, tb.home, ".gitconfig", gitconfig)
 	opts := startOpts()

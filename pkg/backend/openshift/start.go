@@ -49,7 +49,7 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 		return nil, err
 	}
 	// A bad allowlist stops the start before anything is asked.
-	allowlist, err := allowlistOf(cfg, spec.AllowNetwork)
+	allowlist, err := b.allowlistOf(cfg, spec.AllowNetwork)
 	if err != nil {
 		return nil, err
 	}

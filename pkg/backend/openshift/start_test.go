@@ -62,9 +62,11 @@ func startOpts() backend.SessionSpec {
 
 func TestStartSession(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS)
-	writeFile(t, tb.home, ".config/gcloud/legacy_credentials/me@example.com/adc.json", []byte("{}"))
+	writeFile(t, tb.home, ".config/gcloud/application_default_credentials.json", []byte("{}"))
 	writeFile(t, tb.home, ".gitconfig", []byte("[user]\n"))
-	tb.opts.Getenv = func(k string) string { return map[string]string{"GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"}[k] }
+	tb.opts.Getenv = func(k string) string {
+		return map[string]string{"ANTHROPIC_API_KEY": "sk-host-key-5c1e", "GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"}[k]
+	}
 	onPodWatch(tb, makeReady)
 
 	s, err := tb.StartSession(context.Background(), startOpts())
@@ -110,7 +112,8 @@ func TestStartSession(t *testing.T) {
 	if !reflect.DeepEqual(applied, wantOrder) {
 		t.Errorf("apply order = %v, want %v", applied, wantOrder)
 	}
-	checkEnvSecret(t, tb, map[string]string{"FOO": "bar", "GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"})
+	// The API key selects Anthropic's API: Vertex's project is not passed.
+	checkEnvSecret(t, tb, map[string]string{"FOO": "bar", "ANTHROPIC_API_KEY": "sk-host-key-5c1e"})
 	assertNoConfigMaps(t, tb.cs)
 	out := tb.progress.String()
 	if !containsAll(out, "Starting session "+testID+" in namespace team",

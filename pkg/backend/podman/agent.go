@@ -21,6 +21,13 @@ type agentSpec struct {
 	// address on it; "" means --allow-network (no proxy, normal DNS).
 	Network string
 	ProxyIP string
+	// ProxyHash names the session's proxy (proxyName); "" without one.
+	ProxyHash string
+	// AllowlistHash is its allowlist's hash (backend.LabelAllowlist).
+	AllowlistHash string
+	// GitDir is the session's repository in the container, "" without a
+	// git boundary.
+	GitDir string
 	// Env are -e flags: paude's own variables only (backend.AgentEnv.Own);
 	// the others travel in the copied env file.
 	Env    map[string]string
@@ -33,7 +40,7 @@ type agentSpec struct {
 
 // networkMode is the value of the network-mode label.
 func (s agentSpec) networkMode() string {
-	if s.ProxyIP == "" {
+	if s.ProxyHash == "" {
 		return backend.NetworkOpen
 	}
 	return backend.NetworkProxy
@@ -45,6 +52,15 @@ func (s agentSpec) labels() map[string]string {
 	l[backend.KeyWorkspace] = s.Workspace
 	l[backend.KeyCreatedAt] = s.CreatedAt.UTC().Format(time.RFC3339)
 	l[backend.LabelNetworkMode] = s.networkMode()
+	if s.ProxyHash != "" {
+		l[backend.LabelProxyConfig] = s.ProxyHash
+	}
+	if s.AllowlistHash != "" {
+		l[backend.LabelAllowlist] = s.AllowlistHash
+	}
+	if s.GitDir != "" {
+		l[labelGitDir] = s.GitDir
+	}
 	return l
 }
 
@@ -79,6 +95,13 @@ func createAgentArgs(s agentSpec) []string {
 		// them, which paude does not set) into the container by
 		// default; behind paude's proxy the only proxy is paude's.
 		args = append(args, "--http-proxy=false")
+		// An internal network routes nothing, but IPv6 link-local does
+		// not need a route: with it the agent reaches the host's side of
+		// the network's bridge (fe80::…%eth0), and every service the
+		// host listens with on [::]. The agent's network stack has no
+		// IPv6 at all; without CAP_NET_ADMIN, and with /proc/sys
+		// read-only, it cannot turn it back on.
+		args = append(args, "--sysctl", "net.ipv6.conf.all.disable_ipv6=1", "--sysctl", "net.ipv6.conf.default.disable_ipv6=1")
 	}
 	args = append(args, envArgs(s.Env)...)
 	for _, m := range s.Mounts {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/paude-dev/paude/pkg/backend"
 
 	"github.com/paude-dev/paude/pkg/image"
 	"github.com/paude-dev/paude/pkg/podmancli"
@@ -25,14 +28,27 @@ func (u undo) run() {
 }
 
 // apply carries out a start plan. Images come first, so that a failed
-// build leaves nothing behind; then the proxy, the volumes and the agent
-// container. Whatever this apply created is removed again when a later
-// step fails, also when ctx was cancelled (C-c).
+// build leaves nothing behind (the session's network, made while podman
+// is asked about them, is removed again); then the proxy on that network
+// and the volumes, then the agent container, whose home is filled, and
+// only then is it started. The session's repository is seeded from the
+// moment its volume exists until then. Whatever this apply created is
+// removed again when a later step fails, also when ctx was cancelled
+// (C-c).
 func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (err error) {
 	for _, note := range p.Notes {
 		fmt.Fprintln(progress, note)
 	}
-	found, err := b.look(ctx, p)
+	var created undo
+	defer func() {
+		if err != nil {
+			created.run()
+		}
+	}()
+	// The session's host files (a .git file written while planning).
+	dir := b.sessionDir(p.ID)
+	created.push(func() { _ = os.RemoveAll(dir) })
+	found, err := b.look(ctx, p, &created)
 	if err != nil {
 		return err
 	}
@@ -41,28 +57,24 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			return err
 		}
 	}
-
-	var created undo
 	defer func() {
-		if err != nil {
-			if len(created) > 0 {
-				fmt.Fprintln(progress, "Start failed: removing what it created")
-			}
-			created.run()
+		if err != nil && len(created) > 0 {
+			fmt.Fprintln(progress, "Start failed: removing what it created")
 		}
 	}()
-	agent := p.Agent
-	if p.Proxy != nil {
-		ip, err := b.ensureProxy(ctx, p.Proxy, found.proxy, progress, &created)
-		if err != nil {
-			return err
-		}
-		agent.ProxyIP = ip
+	if err := b.saveSnapshot(p.ID, p.Snapshot); err != nil {
+		return err
 	}
-	for _, v := range p.Volumes {
-		if err := b.ensureVolume(ctx, v, &created); err != nil {
-			return err
+	agent := p.Agent
+	seed := b.seeding(ctx, agent, p.Git)
+	// A failed start stops the seeding before it removes the volume.
+	defer func() {
+		if err != nil {
+			seed.stop()
 		}
+	}()
+	if err := b.prepare(ctx, p, found, &agent, seed.start, progress, &created); err != nil {
+		return err
 	}
 
 	name := containerName(p.ID)
@@ -78,6 +90,9 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 			return err
 		}
 	}
+	if err := seed.wait(); err != nil {
+		return err
+	}
 	if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
 		return fmt.Errorf("failed to start the session container: %w", withHint(err))
 	}
@@ -88,19 +103,103 @@ func (b *Backend) apply(ctx context.Context, p *startPlan, progress io.Writer) (
 	return nil
 }
 
+// seedRun is the seeding of a session's repository, in the background
+// from the moment its volume exists (start) until the agent is about to
+// start (wait). Without a git boundary it does nothing.
+type seedRun struct {
+	run     func(context.Context) error
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan error
+	started bool
+}
+
+// seeding prepares the seeding of g's repository for the agent a.
+func (b *Backend) seeding(ctx context.Context, a agentSpec, g *gitBoundary) *seedRun {
+	s := &seedRun{done: make(chan error, 1)}
+	if g != nil {
+		s.ctx, s.cancel = context.WithCancel(ctx)
+		s.run = func(ctx context.Context) error { return b.seed(ctx, a, g) }
+	}
+	return s
+}
+
+// start begins the seeding; prepare calls it once the volume exists.
+func (s *seedRun) start() {
+	if s.run == nil || s.started {
+		return
+	}
+	s.started = true
+	go func() { s.done <- s.run(s.ctx) }()
+}
+
+// wait returns the seeding's result.
+func (s *seedRun) wait() error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	err := <-s.done
+	s.cancel()
+	return err
+}
+
+// stop ends a seeding still running and waits for it.
+func (s *seedRun) stop() {
+	if s.started {
+		s.cancel()
+		_ = s.wait()
+	}
+}
+
+// prepare makes what the agent container needs besides its image: the
+// proxy on the session's network (whose address goes into agent), and the
+// volumes, all at the same time, while gitReady starts the seeding of the
+// session's repository. Each step's undo is pushed in the plan's order,
+// whichever finished first.
+func (b *Backend) prepare(ctx context.Context, p *startPlan, f found, agent *agentSpec, gitReady func(), progress io.Writer, created *undo) error {
+	undos := make([]undo, len(p.Volumes)+1)
+	defer func() {
+		for _, u := range undos {
+			created.push(u.run)
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	if p.Proxy != nil {
+		g.Go(func() error {
+			ip, err := b.ensureProxy(gctx, p.Proxy, sessionNetwork(p.ID), f.proxy, progress, &undos[0])
+			agent.ProxyIP = ip
+			return err
+		})
+	}
+	// The repository's volume was made with the network (look): its
+	// seeding needs only the image, which exists now.
+	gitReady()
+	for i, v := range p.Volumes {
+		if v.Role == backend.RoleGit {
+			continue
+		}
+		g.Go(func() error { return b.ensureVolume(gctx, v, &undos[i+1]) })
+	}
+	return g.Wait()
+}
+
 // found is what a start finds before it changes anything.
 type found struct {
 	// images tells, for each of the plan's images, whether its tag exists.
 	images []bool
-	// proxy is the proxy container as it is, nil when there is none.
+	// proxy is the proxy of the plan's configuration as it is, nil when
+	// there is none.
 	proxy *containerInfo
 }
 
 // look asks podman, all at once, the read-only questions a start
 // depends on: which images exist, and how the proxy is. Each answer takes
 // a podman process of its own, so asking them together keeps a warm start
-// close to a bare podman run.
-func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
+// close to a bare podman run. The session's network and repository
+// volume, which depend on nothing, are made at the same time; their
+// removal goes to created.
+func (b *Backend) look(ctx context.Context, p *startPlan, created *undo) (found, error) {
 	f := found{images: make([]bool, len(p.Images))}
 	g, gctx := errgroup.WithContext(ctx)
 	for i, step := range p.Images {
@@ -114,9 +213,19 @@ func (b *Backend) look(ctx context.Context, p *startPlan) (found, error) {
 	}
 	if p.Proxy != nil {
 		g.Go(func() (err error) {
-			f.proxy, err = b.inspect(gctx, ProxyContainer)
+			f.proxy, err = b.inspect(gctx, p.Proxy.Spec.name())
 			return err
 		})
+		var network undo
+		defer func() { created.push(network.run) }()
+		g.Go(func() error { return b.ensureNetwork(gctx, p.ID, &network) })
+	}
+	for _, v := range p.Volumes {
+		if v.Role == backend.RoleGit {
+			var volume undo
+			defer func() { created.push(volume.run) }()
+			g.Go(func() error { return b.ensureVolume(gctx, v, &volume) })
+		}
 	}
 	return f, g.Wait()
 }

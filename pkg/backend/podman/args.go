@@ -18,18 +18,32 @@ func infoArgs() []string {
 	return []string{"info", "--format", "{{.Host.Security.Rootless}} {{.Host.CPUs}}"}
 }
 
-func networkExistsArgs(name string) []string { return []string{"network", "exists", name} }
-
-// networkCreateArgs creates the agents' network: --internal gives it no
+// networkCreateArgs creates a session's network: --internal gives it no
 // route out; --disable-dns keeps aardvark-dns off it, since aardvark-dns
 // before 1.11 forwards internal networks' queries to the host's resolvers
-// (a DNS tunnel out).
-func networkCreateArgs(name string) []string {
-	return []string{"network", "create", "--internal", "--disable-dns",
-		"--label", backend.LabelApp + "=" + backend.AppName, "--label", backend.LabelRole + "=" + backend.RoleNetwork, name}
+// (a DNS tunnel out). Only the session's agent and its proxy join it.
+func networkCreateArgs(id string) []string {
+	return append(append([]string{"network", "create", "--internal", "--disable-dns"},
+		labelArgs(backend.SessionLabels(id, backend.RoleNetwork))...), sessionNetwork(id))
 }
 
-func networkRemoveArgs(name string) []string { return []string{"network", "rm", name} }
+func networkRemoveArgs(names ...string) []string { return append([]string{"network", "rm"}, names...) }
+
+// networkConnectArgs attaches a container (a proxy) to a network.
+func networkConnectArgs(network, container string) []string {
+	return []string{"network", "connect", network, container}
+}
+
+// networkDisconnectArgs detaches it again.
+func networkDisconnectArgs(network, container string) []string {
+	return []string{"network", "disconnect", network, container}
+}
+
+// listNetworksArgs lists paude's networks as JSON (podman 4's templates
+// cannot index a network's labels).
+func listNetworksArgs() []string {
+	return []string{"network", "ls", "--filter", "label=" + backend.LabelApp + "=" + backend.AppName, "--format", "json"}
+}
 
 func inspectArgs(name string) []string {
 	return []string{"container", "inspect", "--format", "json", name}
@@ -51,11 +65,16 @@ func removeArgs(names ...string) []string {
 // volumeCreateArgs creates a labelled named volume; podman refuses a name
 // that exists, which a start takes as "already there".
 func volumeCreateArgs(v volumeSpec) []string {
-	return []string{"volume", "create", "--label", backend.LabelApp + "=" + backend.AppName,
-		"--label", backend.LabelRole + "=" + v.Role, "--label", backend.KeyWorkspace + "=" + v.Workspace, v.Name}
+	labels := map[string]string{backend.LabelApp: backend.AppName, backend.LabelRole: v.Role, backend.KeyWorkspace: v.Workspace}
+	if v.SessionID != "" {
+		labels[backend.LabelSessionID] = v.SessionID
+	}
+	return append(append([]string{"volume", "create"}, labelArgs(labels)...), v.Name)
 }
 
-func volumeRemoveArgs(name string) []string { return []string{"volume", "rm", "--force", name} }
+func volumeRemoveArgs(names ...string) []string {
+	return append([]string{"volume", "rm", "--force"}, names...)
+}
 
 func startArgs(name string) []string { return []string{"start", name} }
 
@@ -84,8 +103,8 @@ func captureArgs(name string) []string {
 func logsArgs(name string) []string { return []string{"logs", "--tail", "20", name} }
 
 // proxyProbeArgs succeeds when squid accepts connections.
-func proxyProbeArgs() []string {
-	return []string{"exec", ProxyContainer, "bash", "-c",
+func proxyProbeArgs(name string) []string {
+	return []string{"exec", name, "bash", "-c",
 		fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", image.ProxyPort)}
 }
 

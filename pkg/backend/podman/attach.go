@@ -3,6 +3,7 @@ package podman
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/term"
@@ -22,7 +23,9 @@ import (
 // A stopped session is started again first (its container, workspace and
 // copied credentials are still there). An empty id means the most recent
 // session. Without a terminal on In there is nothing to attach: the
-// session's current screen is printed instead.
+// session's current screen is printed instead. When attach ends (the user
+// detached, or the agent exited), the session's commits are fetched and
+// the host-run files it changed are reported on ErrOut (review).
 func (b *Backend) AttachSession(ctx context.Context, id string, streams genericiooptions.IOStreams) (int, error) {
 	if id == "" {
 		latest, err := b.latest(ctx)
@@ -41,10 +44,32 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams generici
 			return 1, err
 		}
 	}
+	code, err := b.attach(ctx, id, name, streams)
+	if err != nil {
+		return code, err
+	}
+	// Detached, or the agent ended: what it did goes to the user now.
+	// A failed fetch is reported and does not change the exit code.
+	c, ierr := b.inspect(ctx, name)
+	if ierr == nil && c != nil {
+		_ = b.review(ctx, id, c, errOut(streams))
+	}
+	return code, nil
+}
+
+// attach connects the streams to the session's tmux, or prints its
+// screen without a terminal.
+func (b *Backend) attach(ctx context.Context, id, name string, streams genericiooptions.IOStreams) (int, error) {
 	if !isTerminal(streams.In) {
 		return b.printScreen(ctx, name, streams)
 	}
-	err = b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")), streams)
+	// podman takes raw mode and the window size from the terminal on In;
+	// what comes back is filtered before it reaches the user's terminal.
+	err := b.runner.Stream(ctx, attachArgs(name, b.opts.Getenv("TERM")), genericiooptions.IOStreams{
+		In:     streams.In,
+		Out:    backend.AttachFilter(streams.Out, b.opts.Getenv),
+		ErrOut: backend.AttachFilter(streams.ErrOut, b.opts.Getenv),
+	})
 	if err == nil {
 		return 0, nil
 	}
@@ -52,6 +77,15 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams generici
 		return code, nil
 	}
 	return 1, fmt.Errorf("failed to attach to session %s: %w", id, err)
+}
+
+// errOut is where attach reports: the streams' diagnostics, or the
+// backend's progress without them.
+func errOut(s genericiooptions.IOStreams) io.Writer {
+	if s.ErrOut != nil {
+		return s.ErrOut
+	}
+	return io.Discard
 }
 
 // latest is the most recent session's ID.
@@ -70,19 +104,20 @@ func (b *Backend) latest(ctx context.Context) (string, error) {
 // depends on when that was stopped too (after a reboot, say).
 func (b *Backend) restart(ctx context.Context, id string, c *containerInfo) error {
 	fmt.Fprintf(b.opts.Progress, "Session %s is %s; starting it again\n", id, c.State.Status)
-	if c.Config.Labels[backend.LabelNetworkMode] == backend.NetworkProxy {
-		p, err := b.inspect(ctx, ProxyContainer)
+	if hash := c.Config.Labels[backend.LabelProxyConfig]; c.Config.Labels[backend.LabelNetworkMode] == backend.NetworkProxy {
+		proxy := proxyName(hash)
+		p, err := b.inspect(ctx, proxy)
 		if err != nil {
 			return err
 		}
 		switch {
-		case p == nil:
-			return fmt.Errorf("session %s needs the proxy, which was removed: start a new session with %s (and remove this one with %s)", id, b.hint(""), b.hint("stop "+id))
+		case hash == "" || p == nil:
+			return fmt.Errorf("session %s needs its proxy, which was removed: start a new session with %s (and remove this one with %s)", id, b.hint(""), b.hint("stop "+id))
 		case !p.State.Running:
-			if _, err := b.runner.Run(ctx, startArgs(ProxyContainer)); err != nil {
-				return fmt.Errorf("failed to start the proxy again: %w", err)
+			if _, err := b.runner.Run(ctx, startArgs(proxy)); err != nil {
+				return fmt.Errorf("failed to start proxy %s again: %w", proxy, err)
 			}
-			if err := b.waitProxy(ctx); err != nil {
+			if err := b.waitProxy(ctx, proxy); err != nil {
 				return err
 			}
 		}
@@ -104,15 +139,17 @@ func (b *Backend) printScreen(ctx context.Context, name string, streams generici
 		fmt.Fprintf(streams.ErrOut, "Not a terminal: printing the screen of %s; run %s in a terminal to interact\n", name, b.hint("attach"))
 	}
 	if streams.Out != nil {
-		if _, err := streams.Out.Write(out); err != nil {
+		// The screen is the agent's to draw, and it may draw escapes.
+		if _, err := backend.AttachFilter(streams.Out, b.opts.Getenv).Write(out); err != nil {
 			return 1, fmt.Errorf("failed to print the session's screen: %w", err)
 		}
 	}
 	return 0, nil
 }
 
-// isTerminal reports whether r is a terminal device.
-func isTerminal(r any) bool {
+// isTerminal reports whether r is a terminal device (a variable, so that
+// tests can attach without one).
+var isTerminal = func(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

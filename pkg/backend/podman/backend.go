@@ -65,6 +65,10 @@ type Options struct {
 	// Command is paude's command as the user typed it ("paude"), for the
 	// hints in messages; "" means "paude".
 	Command string
+	// GitBridge is the command host git runs as the transport of a fetch
+	// from a session (gitboundary.Fetcher.Bridge); nil means this
+	// binary's own hidden bridge command.
+	GitBridge []string
 }
 
 // Backend is the Podman backend. Create it with New.

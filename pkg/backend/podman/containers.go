@@ -8,24 +8,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 // containerInfo is the part of `podman container inspect` the backend reads.
 type containerInfo struct {
-	Name  string `json:"Name"`
-	State struct {
+	Name string `json:"Name"`
+	// ImageName is the image as the container was created from it.
+	ImageName string `json:"ImageName"`
+	State     struct {
 		Status   string `json:"Status"`
 		Running  bool   `json:"Running"`
 		ExitCode int    `json:"ExitCode"`
 	} `json:"State"`
 	Config struct {
 		Labels map[string]string `json:"Labels"`
+		User   string            `json:"User"`
 	} `json:"Config"`
 	NetworkSettings struct {
 		Networks map[string]struct {
-			IPAddress  string `json:"IPAddress"`
-			MacAddress string `json:"MacAddress"`
+			IPAddress string `json:"IPAddress"`
 		} `json:"Networks"`
 	} `json:"NetworkSettings"`
 }
@@ -33,11 +36,6 @@ type containerInfo struct {
 // ip is the container's address on a network, "" when not attached.
 func (c *containerInfo) ip(network string) string {
 	return c.NetworkSettings.Networks[network].IPAddress
-}
-
-// mac is the container's MAC address on a network.
-func (c *containerInfo) mac(network string) string {
-	return c.NetworkSettings.Networks[network].MacAddress
 }
 
 // inspect returns the container named name, or nil when there is none.
@@ -82,7 +80,8 @@ func (b *Backend) logsTail(ctx context.Context, name string) string {
 	if s == "" {
 		return "it printed nothing"
 	}
-	return "its last output was:\n" + s
+	// The container's output is the agent's and the project's to write.
+	return "its last output was:\n" + backend.SanitizeLines(s)
 }
 
 // pollInterval is how often readiness is checked.

@@ -18,8 +18,8 @@ import (
 // that may come from the host are hidden. It runs nothing, podman
 // included: the machine's CPUs and this user stand in for what podman
 // would say.
-func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Writer) error {
-	plan, err := b.plan(spec, "<id>", b.opts.Now(), io.Discard, false)
+func (b *Backend) DryRun(ctx context.Context, spec backend.SessionSpec, out io.Writer) error {
+	plan, err := b.plan(ctx, spec, "<id>", b.opts.Now(), io.Discard, false)
 	if err != nil {
 		return err
 	}
@@ -32,9 +32,11 @@ func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Wri
 	}
 	agent := plan.Agent
 	if px := plan.Proxy; px != nil {
+		network := sessionNetwork(plan.ID)
 		steps = append(steps,
-			dryStep{"unless it exists", networkCreateArgs(InternalNetwork)},
-			dryStep{"unless a proxy with this configuration runs (the squid.conf above is written to " + px.Spec.ConfFile + ")", runProxyArgs(px.Spec)},
+			dryStep{"", networkCreateArgs(plan.ID)},
+			dryStep{"unless proxy " + px.Spec.name() + " exists (the squid.conf above is written to " + px.Spec.ConfFile + ")", runProxyArgs(px.Spec, network)},
+			dryStep{"when proxy " + px.Spec.name() + " exists: it joins the session's network (and is started when stopped)", networkConnectArgs(network, px.Spec.name())},
 		)
 		agent.ProxyIP = "<proxy-ip>"
 	}
@@ -42,9 +44,13 @@ func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Wri
 		steps = append(steps, dryStep{"unless it exists", volumeCreateArgs(v)})
 	}
 	name := containerName(plan.ID)
-	steps = append(steps, dryStep{"", createAgentArgs(agent)})
+	steps = append(steps, dryStep{readOnlyNote(plan), createAgentArgs(agent)})
 	if !plan.Home.empty() {
 		steps = append(steps, dryStep{homeNote(plan.Home), homeCopyArgs(name)})
+	}
+	if g := plan.Git; g != nil {
+		steps = append(steps, dryStep{"stdin: a git bundle of " + g.Repo.Workspace + "'s branches, tags and HEAD, for the session's own repository in " + g.Volume,
+			oneShotArgs(seedSpec(agent, g), []string{"sh", "-c", "<seed script>"})})
 	}
 	steps = append(steps,
 		dryStep{"", startArgs(name)},
@@ -65,6 +71,14 @@ func (b *Backend) DryRun(_ context.Context, spec backend.SessionSpec, out io.Wri
 	}
 	_, err = fmt.Fprintln(out, "### dry run: nothing was started")
 	return err
+}
+
+// readOnlyNote names the workspace paths the agent gets read-only.
+func readOnlyNote(p *startPlan) string {
+	if p.Snapshot == nil || len(p.Snapshot.ReadOnly) == 0 {
+		return ""
+	}
+	return "read-only, as the host's git runs or reads them: " + strings.Join(p.Snapshot.ReadOnly, ", ")
 }
 
 // homeNote describes what the home copy carries: the files by path, and

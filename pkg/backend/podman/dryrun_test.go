@@ -18,7 +18,7 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 	f := newFake(t)
 	var out bytes.Buffer
 	b := newTestBackend(t, f, Options{StateDir: "/state", Getenv: func(k string) string {
-		return map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "host-project-x"}[k]
+		return map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "host-project-x"}[k]
 	}})
 	err := b.DryRun(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws, Yolo: true, AgentArgs: []string{"--model", "opus"}}, &out)
 	if err != nil {
@@ -31,15 +31,18 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 	for _, want := range []string{
 		"podman build --force-rm --label app=paude -t paude-workspace:",
 		"podman build --force-rm --label app=paude -t paude-proxy:",
-		"podman network create --internal --disable-dns",
+		"podman network create --internal --disable-dns --label app=paude --label paude.io/role=network --label paude.io/session-id=<id> paude-net-<id>",
+		"podman network connect paude-net-<id> paude-proxy-",
 		"-v /state/proxy/squid-",
 		"podman create --name paude-<id>",
-		"--dns none --add-host paude-proxy:<proxy-ip>",
+		"--network paude-net-<id> --dns none --add-host paude-proxy:<proxy-ip>",
 		"-e PAUDE_YOLO=1",
 		"# stdin: a tar stream into /home/paude with\n" +
 			"#   .paude/env (mode 0600), the environment values kept off the command line:\n" +
-			"#     ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#     TOKEN=<hidden>\n7. podman cp - paude-<id>:/home/paude\n",
-		"--add-host paude-proxy:<proxy-ip> --http-proxy=false -e HOME=/home/paude",
+			"#     ANTHROPIC_VERTEX_PROJECT_ID=<hidden>\n#     CLAUDE_CODE_USE_VERTEX=<hidden>\n#     CLOUD_ML_REGION=<hidden>\n#     TOKEN=<hidden>\n8. podman cp - paude-<id>:/home/paude\n",
+		"--add-host paude-proxy:<proxy-ip> --http-proxy=false --sysctl net.ipv6.conf.all.disable_ipv6=1 --sysctl net.ipv6.conf.default.disable_ipv6=1 -e CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+		// A start without ADC would be refused; the dry run says so.
+		"# Note: a start would be refused: claude code cannot reach Vertex AI: no application-default credentials",
 		"-e PAUDE_ENV_FILE=/home/paude/.paude/env",
 		"-- --model opus\n",
 		"podman start paude-<id>",
@@ -50,7 +53,7 @@ func TestDryRunPrintsCommandsAndRunsNothing(t *testing.T) {
 			t.Errorf("dry run lacks %q:\n%s", want, got)
 		}
 	}
-	for _, secret := range []string{"s3cret", "host-project-x", "-e TOKEN", "-e ANTHROPIC"} {
+	for _, secret := range []string{"s3cret", "host-project-x", "us-east5-", "-e TOKEN", "-e ANTHROPIC"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("the dry run printed %q", secret)
 		}

@@ -6,13 +6,20 @@ import (
 	"path"
 )
 
-// Object names. The proxy and the internal network are shared by every
-// session on the machine; each session has its own agent container.
+// Object names. Each session has its own agent container, its own
+// internal network and its own git repository volume; a proxy serves the
+// sessions whose proxy configuration (allowlist, image, hosts) is the
+// same, and is named by that configuration's hash.
 const (
-	// ProxyContainer is the name of the shared squid container.
-	ProxyContainer = "paude-proxy"
-	// InternalNetwork is the network agents live on: no route out, no DNS.
-	InternalNetwork = "paude-internal"
+	// proxyPrefix starts every proxy container's name: "paude-proxy-<hash>".
+	// (Older paude ran one "paude-proxy" on a shared "paude-internal"
+	// network; stop --all and cleanup remove them by their labels.)
+	proxyPrefix = "paude-proxy-"
+	// networkPrefix starts a session's network: "paude-net-<id>", with no
+	// route out and no DNS, holding only its agent and its proxy.
+	networkPrefix = "paude-net-"
+	// gitVolumePrefix starts a session's git repository volume.
+	gitVolumePrefix = "paude-git-"
 	// DefaultExternalNetwork is podman's default network, through which the
 	// proxy (and an --allow-network agent) reaches the internet.
 	DefaultExternalNetwork = "podman"
@@ -31,6 +38,15 @@ const (
 
 // containerName is the agent container of a session.
 func containerName(id string) string { return containerPrefix + id }
+
+// proxyName is the proxy container serving the configuration hash.
+func proxyName(hash string) string { return proxyPrefix + hash }
+
+// sessionNetwork is a session's internal network.
+func sessionNetwork(id string) string { return networkPrefix + id }
+
+// gitVolume is the volume holding a session's own git repository.
+func gitVolume(id string) string { return gitVolumePrefix + id }
 
 // workspaceKey is a short stable key of a workspace path, used to name
 // its volumes.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostrun"
 	"github.com/paude-dev/paude/pkg/image"
 )
 
@@ -19,8 +20,16 @@ type startPlan struct {
 	// Images are built in order unless their tag exists (a user
 	// Dockerfile's image before the agent image built on it).
 	Images []imageStep
-	// Proxy is the proxy the agent needs, nil with --allow-network.
+	// Proxy is the proxy the agent needs, nil with --allow-network; the
+	// session's network is made for it.
 	Proxy *proxyStep
+	// Git is the session's own repository, nil when the workspace is no
+	// repository: its volume is among Volumes and seeded before the agent
+	// starts.
+	Git *gitBoundary
+	// Snapshot is the workspace's host-run files before the session, kept
+	// until it stops, for the report on detach and stop.
+	Snapshot *hostrun.Snapshot
 	// Volumes are made unless they exist.
 	Volumes []volumeSpec
 	// Agent is the session's container; its ProxyIP is filled in when
@@ -54,6 +63,8 @@ type volumeSpec struct {
 	Name      string
 	Role      string
 	Workspace string
+	// SessionID is set for a volume of one session (its repository).
+	SessionID string
 }
 
 // planInput is everything a plan is made of, gathered from the machine
@@ -71,12 +82,16 @@ type planInput struct {
 	User string
 	// Venvs are the workspace-relative directories to shadow.
 	Venvs []string
-	// GitGuards are the read-only mounts over the workspace's git
-	// metadata.
-	GitGuards []mount
+	// Git is the session's git boundary, nil without a repository.
+	Git *gitBoundary
+	// Snapshot is the workspace's host-run files now; its ReadOnly paths
+	// are mounted read-only.
+	Snapshot  *hostrun.Snapshot
 	HomeFiles []backend.HomeFile
 	Getenv    func(string) string
 	Opts      Options
+	// DryRun plans for a dry run: a start's refusals become notes.
+	DryRun bool
 }
 
 // planStart works out a start from its inputs. It is a pure function.
@@ -93,43 +108,70 @@ func planStart(in planInput) (*startPlan, error) {
 		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
 		agentImage = recipe.Tag
 	}
+	own := backend.EntrypointEnv(in.ID, spec, in.Workspace, image.StateDir)
+	if !spec.AllowNetwork {
+		backend.AddProxyEnv(own)
+	}
+	env := backend.NewAgentEnv(cfg, in.Getenv, own)
+	if err := backend.CheckProvider(cfg, env, in.HomeFiles); err != nil {
+		if !in.DryRun {
+			return nil, err
+		}
+		p.Notes = append(p.Notes, "Note: a start would be refused: "+err.Error())
+	}
+
 	network := in.Opts.ExternalNetwork
 	if !spec.AllowNetwork {
+		domains, err := backend.AllowedDomains(cfg.Network, env.Provider)
+		if err != nil {
+			return nil, err
+		}
 		recipe, err := image.ProxyRecipe(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("failed to prepare the proxy image: %w", err)
 		}
 		p.Images = append(p.Images, imageStep{Recipe: recipe, Rebuild: spec.Rebuild})
 		conf, err := image.SquidConf(image.SquidOptions{
-			AllowedDomains: cfg.Network.AllowedDomains,
+			AllowedDomains: domains,
 			Port:           image.ProxyPort,
 			HostsFile:      len(in.Opts.ProxyHosts) > 0,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
 		}
-		ps := proxySpec{Image: recipe.Tag, ExternalNetwork: in.Opts.ExternalNetwork,
+		allowlistHash, err := image.AllowlistHash(domains)
+		if err != nil {
+			return nil, fmt.Errorf("failed to render squid.conf from network.allowedDomains: %w", err)
+		}
+		ps := proxySpec{Image: recipe.Tag, ExternalNetwork: in.Opts.ExternalNetwork, AllowlistHash: allowlistHash,
 			Hosts: in.Opts.ProxyHosts, DNS: in.Opts.ProxyDNS, PullPolicy: in.Opts.PullPolicy}
 		ps.ConfigHash = proxyConfigHash(conf, ps)
 		ps.ConfFile = filepath.Join(in.Opts.StateDir, "proxy", "squid-"+ps.ConfigHash+".conf")
-		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: cfg.Network.AllowedDomains}
-		network = InternalNetwork
+		p.Proxy = &proxyStep{Spec: ps, Conf: conf, Domains: domains}
+		network = sessionNetwork(in.ID)
 	}
 
 	p.Volumes = append(p.Volumes, volumeSpec{Name: stateVolume(in.Workspace), Role: backend.RoleState, Workspace: in.Workspace})
 	for _, d := range in.Venvs {
 		p.Volumes = append(p.Volumes, volumeSpec{Name: venvVolume(in.Workspace, d), Role: backend.RoleVenv, Workspace: in.Workspace})
 	}
+	mounts := workspaceMounts(in.Workspace, in.Venvs)
+	if in.Git != nil {
+		p.Git = in.Git
+		p.Volumes = append(p.Volumes, gitVolumeSpec(in.ID, in.Workspace))
+		mounts = append(mounts, in.Git.mounts(in.Workspace)...)
+	}
+	ro, err := readOnlyMounts(in.Workspace, in.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, ro...)
+	p.Snapshot = in.Snapshot
 
 	lim, note := limitsFor(cfg.Backend.Resources, in.HostCPUs)
 	if note != "" {
 		p.Notes = append(p.Notes, "Note: "+note)
 	}
-	own := backend.EntrypointEnv(in.ID, spec, in.Workspace, image.StateDir)
-	if p.Proxy != nil {
-		backend.AddProxyEnv(own)
-	}
-	env := backend.NewAgentEnv(cfg, in.Getenv, own)
 	if len(env.Passed) > 0 {
 		own[image.EnvEnvFile] = image.HomeDir + "/" + envFileRel
 	}
@@ -137,9 +179,15 @@ func planStart(in planInput) (*startPlan, error) {
 	p.Agent = agentSpec{
 		ID: in.ID, Workspace: in.Workspace, Image: agentImage, CreatedAt: in.CreatedAt,
 		User: in.User, KeepID: in.Rootless, Network: network, Env: own,
-		Mounts:     append(workspaceMounts(in.Workspace, in.Venvs), in.GitGuards...),
+		Mounts:     mounts,
 		Limits:     lim,
 		PullPolicy: in.Opts.PullPolicy, AgentArgs: spec.AgentArgs,
+	}
+	if p.Proxy != nil {
+		p.Agent.ProxyHash, p.Agent.AllowlistHash = p.Proxy.Spec.ConfigHash, p.Proxy.Spec.AllowlistHash
+	}
+	if p.Git != nil {
+		p.Agent.GitDir = p.Git.GitDir
 	}
 	return p, nil
 }

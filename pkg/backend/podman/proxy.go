@@ -16,36 +16,42 @@ import (
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
-// proxySpec is everything the proxy container's `podman run` depends on.
+// proxySpec is everything a proxy container's `podman run` depends on.
 type proxySpec struct {
 	Image string
 	// ConfFile is the rendered squid.conf on the host, mounted read-only.
 	ConfFile string
-	// ConfigHash labels the container, to tell later starts whether it
-	// runs the configuration they need.
+	// ConfigHash identifies the configuration: it names and labels the
+	// container, so sessions with the same allowlist (and image, hosts and
+	// DNS) share a proxy and sessions with different ones never do.
 	ConfigHash string
-	// InternalIP and InternalMAC ask for fixed addresses on the internal
-	// network: the previous proxy's, so running agents keep reaching it
-	// (the MAC too, or their neighbour caches would point at the old
-	// one); "" = any.
-	InternalIP      string
-	InternalMAC     string
+	// AllowlistHash is the allowlist's own hash (image.AllowlistHash),
+	// the label both backends put on a proxy and its agents.
+	AllowlistHash   string
 	ExternalNetwork string
 	Hosts           map[string]string
 	DNS             []string
 	PullPolicy      string
 }
 
-// runProxyArgs starts the shared squid container on the internal network
-// (where agents reach it) and the external one (its way out). It is
-// hardened like the agent; squid runs as the image's non-root user.
-func runProxyArgs(s proxySpec) []string {
-	args := []string{"run", "--detach", "--name", ProxyContainer, "--hostname", backend.ProxyHost}
-	args = append(args, labelArgs(map[string]string{
+// name is the proxy container's name.
+func (s proxySpec) name() string { return proxyName(s.ConfigHash) }
+
+// runProxyArgs starts a proxy on the session's network (where its agent
+// reaches it) and the external one (its way out). It is hardened like the
+// agent; squid runs as the image's non-root user. Later sessions with the
+// same configuration connect their own networks to it.
+func runProxyArgs(s proxySpec, network string) []string {
+	args := []string{"run", "--detach", "--name", s.name(), "--hostname", backend.ProxyHost}
+	labels := map[string]string{
 		backend.LabelApp:         backend.AppName,
 		backend.LabelRole:        backend.RoleProxy,
 		backend.LabelProxyConfig: s.ConfigHash,
-	})...)
+	}
+	if s.AllowlistHash != "" {
+		labels[backend.LabelAllowlist] = s.AllowlistHash
+	}
+	args = append(args, labelArgs(labels)...)
 	args = append(args,
 		"--cap-drop", "ALL",
 		"--security-opt", "no-new-privileges",
@@ -55,14 +61,7 @@ func runProxyArgs(s proxySpec) []string {
 	if s.PullPolicy != "" {
 		args = append(args, "--pull", s.PullPolicy)
 	}
-	internal := InternalNetwork
-	if s.InternalIP != "" {
-		internal += ":ip=" + s.InternalIP
-		if s.InternalMAC != "" {
-			internal += ",mac=" + s.InternalMAC
-		}
-	}
-	args = append(args, "--network", internal, "--network", s.ExternalNetwork)
+	args = append(args, "--network", network, "--network", s.ExternalNetwork)
 	for _, h := range sortedKeys(s.Hosts) {
 		args = append(args, "--add-host", h+":"+s.Hosts[h])
 	}
@@ -88,92 +87,97 @@ func proxyConfigHash(conf []byte, s proxySpec) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// ensureProxy makes sure the shared proxy runs with the configuration of
-// p and returns its address on the internal network. A running proxy
-// with the same configuration is reused as it is: squid is its main
-// process, so a running container is a running squid. Otherwise it is
-// replaced, keeping its address, and the internal network is made first
-// when it is missing.
-// cur is the proxy as the start found it (nil: none).
-func (b *Backend) ensureProxy(ctx context.Context, p *proxyStep, cur *containerInfo, progress io.Writer, created *undo) (string, error) {
+// ensureProxy puts the proxy of p on the session's network and returns
+// its address there. A proxy with this configuration that exists gets the
+// network connected (and is started when it was stopped); squid is its
+// main process, so a running container is a running squid. Otherwise the
+// proxy is started, on the session's network from the beginning. cur is
+// the proxy as the start found it (nil: none). Everything done here is
+// undone by created when the start fails later: a proxy this start
+// created is removed, a network it connected is disconnected.
+func (b *Backend) ensureProxy(ctx context.Context, p *proxyStep, network string, cur *containerInfo, progress io.Writer, created *undo) (string, error) {
 	spec := p.Spec
+	name := spec.name()
 	if cur != nil {
-		curIP := cur.ip(InternalNetwork)
-		if cur.State.Running && cur.Config.Labels[backend.LabelProxyConfig] == spec.ConfigHash && curIP != "" {
-			fmt.Fprintf(progress, "Using running proxy %s (%s)\n", ProxyContainer, curIP)
-			return curIP, nil
+		if err := b.connectProxy(ctx, name, network, created); err != nil {
+			return "", err
 		}
-		reason := "it is not running"
 		if cur.State.Running {
-			reason = "its allowlist or image changed"
+			fmt.Fprintf(progress, "Using running proxy %s\n", name)
+		} else {
+			fmt.Fprintf(progress, "Starting proxy %s again\n", name)
+			if _, err := b.runner.Run(ctx, startArgs(name)); err != nil {
+				return "", fmt.Errorf("failed to start proxy %s again: %w", name, withHint(err))
+			}
+			if err := b.waitProxy(ctx, name); err != nil {
+				return "", err
+			}
 		}
-		fmt.Fprintf(progress, "Replacing proxy %s: %s\n", ProxyContainer, reason)
-		spec.InternalIP, spec.InternalMAC = curIP, cur.mac(InternalNetwork)
-		if _, err := b.runner.Run(ctx, removeArgs(ProxyContainer)); err != nil {
-			return "", fmt.Errorf("failed to remove the old proxy: %w", err)
-		}
-	}
-	if err := b.ensureNetwork(ctx, created); err != nil {
-		return "", err
+		return b.proxyIP(ctx, name, network)
 	}
 	if err := b.writeProxyConf(p.Conf, spec.ConfFile); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", ProxyContainer, strings.Join(p.Domains, ", "))
-	_, err := b.runner.Run(ctx, runProxyArgs(spec))
-	if err != nil && spec.InternalIP != "" && addressTaken(err) {
-		// The old address is not free after all: running sessions lose
-		// the proxy, new ones get the new address.
-		b.remove(ProxyContainer)
-		fmt.Fprintf(progress, "Note: the proxy's address %s is taken; starting it on a new one (running sessions lose network access)\n", spec.InternalIP)
-		spec.InternalIP, spec.InternalMAC = "", ""
-		_, err = b.runner.Run(ctx, runProxyArgs(spec))
-	}
-	if err != nil {
+	fmt.Fprintf(progress, "Starting proxy %s (allowing %s)\n", name, strings.Join(p.Domains, ", "))
+	if _, err := b.runner.Run(ctx, runProxyArgs(spec, network)); err != nil {
+		if nameInUse(err) {
+			// A start with the same allowlist created it meanwhile: share it.
+			return b.ensureProxy(ctx, p, network, &containerInfo{Name: name}, progress, created)
+		}
 		// run may have created the container before failing to start it.
-		b.remove(ProxyContainer)
+		b.remove(name)
 		return "", fmt.Errorf("failed to start the proxy: %w", withHint(err))
 	}
-	created.push(func() { b.remove(ProxyContainer) })
-	if err := b.waitProxy(ctx); err != nil {
+	created.push(func() { b.remove(name) })
+	if err := b.waitProxy(ctx, name); err != nil {
 		return "", err
 	}
-	now, err := b.inspect(ctx, ProxyContainer)
-	if err != nil || now == nil || now.ip(InternalNetwork) == "" {
-		if err == nil {
-			err = fmt.Errorf("it has no address on %s", InternalNetwork)
-		}
-		return "", fmt.Errorf("failed to find the proxy's address: %w", err)
-	}
-	return now.ip(InternalNetwork), nil
+	return b.proxyIP(ctx, name, network)
 }
 
-// ensureNetwork creates the internal network when it is missing.
-func (b *Backend) ensureNetwork(ctx context.Context, created *undo) error {
-	if _, err := b.runner.Run(ctx, networkExistsArgs(InternalNetwork)); err == nil {
-		return nil
-	} else if code, ok := podmancli.ExitCode(err); !ok || code != 1 {
-		return fmt.Errorf("failed to look up network %s: %w", InternalNetwork, err)
-	}
-	if _, err := b.runner.Run(ctx, networkCreateArgs(InternalNetwork)); err != nil {
-		// Another start may have created it in the meantime.
-		if alreadyExists(err) {
-			return nil
-		}
-		return fmt.Errorf("failed to create network %s: %w", InternalNetwork, err)
+// connectProxy attaches the proxy to a session's network.
+func (b *Backend) connectProxy(ctx context.Context, name, network string, created *undo) error {
+	if _, err := b.runner.Run(ctx, networkConnectArgs(network, name)); err != nil {
+		return fmt.Errorf("failed to connect proxy %s to network %s: %w", name, network, withHint(err))
 	}
 	created.push(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		_, _ = b.runner.Run(ctx, networkRemoveArgs(InternalNetwork))
+		_, _ = b.runner.Run(ctx, networkDisconnectArgs(network, name))
 	})
 	return nil
 }
 
-// addressTaken reports whether podman refused a fixed address because
-// another container holds it.
-func addressTaken(err error) bool {
-	return strings.Contains(podmancli.Stderr(err), "already allocated")
+// proxyIP is the proxy's address on a session's network.
+func (b *Backend) proxyIP(ctx context.Context, name, network string) (string, error) {
+	c, err := b.inspect(ctx, name)
+	if err == nil && (c == nil || c.ip(network) == "") {
+		err = fmt.Errorf("it has no address on %s", network)
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to find the address of proxy %s: %w", name, err)
+	}
+	return c.ip(network), nil
+}
+
+// ensureNetwork creates a session's network. Its name is the session's,
+// so it is always new.
+func (b *Backend) ensureNetwork(ctx context.Context, id string, created *undo) error {
+	if _, err := b.runner.Run(ctx, networkCreateArgs(id)); err != nil {
+		return fmt.Errorf("failed to create network %s: %w", sessionNetwork(id), withHint(err))
+	}
+	created.push(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, _ = b.runner.Run(ctx, networkRemoveArgs(sessionNetwork(id)))
+	})
+	return nil
+}
+
+// nameInUse reports podman refusing to create a container whose name is
+// taken.
+func nameInUse(err error) bool {
+	return strings.Contains(podmancli.Stderr(err), "already in use")
 }
 
 // writeProxyConf stores the rendered squid.conf at file under StateDir,
@@ -195,24 +199,18 @@ func (b *Backend) writeProxyConf(conf []byte, file string) error {
 	return nil
 }
 
-// proxyListening reports whether squid accepts connections.
-func (b *Backend) proxyListening(ctx context.Context) bool {
-	_, err := b.runner.Run(ctx, proxyProbeArgs())
-	return err == nil
-}
-
 // waitProxy waits until squid listens, or reports why it did not.
-func (b *Backend) waitProxy(ctx context.Context) error {
+func (b *Backend) waitProxy(ctx context.Context, name string) error {
 	return b.poll(ctx, func(ctx context.Context) (bool, error) {
-		if b.proxyListening(ctx) {
+		if _, err := b.runner.Run(ctx, proxyProbeArgs(name)); err == nil {
 			return true, nil
 		}
-		c, err := b.inspect(ctx, ProxyContainer)
+		c, err := b.inspect(ctx, name)
 		if err != nil {
 			return false, err
 		}
 		if c == nil || !c.State.Running {
-			return false, fmt.Errorf("the proxy stopped during start: %s", b.logsTail(ctx, ProxyContainer))
+			return false, fmt.Errorf("the proxy stopped during start: %s", b.logsTail(ctx, name))
 		}
 		return false, nil
 	}, fmt.Sprintf("the proxy to listen on port %d", image.ProxyPort))

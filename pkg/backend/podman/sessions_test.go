@@ -95,81 +95,13 @@ func TestSessionStatus(t *testing.T) {
 	}
 }
 
-func TestStopSession(t *testing.T) {
-	const id = "1767323045-deadbeef"
-	inspect := "container inspect --format json paude-" + id
-	tests := []struct {
-		name    string
-		inspect string
-		inspErr error
-		want    []string
-		wantErr string
-	}{
-		{"running session is removed", inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil,
-			[]string{inspect, "rm --force --ignore --volumes --time 10 paude-" + id}, ""},
-		{"gone session is not an error", "", fail(125, "Error: no such container paude-"+id),
-			[]string{inspect}, ""},
-		{"a foreign container of that name is left alone", inspectJSON("paude-"+id, "running", 0, map[string]string{"app": "other"}, nil), nil,
-			[]string{inspect}, "is not a paude session"},
-		{"podman failing is an error", "", fail(125, "Error: database is locked"),
-			[]string{inspect}, "database is locked"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			f.on(inspect, tt.inspect, tt.inspErr)
-			f.on("rm ", "", nil)
-			err := newTestBackend(t, f, Options{}).StopSession(context.Background(), id)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("error = %v, want %q", err, tt.wantErr)
-			}
-			diffCalls(t, f.Calls(), tt.want)
-		})
-	}
-	t.Run("invalid id runs nothing", func(t *testing.T) {
-		f := newFake(t)
-		if err := newTestBackend(t, f, Options{}).StopSession(context.Background(), "../etc"); err == nil {
-			t.Fatal("no error for an invalid id")
-		}
-		diffCalls(t, f.Calls(), nil)
-	})
-}
-
-func TestStopAll(t *testing.T) {
-	f := newFake(t)
-	f.on(listAgents, `[{"Names":["paude-1-a"]},{"Names":["paude-2-b"]}]`, nil)
-	f.on(listProxy, `[{"Names":["paude-proxy"]}]`, nil)
-	f.on("rm ", "", nil)
-	f.on("network exists paude-internal", "", nil)
-	f.on("network rm paude-internal", "", nil)
-	state := t.TempDir()
-	mkTree(t, state, "proxy/squid-0123456789ab.conf")
-	if err := newTestBackend(t, f, Options{StateDir: state}).StopAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(state, "proxy")); !os.IsNotExist(err) {
-		t.Errorf("the proxy configurations are still there: %v", err)
-	}
-	diffCalls(t, f.Calls(), []string{listAgents, listProxy,
-		"rm --force --ignore --volumes --time 10 paude-1-a paude-2-b paude-proxy",
-		"network exists paude-internal", "network rm paude-internal"})
-
-	t.Run("nothing to remove", func(t *testing.T) {
-		f := newFake(t)
-		f.on("ps ", "[]", nil)
-		f.on("network exists", "", fail(1, ""))
-		if err := newTestBackend(t, f, Options{}).StopAll(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		diffCalls(t, f.Calls(), []string{listAgents, listProxy, "network exists paude-internal"})
-	})
-}
-
 func TestAttachWithoutTerminal(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	f := newFake(t)
 	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
-	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent tick 7\n", nil)
+	// The screen is the agent's: a title and a clipboard write in it are
+	// removed before it is printed.
+	f.on("exec paude-"+id+" tmux capture-pane", "fake-agent \x1b]2;pwned\x07tick\x1b]52;c;ZXZpbA==\x07 7\n", nil)
 	var out, errOut bytes.Buffer
 	code, err := newTestBackend(t, f, Options{}).AttachSession(context.Background(), id,
 		genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
@@ -181,14 +113,41 @@ func TestAttachWithoutTerminal(t *testing.T) {
 	}
 }
 
+// TestAttachFiltersTheTerminal: what podman exec brings back from the
+// session's tmux reaches the user's terminal without the sequences that
+// act beyond the screen, on both of its streams; the terminal itself (In)
+// goes to podman as it is.
+func TestAttachFiltersTheTerminal(t *testing.T) {
+	const id = "1767323045-deadbeef"
+	old := isTerminal
+	isTerminal = func(any) bool { return true }
+	t.Cleanup(func() { isTerminal = old })
+	f := newFake(t)
+	f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "running", 0, agentLabelSet, nil), nil)
+	r := f.on("exec -it -e TERM=xterm paude-"+id+" /usr/local/bin/paude-entrypoint attach", "", nil)
+	r.stream = "hello\x1bPtmux;\x1b\x1b]52;c;ZXZpbA==\x07\x1b\\ \x1b]0;title\x07\x1b[1mworld\x1b[0m\n"
+	in := strings.NewReader("typed")
+	var out bytes.Buffer
+	b := newTestBackend(t, f, Options{Getenv: func(k string) string { return map[string]string{"TERM": "xterm"}[k] }})
+	code, err := b.AttachSession(context.Background(), id, genericiooptions.IOStreams{In: in, Out: &out, ErrOut: &bytes.Buffer{}})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	if want := "hello \x1b[1mworld\x1b[0m\n"; out.String() != want {
+		t.Errorf("the terminal got %q, want %q", out.String(), want)
+	}
+}
+
 func TestAttachRestartsStoppedSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
 	name := "paude-" + id
 	f := newFake(t)
-	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, agentLabelSet, nil), nil).times = 1
-	f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0, nil, nil), nil)
-	f.on("start paude-proxy", "", nil)
-	f.on("exec paude-proxy bash", "", nil)
+	labels := map[string]string{"app": "paude", "paude.io/role": "agent", "paude.io/network": "proxy", "paude.io/proxy-config": "h"}
+	f.on("container inspect --format json "+name, inspectJSON(name, "exited", 124, labels, nil), nil).times = 1
+	f.on("container inspect --format json paude-proxy-h", inspectJSON("paude-proxy-h", "exited", 0, nil, nil), nil)
+	f.on("start paude-proxy-h", "", nil)
+	f.on("exec paude-proxy-h bash", "", nil)
+	f.on("container inspect --format json "+name, inspectJSON(name, "running", 0, labels, nil), nil)
 	f.on("start "+name, "", nil)
 	f.on("exec "+name+" /usr/local/bin/paude-entrypoint status", "running\n", nil)
 	f.on("exec "+name+" tmux capture-pane", "screen\n", nil)
@@ -200,12 +159,13 @@ func TestAttachRestartsStoppedSession(t *testing.T) {
 	}
 	diffCalls(t, f.Calls(), []string{
 		"container inspect --format json " + name,
-		"container inspect --format json paude-proxy",
-		"start paude-proxy",
-		"exec paude-proxy bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
+		"container inspect --format json paude-proxy-h",
+		"start paude-proxy-h",
+		"exec paude-proxy-h bash -c exec 3<>/dev/tcp/127.0.0.1/3128",
 		"start " + name,
 		"exec " + name + " /usr/local/bin/paude-entrypoint status",
-		"exec " + name + " tmux capture-pane -p -t =claude:"})
+		"exec " + name + " tmux capture-pane -p -t =claude:",
+		"container inspect --format json " + name})
 	if !strings.Contains(progress.String(), "is exited; starting it again") {
 		t.Errorf("progress: %q", progress.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostrun"
 	"github.com/paude-dev/paude/pkg/image"
 )
 
@@ -35,7 +36,7 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
-	plan, err := b.plan(spec, id, now, progress, true)
+	plan, err := b.plan(ctx, spec, id, now, progress, true)
 	if err != nil {
 		return nil, err
 	}
@@ -47,22 +48,25 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 }
 
 // plan gathers the inputs of a start and plans it.
-func (b *Backend) plan(spec backend.SessionSpec, id string, now time.Time, progress io.Writer, create bool) (*startPlan, error) {
-	in, err := b.gather(spec, id, progress, create)
+func (b *Backend) plan(ctx context.Context, spec backend.SessionSpec, id string, now time.Time, progress io.Writer, create bool) (*startPlan, error) {
+	in, err := b.gather(ctx, spec, id, progress, create)
 	if err != nil {
 		return nil, err
 	}
-	in.CreatedAt = now
+	in.CreatedAt, in.DryRun = now, !create
 	return planStart(in)
 }
 
 // gather reads what a plan is made of from this machine: the workspace,
-// the user's home, the host's environment. It runs no podman command.
-// create makes the missing git hooks directory that a read-only mount
-// needs (a start does, a dry run does not).
-func (b *Backend) gather(spec backend.SessionSpec, id string, progress io.Writer, create bool) (planInput, error) {
+// its repository and host-run files, the user's home, the host's
+// environment. It runs no podman command. create writes the session's
+// host files the plan mounts (a start does, a dry run does not).
+func (b *Backend) gather(ctx context.Context, spec backend.SessionSpec, id string, progress io.Writer, create bool) (planInput, error) {
 	workspace, err := checkWorkspace(spec)
 	if err != nil {
+		return planInput{}, err
+	}
+	if err := backend.CheckWorkspacePath(workspace, b.opts.HomeDir); err != nil {
 		return planInput{}, err
 	}
 	host := b.hostInfo()
@@ -71,8 +75,11 @@ func (b *Backend) gather(spec backend.SessionSpec, id string, progress io.Writer
 	if in.Venvs, err = venvDirs(spec.Config.Venv, workspace); err != nil {
 		return planInput{}, err
 	}
-	if in.GitGuards, err = gitGuardMounts(workspace, create); err != nil {
+	if in.Git, err = b.openGitBoundary(ctx, id, workspace, create); err != nil {
 		return planInput{}, err
+	}
+	if in.Snapshot, err = hostrun.Take(ctx, workspace); err != nil {
+		return planInput{}, fmt.Errorf("failed to look at the workspace's files that make this machine run code: %w", err)
 	}
 	var skipped []string
 	if in.HomeFiles, skipped, err = backend.HomeFiles(b.opts.HomeDir); err != nil {

@@ -22,7 +22,7 @@ var secretEnv = map[string]string{
 }
 
 // secretHost is a host variable passed through to the agent.
-var secretHost = map[string]string{"ANTHROPIC_VERTEX_PROJECT_ID": "vertex-S3CRET-project"}
+var secretHost = map[string]string{"ANTHROPIC_API_KEY": "sk-ant-S3CRET-key"}
 
 // TestStartKeepsEnvValuesOffArgv tries to find a configured or host env
 // value in any argv the Runner receives, in errors and in progress, on
@@ -70,10 +70,9 @@ func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 			if tt.rules != nil {
 				tt.rules(f)
 			}
-			f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+			f.on("container inspect --format json paude-proxy-", inspectJSON("paude-proxy-h", "running", 0,
 				map[string]string{"app": "paude", "paude.io/role": "proxy"},
-				map[string]string{"paude-internal": "203.0.113.66"}), nil)
-			f.on("run --detach --name paude-proxy", "", nil)
+				map[string]string{"paude-net-" + id: "10.89.1.2"}), nil)
 			defaultRules(f)
 			var progress bytes.Buffer
 			b := newTestBackend(t, f, Options{User: "1000:0", Getenv: func(k string) string { return secretHost[k] }})
@@ -114,7 +113,7 @@ func TestStartKeepsEnvValuesOffArgv(t *testing.T) {
 			}
 			var want []string
 			want = append(want, "5 0700 .paude/", "0 0600 .paude/env")
-			for _, k := range []string{"ANTHROPIC_VERTEX_PROJECT_ID", "GITHUB_TOKEN", "ODD_SECRET", "PRIVATE_KEY"} {
+			for _, k := range []string{"ANTHROPIC_API_KEY", "GITHUB_TOKEN", "ODD_SECRET", "PRIVATE_KEY"} {
 				v := secretEnv[k] + secretHost[k]
 				want = append(want, fmt.Sprintf("    %q", k+"="+v+"\x00"))
 			}

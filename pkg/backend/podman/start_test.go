@@ -2,24 +2,24 @@ package podman
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
-	"github.com/paude-dev/paude/pkg/image"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/start")
+
+// seedScriptRe matches gitboundary's seed script on a command line.
+var seedScriptRe = regexp.MustCompile(`(?s)-c set -eu\n.*?\n paude-seed `)
 
 // buildDirRe matches the temporary build context directories.
 var buildDirRe = regexp.MustCompile(`\S*/paude-build-[0-9]+`)
@@ -33,20 +33,30 @@ type startCase struct {
 	cfg     func(*config.Config)
 	backend func(*Options)
 	// rules are added before the defaults, so they win.
-	rules   func(f *fakeRunner, v startVars)
-	home    []string
-	wantErr string
+	rules func(f *fakeRunner, v startVars)
+	home  []string
+	// repo makes the workspace a git repository with one commit; with
+	// worktree, the workspace is a linked worktree of one elsewhere.
+	repo, worktree bool
+	// ws are more files in the workspace, committed with repo;
+	// gitConfig are `git config` pairs for its repository.
+	ws        []string
+	gitConfig [][]string
+	wantErr   string
 }
 
 // startVars are the values the golden files spell as $NAME.
 type startVars struct {
-	ws, home, state, agentImage, proxyImage, proxyHash, userImage string
+	ws, home, state, agentImage, proxyImage, proxyHash, userImage, main string
 }
 
 func (v startVars) replacer() *strings.Replacer {
 	pairs := []string{v.proxyHash, "$PROXY_HASH"}
 	if v.userImage != "" {
 		pairs = append(pairs, v.userImage, "$USER_IMAGE")
+	}
+	if v.main != "" {
+		pairs = append(pairs, v.main, "$MAIN_REPO")
 	}
 	return strings.NewReplacer(append(pairs,
 		v.agentImage, "$AGENT_IMAGE", v.proxyImage, "$PROXY_IMAGE",
@@ -57,20 +67,26 @@ func (v startVars) replacer() *strings.Replacer {
 
 func TestStartSession(t *testing.T) {
 	const id = "1767323045-deadbeef"
+	proxy := func(v startVars) string { return "container inspect --format json paude-proxy-" + v.proxyHash }
+	// running is a running proxy with this start's configuration, already
+	// on the session's network once connected.
 	running := func(f *fakeRunner, v startVars) {
-		f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
+		f.on(proxy(v), inspectJSON("paude-proxy-"+v.proxyHash, "running", 0,
 			map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
-			map[string]string{"paude-internal": "203.0.113.66", "podman": "203.0.113.5"}), nil)
+			map[string]string{"paude-net-" + id: "10.89.1.2", "podman": "203.0.113.5"}), nil)
+	}
+	none := func(f *fakeRunner, v startVars) {
+		f.on(proxy(v), "", fail(125, "Error: no such container paude-proxy-"+v.proxyHash)).times = 1
 	}
 	tests := []startCase{
-		{name: "first start creates network and proxy and volumes", golden: "first.txt",
-			home: []string{".claude/settings.json", ".claude.json", ".gitconfig", ".config/gcloud/adc.json"},
+		{name: "first start creates the network and the proxy and the volumes", golden: "first.txt",
+			home: []string{".claude/settings.json", ".claude.json", ".gitconfig", ".config/gcloud/application_default_credentials.json",
+				".config/gcloud/credentials.db", ".claude/projects/other/transcript.jsonl"},
 			rules: func(f *fakeRunner, v startVars) {
-				f.on("network exists", "", fail(1, ""))
-				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
+				none(f, v)
 				running(f, v)
 			}},
-		{name: "later start reuses the running proxy", golden: "reuse.txt",
+		{name: "a later start joins the running proxy of its allowlist", golden: "reuse.txt",
 			cfg: func(c *config.Config) {
 				c.Setup = "make deps"
 				c.Env = map[string]string{"FOO": "bar"}
@@ -82,29 +98,26 @@ func TestStartSession(t *testing.T) {
 			},
 			backend: func(o *Options) {
 				o.Getenv = func(k string) string {
-					return map[string]string{"CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_USE_VERTEX": "1"}[k]
+					return map[string]string{"CLOUD_ML_REGION": "us-east5", "CLAUDE_CODE_USE_VERTEX": "1", "GOOGLE_CLOUD_PROJECT": "proj",
+						"ANTHROPIC_API_KEY": "not for vertex"}[k]
 				}
 			},
+			home:  []string{".config/gcloud/application_default_credentials.json"},
 			rules: running},
-		{name: "a changed allowlist replaces the proxy at the same address", golden: "replace.txt",
+		{name: "a stopped proxy joins the network and starts again", golden: "restart-proxy.txt",
 			rules: func(f *fakeRunner, v startVars) {
-				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
-					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": "0ld0ld0ld0ld"},
-					map[string]string{"paude-internal": "203.0.113.66 2e:aa:bb:cc:dd:01"}), nil).times = 1
+				f.on(proxy(v), inspectJSON("paude-proxy-"+v.proxyHash, "exited", 0,
+					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash}, nil), nil).times = 1
 				running(f, v)
 			}},
-		{name: "a taken address starts the new proxy on another", golden: "replace-taken.txt",
+		{name: "a proxy another start just created is shared", golden: "race.txt",
 			rules: func(f *fakeRunner, v startVars) {
-				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "exited", 0,
-					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
-					map[string]string{"paude-internal": "203.0.113.66"}), nil).times = 1
-				f.on("run --detach --name paude-proxy --hostname paude-proxy", "",
-					fail(126, "Error: IPAM error: requested ip address 203.0.113.66 is already allocated to container ID 3bbc")).times = 1
-				f.on("container inspect --format json paude-proxy", inspectJSON("paude-proxy", "running", 0,
-					map[string]string{"app": "paude", "paude.io/role": "proxy", "paude.io/proxy-config": v.proxyHash},
-					map[string]string{"paude-internal": "203.0.113.67"}), nil)
+				none(f, v)
+				f.on("run --detach --name paude-proxy-", "", fail(125, `Error: creating container storage: the container name "paude-proxy-x" is already in use`))
+				running(f, v)
+				f.on("volume create", "", fail(125, "Error: volume with name x already exists"))
 			}},
-		{name: "allow-network builds the agent image only", golden: "open.txt",
+		{name: "allow-network builds the agent image only and makes no network", golden: "open.txt",
 			opts: func(o *backend.SessionSpec) { o.AllowNetwork = true },
 			rules: func(f *fakeRunner, v startVars) {
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
@@ -112,14 +125,6 @@ func TestStartSession(t *testing.T) {
 		{name: "rebuild builds both images without cache", golden: "rebuild.txt",
 			opts:  func(o *backend.SessionSpec) { o.Rebuild = true },
 			rules: running},
-		{name: "a network or volume another start just created is used", golden: "race.txt",
-			rules: func(f *fakeRunner, v startVars) {
-				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy")).times = 1
-				running(f, v)
-				f.on("network exists", "", fail(1, "")).times = 1
-				f.on("network create", "", fail(125, "Error: network name paude-internal already used"))
-				f.on("volume create", "", fail(125, "Error: volume with name x already exists"))
-			}},
 		{name: "a user Dockerfile is built first", golden: "userbuild.txt",
 			cfg: func(c *config.Config) {
 				c.Base = ""
@@ -130,9 +135,16 @@ func TestStartSession(t *testing.T) {
 				running(f, v)
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
 			}},
+		{name: "a repository gets its own in a volume seeded before the agent starts", golden: "git.txt",
+			repo: true, rules: running},
+		{name: "a linked worktree gets its own repository and a .git file naming it", golden: "git-worktree.txt",
+			repo: true, worktree: true, rules: running},
+		{name: "what the host's git runs from the workspace is mounted read-only", golden: "readonly.txt",
+			repo: true, ws: []string{"vendor/lib/.git/HEAD", ".husky/pre-commit", ".pre-commit-config.yaml"},
+			gitConfig: [][]string{{"core.hooksPath", ".husky"}}, rules: running},
 		{name: "a failed build creates nothing", golden: "build-failed.txt",
 			rules: func(f *fakeRunner, v startVars) {
-				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container paude-proxy"))
+				none(f, v)
 				f.on("image exists "+v.agentImage, "", fail(1, ""))
 				r := f.on("build ", "", fail(100, ""))
 				r.stream = "STEP 2/6: RUN apt-get install nope\nError: building at STEP \"RUN apt-get install nope\": while running runtime: exit status 100\n"
@@ -141,24 +153,30 @@ func TestStartSession(t *testing.T) {
 				f.on("ps --all --external --format json", `[
 					{"Id":"aaa","Names":["base-working-container"],"State":"storage","Command":["buildah"],"Created":1767323046},
 					{"Id":"bbb","Names":["old-working-container"],"State":"storage","Command":["buildah"],"Created":1767320000},
-					{"Id":"ccc","Names":["paude-proxy"],"State":"running","Command":["squid"],"Created":1767323047}]`, nil)
+					{"Id":"ccc","Names":["paude-proxy-0ld"],"State":"running","Command":["squid"],"Created":1767323047}]`, nil)
 				f.on("rm --force aaa", "", nil)
 			},
 			wantErr: `failed to build image $AGENT_IMAGE: step "RUN apt-get install nope" failed: while running runtime: exit status 100: fix that step (or the configuration that produced it) and start again`},
 		{name: "a failed start removes everything it created", golden: "start-failed.txt",
+			repo: true,
 			rules: func(f *fakeRunner, v startVars) {
-				f.on("network exists", "", fail(1, ""))
-				f.on("container inspect --format json paude-proxy", "", fail(125, "Error: no such container")).times = 1
+				none(f, v)
 				running(f, v)
 				f.on("start paude-", "", fail(126, "Error: OCI runtime error: permission denied"))
 			},
 			wantErr: "failed to start the session container: podman start paude-1767323045-deadbeef exited with code 126: Error: OCI runtime error: permission denied"},
+		{name: "a failed start leaves a shared proxy but takes it off the network", golden: "start-failed-shared.txt",
+			rules: func(f *fakeRunner, v startVars) {
+				running(f, v)
+				f.on("create ", "", fail(125, "Error: no space left on device"))
+			},
+			wantErr: "failed to create the session container: podman create exited with code 125: Error: no space left on device"},
 		{name: "an agent that dies during start is reported with its output", golden: "agent-died.txt",
 			rules: func(f *fakeRunner, v startVars) {
 				running(f, v)
 				f.on("exec paude-"+id+" /usr/local/bin/paude-entrypoint status", "", fail(125, "Error: container is not running"))
 				f.on("container inspect --format json paude-"+id, inspectJSON("paude-"+id, "exited", 1, nil, nil), nil)
-				f.on("logs --tail 20 paude-"+id, "paude-entrypoint: tmux is not installed in this image\n", nil)
+				f.on("logs --tail 20 paude-"+id, "paude-entrypoint: tmux is not installed in this image\x1b]52;c;ZXZpbA==\x07\n", nil)
 			},
 			wantErr: "the session container stopped during start: its last output was:\npaude-entrypoint: tmux is not installed in this image"},
 	}
@@ -171,16 +189,27 @@ func TestStartSession(t *testing.T) {
 
 func runStartCase(t *testing.T, tt startCase) {
 	ws := t.TempDir()
-	if err := os.Mkdir(filepath.Join(ws, ".venv"), 0o755); err != nil {
-		t.Fatal(err)
+	main := ""
+	if tt.worktree {
+		main = t.TempDir()
+		initRepo(t, main)
+		if err := os.Remove(ws); err != nil {
+			t.Fatal(err)
+		}
+		gitIn(t, main, "worktree", "add", "-q", "-b", "work", ws)
 	}
-	if err := os.WriteFile(filepath.Join(ws, "Dockerfile"), []byte("FROM docker.io/library/debian:bookworm-slim\n"), 0o644); err != nil {
-		t.Fatal(err)
+	mkTree(t, ws, ".venv/pyvenv.cfg", "Dockerfile")
+	mkTree(t, ws, tt.ws...)
+	if tt.repo && !tt.worktree {
+		initRepo(t, ws)
+	}
+	for _, kv := range tt.gitConfig {
+		gitIn(t, ws, "config", kv[0], kv[1])
 	}
 	home, state := t.TempDir(), t.TempDir()
 	mkTree(t, home, tt.home...)
 	cfg := config.Defaults(ws)
-	cfg.Network.AllowedDomains = []string{".example.com"}
+	cfg.Network.AllowedDomains, cfg.Network.AllowedDomainsSet = []string{".example.com"}, true
 	if tt.cfg != nil {
 		tt.cfg(cfg)
 	}
@@ -188,17 +217,19 @@ func runStartCase(t *testing.T, tt startCase) {
 	if tt.opts != nil {
 		tt.opts(&opts)
 	}
-	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never"}
+	bopts := Options{HomeDir: home, StateDir: state, User: "1000:0", PullPolicy: "never",
+		Getenv: func(k string) string { return map[string]string{"ANTHROPIC_API_KEY": "sk-test-key"}[k] }}
 	if tt.backend != nil {
 		tt.backend(&bopts)
 	}
 	v := planVars(t, cfg, ws, home, state)
+	v.main = main
 
 	f := newFake(t)
 	if tt.rules != nil {
 		tt.rules(f, v)
 	}
-	defaultRules(f)
+	seed := defaultRules(f)
 	var progress bytes.Buffer
 	opts.Progress = &progress
 	s, err := newTestBackend(t, f, bopts).StartSession(context.Background(), opts)
@@ -213,13 +244,23 @@ func runStartCase(t *testing.T, tt startCase) {
 	case s.ID != "1767323045-deadbeef" || s.Workspace != ws || s.Status != backend.StatusRunning:
 		t.Errorf("session = %+v", s)
 	}
+	if tt.repo && tt.wantErr == "" && !bytes.HasPrefix(seed.Bytes(), []byte("# v2 git bundle")) {
+		t.Errorf("the seed read %q, not a git bundle", seed.String()[:min(40, seed.Len())])
+	}
+	if tt.wantErr != "" {
+		if _, err := os.Stat(filepath.Join(state, "sessions")); err == nil {
+			if left, _ := os.ReadDir(filepath.Join(state, "sessions")); len(left) > 0 {
+				t.Errorf("the failed start left its host files: %v", left)
+			}
+		}
+	}
 	// The golden file has every call, and under a call that read a tar
 	// stream, the stream's entries.
 	var got strings.Builder
-	tars := f.Tars()
-	for i, c := range lookFirst(f.Calls()) {
-		got.WriteString(buildDirRe.ReplaceAllString(r.Replace(c), "$$BUILD_DIR") + "\n")
-		for _, line := range tars[i] {
+	for _, c := range canonical(f.Calls(), f.Tars()) {
+		line := seedScriptRe.ReplaceAllString(buildDirRe.ReplaceAllString(r.Replace(c.line), "$$BUILD_DIR"), "-c <seed script> paude-seed ")
+		got.WriteString(line + "\n")
+		for _, line := range c.tar {
 			got.WriteString("  | " + r.Replace(line) + "\n")
 		}
 	}
@@ -236,49 +277,17 @@ func runStartCase(t *testing.T, tt startCase) {
 	diffCalls(t, strings.Split(strings.TrimSpace(got.String()), "\n"), strings.Split(strings.TrimSpace(string(want)), "\n"))
 }
 
-// planVars computes the image tags and proxy hash the fake must answer to.
-func planVars(t *testing.T, cfg *config.Config, ws, home, state string) startVars {
-	t.Helper()
-	wp, err := image.WorkspaceRecipe(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp, err := image.ProxyRecipe(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := image.SquidConf(image.SquidOptions{AllowedDomains: cfg.Network.AllowedDomains, Port: image.ProxyPort})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash := proxyConfigHash(conf, proxySpec{Image: pp.Tag, ExternalNetwork: DefaultExternalNetwork})
-	v := startVars{ws: ws, home: home, state: state, agentImage: wp.Tag, proxyImage: pp.Tag, proxyHash: hash}
-	if wp.UserBuild != nil {
-		v.userImage = wp.UserBuild.Tag
-	}
-	return v
-}
-
-// defaultRules answer what every start asks when a case does not say
-// otherwise: podman works, images and objects exist, everything succeeds.
-func defaultRules(f *fakeRunner) {
-	f.on("--version", "podman version 4.3.1\n", nil)
-	f.on("image exists", "", nil)
-	f.on("build ", "", nil)
-	f.on("network ", "", nil)
-	f.on("rm ", "", nil)
-	f.on("run --detach --name paude-proxy", "", nil)
-	f.on("exec paude-proxy bash", "", nil)
-	f.on("volume ", "", nil)
-	f.on("create ", "", nil)
-	f.on("cp ", "", nil)
-	f.on("start ", "", nil)
-	f.on("exec paude-1767323045-deadbeef /usr/local/bin/paude-entrypoint status", "running\n", nil)
-}
+// apiKeyEnv is a host whose environment selects Anthropic's API with a
+// key, so that a Claude session may start.
+func apiKeyEnv(k string) string { return map[string]string{"ANTHROPIC_API_KEY": "sk-test-key"}[k] }
 
 func TestStartSessionRejectsBadOptions(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	colon := filepath.Join(t.TempDir(), "a:b")
@@ -295,11 +304,14 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		{"missing workspace", backend.SessionSpec{Config: config.Defaults("/nonexistent/p"), Workspace: "/nonexistent/p"}, "no such file"},
 		{"file as workspace", backend.SessionSpec{Config: config.Defaults(file), Workspace: file}, "is not a directory"},
 		{"colon in path", backend.SessionSpec{Config: config.Defaults(colon), Workspace: colon}, "contains ':' or ','"},
+		{"the root", backend.SessionSpec{Config: config.Defaults("/"), Workspace: "/"}, "it is the root directory"},
+		{"the home directory", backend.SessionSpec{Config: config.Defaults(home), Workspace: home}, "it is your home directory"},
+		{"above the home directory", backend.SessionSpec{Config: config.Defaults(filepath.Dir(home)), Workspace: filepath.Dir(home)}, "it contains your home directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), tt.opts)
+			_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv, HomeDir: home}).StartSession(context.Background(), tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want %q", err, tt.wantErr)
 			}
@@ -310,9 +322,18 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		f := newFake(t)
 		ws := t.TempDir()
 		cfg := config.Defaults(ws)
-		cfg.Network.AllowedDomains = []string{".example.com", "api.example.com"}
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws})
+		cfg.Network.AllowedDomains, cfg.Network.AllowedDomainsSet = []string{".example.com", "api.example.com"}, true
+		_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), backend.SessionSpec{Config: cfg, Workspace: ws})
 		if err == nil || !strings.Contains(err.Error(), "network.allowedDomains") {
+			t.Fatalf("error = %v", err)
+		}
+		diffCalls(t, f.Calls(), nil)
+	})
+	t.Run("no model provider runs nothing", func(t *testing.T) {
+		f := newFake(t)
+		ws := t.TempDir()
+		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
+		if err == nil || !strings.Contains(err.Error(), "no model provider is configured for Claude Code") {
 			t.Fatalf("error = %v", err)
 		}
 		diffCalls(t, f.Calls(), nil)
@@ -321,34 +342,12 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		f := newFake(t)
 		f.on("image exists", "", podmancli.ErrPodmanNotFound)
 		f.on("container inspect", "", podmancli.ErrPodmanNotFound)
+		f.on("network ", "", podmancli.ErrPodmanNotFound)
 		ws := t.TempDir()
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
+		_, err := newTestBackend(t, f, Options{Getenv: apiKeyEnv}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
 		var u *backend.UnavailableError
 		if !errors.As(err, &u) {
 			t.Fatalf("error = %v", err)
 		}
 	})
-}
-
-// lookFirst orders the read-only questions a start asks all at once
-// (Backend.look: image exists, the proxy's inspect), which podman answers
-// in any order, as apply lists them: images first, then the proxy. Calls
-// that read a tar stream are never among them, so indexes stay valid.
-func lookFirst(calls []string) []string {
-	n := 0
-	for n < len(calls) && (strings.HasPrefix(calls[n], "image exists ") || calls[n] == "container inspect --format json paude-proxy") {
-		n++
-	}
-	head := slices.Clone(calls[:n])
-	rank := func(call string) int {
-		switch {
-		case strings.Contains(call, "exists paude-workspace:"):
-			return 0
-		case strings.HasPrefix(call, "image exists "):
-			return 1
-		}
-		return 2
-	}
-	slices.SortStableFunc(head, func(a, b string) int { return cmp.Compare(rank(a), rank(b)) })
-	return append(head, calls[n:]...)
 }

@@ -2,7 +2,10 @@
 // suite packs into a tiny image and runs on a test network of its own. It
 // serves HTTP on :80 and HTTPS (self-signed) on :443 and :8443, answering
 // every request with one line naming the Host it was asked for, so a test
-// can tell which name reached it.
+// can tell which name reached it. When the suite mounts a certificate for
+// the model providers' real host names at /certs (tests/fakeapi's CA),
+// requests for those names on :443 get the fake model endpoints of
+// tests/fakeapi instead, which log every request on stdout.
 package main
 
 import (
@@ -15,9 +18,12 @@ import (
 	"fmt"
 	"log"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/paude-dev/paude/tests/fakeapi"
 )
 
 func main() {
@@ -29,16 +35,39 @@ func main() {
 	if err != nil {
 		log.Fatalf("failed to make a certificate: %v", err)
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "fakehost says hello: host=%s path=%s\n", r.Host, r.URL.Path)
 	})
+	var h http.Handler = hello
+	certs := []tls.Certificate{cert}
+	if api, err := tls.LoadX509KeyPair("/certs/tls.crt", "/certs/tls.key"); err == nil {
+		// Go picks the certificate whose names match the client's SNI,
+		// the first one for any other name.
+		certs = append(certs, api)
+		fake := fakeapi.NewServer(fakeapi.DefaultReply)
+		fake.Log = os.Stdout
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			switch {
+			case host == fakeapi.AnthropicAPIHost || host == fakeapi.ClaudeTokenHost ||
+				host == fakeapi.GoogleTokenHost || fakeapi.IsVertexHost(host):
+				fake.ServeHTTP(w, r)
+			default:
+				hello(w, r)
+			}
+		})
+		log.Printf("fakehost serving the fake model endpoints")
+	}
 	errs := make(chan error, 3)
 	for _, addr := range []string{":443", ":8443"} {
 		srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second,
-			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+			TLSConfig: &tls.Config{Certificates: certs, MinVersion: tls.VersionTLS12}}
 		go func() { errs <- srv.ListenAndServeTLS("", "") }()
 	}
-	srv := &http.Server{Addr: ":80", Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: ":80", Handler: hello, ReadHeaderTimeout: 5 * time.Second}
 	go func() { errs <- srv.ListenAndServe() }()
 	log.Printf("fakehost serving :80, :443 and :8443")
 	log.Fatal(<-errs)

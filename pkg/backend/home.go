@@ -233,3 +233,16 @@ func homeTree(home, rel string, kind CredentialKind, skip []string) ([]HomeFile,
 	})
 	return files, err
 }
+
+// SavedCredentialFiles stand for a kind of credential the user saved
+// elsewhere than HOME (a cluster namespace's setup Secret): CheckProvider
+// then counts the kind's login as present.
+func SavedCredentialFiles(kind CredentialKind) []HomeFile {
+	switch kind {
+	case CredentialGcloud:
+		return []HomeFile{{Kind: kind, Rel: gcloudADC}}
+	case CredentialClaude:
+		return []HomeFile{{Kind: kind, Rel: claudeLogin}}
+	}
+	return nil
+}

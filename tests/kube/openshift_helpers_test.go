@@ -263,10 +263,14 @@ func workspaceStorage(t *testing.T, c *kubetest.Cluster, n int) string {
 	return class
 }
 
-// sessionConfig is the configuration the tests start sessions with:
-// small requests (the node has two cores), the test's storage class.
+// sessionConfig is the configuration the tests start sessions with: the
+// fake agent, small requests (the node has two cores), the test's storage
+// class.
 func sessionConfig(class string, keep bool) *config.Config {
 	cfg := openshift.DefaultConfig()
+	// The agent the workspace image runs (Claude Code would need a model
+	// provider before a start goes ahead).
+	cfg.Agent.Name, cfg.Agent.Command = "fake-agent", "fake-agent"
 	cfg.Backend.Resources = config.Resources{
 		Requests: config.ResourceList{CPU: resource.MustParse("100m"), Memory: resource.MustParse("128Mi")},
 		Limits:   config.ResourceList{CPU: resource.MustParse("1"), Memory: resource.MustParse("512Mi")},

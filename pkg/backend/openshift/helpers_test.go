@@ -101,6 +101,14 @@ users:
 }
 
 // testConfig is a resolved config with small, distinct values.
+// testGetenv is the tests' host environment: an Anthropic API key.
+func testGetenv(k string) string {
+	if k == "ANTHROPIC_API_KEY" {
+		return "sk-test"
+	}
+	return ""
+}
+
 func testConfig() *config.Config {
 	cfg := DefaultConfig()
 	cfg.Env = map[string]string{"FOO": "bar"}
@@ -158,10 +166,11 @@ func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object)
 		Progress:    progress,
 		Clock:       clocktesting.NewFakePassiveClock(testNow),
 		Home:        home,
-		Getenv:      func(string) string { return "" },
-		Random:      testRandom(),
-		Clients:     staticClients{fakeClients(t, cs)},
-		Executor:    exec,
+		// A provider Claude Code can reach, or a start is refused.
+		Getenv:   testGetenv,
+		Random:   testRandom(),
+		Clients:  staticClients{fakeClients(t, cs)},
+		Executor: exec,
 		// Hints must name the command the user typed: oc's, here.
 		Command: "oc paude",
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/config"
 )
 
 // cleanupTimeout bounds the removal of a failed start's objects; it runs
@@ -61,6 +62,9 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := b.checkProvider(cfg, persistent); err != nil {
+		return nil, err
+	}
 	iplan, images, err := b.sessionImages(ctx, c, settings, user, spec, cfg)
 	if err != nil {
 		return nil, err
@@ -98,6 +102,22 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 		ID: id, Status: backend.StatusRunning, Workspace: spec.Workspace,
 		CreatedAt: now, BackendType: backend.OpenShift, Network: network,
 	}, nil
+}
+
+// checkProvider refuses, before anything is created, a Claude Code
+// session that could reach no model (backend.CheckProvider): the login
+// may be in the home directory or in the namespace's setup Secrets.
+func (b *Backend) checkProvider(cfg *config.Config, persistent map[CredentialKind]Credential) error {
+	files, _, err := backend.HomeFiles(b.opts.Home)
+	if err != nil {
+		return err
+	}
+	for kind := range persistent {
+		files = append(files, backend.SavedCredentialFiles(kind)...)
+	}
+	host := b.hostEnv()
+	env := backend.NewAgentEnv(cfg, func(k string) string { return host[k] }, map[string]string{})
+	return backend.CheckProvider(cfg, env, files)
 }
 
 // accessFor is what a start needs: behind a proxy also the proxy's

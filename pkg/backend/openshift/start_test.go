@@ -255,6 +255,13 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		}, nil, "listing their paths), 54 B over the 1.0 MiB a Secret can hold: largest files: ~/.gitconfig (1.0 MiB): remove what the agent does not need"},
 		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Image = "" }, "pass --image"},
 		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Workspace = "proj" }, "not an absolute path"},
+		{"no model provider", []runtime.Object{teamNS}, func(tb *testBackend) { tb.opts.Getenv = func(string) string { return "" } },
+			nil, "no model provider is configured for Claude Code"},
+		{"vertex without a project", []runtime.Object{teamNS}, func(tb *testBackend) {
+			tb.opts.Getenv = func(k string) string {
+				return map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5"}[k]
+			}
+		}, nil, "ANTHROPIC_VERTEX_PROJECT_ID is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,6 +35,9 @@ type userCLI struct {
 	kubeconfig string
 	home       string
 	dir        string
+	// env is added to the command's environment (a model provider's
+	// variables, say).
+	env []string
 }
 
 func newUserCLI(t *testing.T, c *kubetest.Cluster, kubeconfig, dir string) *userCLI {
@@ -54,6 +57,7 @@ func (u *userCLI) run(args ...string) (stdout, stderr string, err error) {
 	cmd.Dir = u.dir
 	cmd.Env = []string{"PATH=" + filepath.Dir(u.plugin) + ":" + rootPath, "HOME=" + u.home,
 		"KUBECONFIG=" + u.kubeconfig, "CONTAINERS_CONF=" + podmanConf}
+	cmd.Env = append(cmd.Env, u.env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()

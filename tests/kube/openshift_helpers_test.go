@@ -101,15 +101,27 @@ func workspaceImage(t testing.TB) string {
 }
 
 func buildWorkspaceImage(root string) (string, error) {
+	tag, err := buildImage(root, map[string]any{
+		"agent": map[string]any{"name": "fake-agent", "command": "fake-agent", "install": fakeAgentInstall},
+	})
+	if err != nil {
+		return "", err
+	}
+	return loadImage(root, tag)
+}
+
+// buildImage builds paude's image for a project whose paude.json is
+// settings, with podman, outside the testbed's network namespace (the apt
+// mirror and npm are reachable there), unless its content tag exists. It
+// returns the tag.
+func buildImage(root string, settings map[string]any) (string, error) {
 	dir, err := os.MkdirTemp("", "paude-kt-image-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
 	project := filepath.Join(dir, "project")
-	paudeJSON, err := json.Marshal(map[string]any{
-		"agent": map[string]any{"name": "fake-agent", "command": "fake-agent", "install": fakeAgentInstall},
-	})
+	paudeJSON, err := json.Marshal(settings)
 	if err != nil {
 		return "", err
 	}
@@ -121,16 +133,13 @@ func buildWorkspaceImage(root string) (string, error) {
 	}
 	cfg, err := config.Load(project)
 	if err != nil {
-		return "", fmt.Errorf("failed to load the fake agent's paude.json: %w", err)
+		return "", fmt.Errorf("failed to load the image's paude.json: %w", err)
 	}
 	plan, err := image.WorkspaceRecipe(cfg)
 	if err != nil {
 		return "", err
 	}
-	var outside []string
-	if netns := outsideNetns(); netns != "" {
-		outside = []string{"nsenter", "--net=" + netns, "--"}
-	}
+	outside := outsideCommand()
 	if out, err := run(os.Environ(), append(outside, filepath.Join(root, "hack/podman/install.sh"))...); err != nil {
 		return "", fmt.Errorf("hack/podman/install.sh failed: %w\n%s", err, tail(out, 20))
 	}
@@ -145,10 +154,26 @@ func buildWorkspaceImage(root string) (string, error) {
 			return "", fmt.Errorf("podman build failed: %w\n%s", err, tail(out, 40))
 		}
 	}
-	if out, err := run(env, filepath.Join(root, "hack/testbed/load-image.sh"), plan.Tag); err != nil {
-		return "", fmt.Errorf("failed to load %s into the node: %w\n%s", plan.Tag, err, tail(out, 20))
+	return plan.Tag, nil
+}
+
+// loadImage loads a local image into the testbed's node and returns the
+// name pods use for it.
+func loadImage(root, tag string) (string, error) {
+	env := append(os.Environ(), "CONTAINERS_CONF="+podmanConf)
+	if out, err := run(env, filepath.Join(root, "hack/testbed/load-image.sh"), tag); err != nil {
+		return "", fmt.Errorf("failed to load %s into the node: %w\n%s", tag, err, tail(out, 20))
 	}
-	return "localhost/" + plan.Tag, nil
+	return "localhost/" + strings.TrimPrefix(tag, "localhost/"), nil
+}
+
+// outsideCommand prefixes a command to run it in the host's network
+// namespace (outsideNetns); nothing when the tests run there.
+func outsideCommand() []string {
+	if netns := outsideNetns(); netns != "" {
+		return []string{"nsenter", "--net=" + netns, "--"}
+	}
+	return nil
 }
 
 // outsideNetns finds the network namespace to build images in: that of

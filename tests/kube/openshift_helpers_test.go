@@ -338,7 +338,10 @@ func kubeFlags(kubeconfig, ns string) *genericclioptions.ConfigFlags {
 // user's home directory.
 func paudeBackend(t *testing.T, kubeconfig, ns string, cfg *config.Config, home string, progress *syncBuffer) *openshift.Backend {
 	t.Helper()
-	b, err := openshift.New(openshift.Options{ConfigFlags: kubeFlags(kubeconfig, ns), Config: cfg, Progress: progress, Home: home})
+	// A cache of the test's own: the registry's login and CA files are
+	// kept per registry host, which every testbed on the machine shares.
+	b, err := openshift.New(openshift.Options{ConfigFlags: kubeFlags(kubeconfig, ns), Config: cfg, Progress: progress, Home: home,
+		CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,8 @@ func TestOpenShiftFailsClosedWithoutEnforcement(t *testing.T) {
 	flags := kubeFlags(kubeconfig, ns)
 	// A short check: the default minute only waits longer for the same
 	// answer.
-	b, err := openshift.New(openshift.Options{ConfigFlags: flags, Config: cfg, Progress: progress, Home: t.TempDir(), EgressCheckSeconds: 15})
+	b, err := openshift.New(openshift.Options{ConfigFlags: flags, Config: cfg, Progress: progress, Home: t.TempDir(),
+		CacheDir: t.TempDir(), EgressCheckSeconds: 15})
 	if err != nil {
 		t.Fatal(err)
 	}

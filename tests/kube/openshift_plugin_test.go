@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,13 +86,7 @@ func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
 	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	img := workspaceImage(t)
-	ws := t.TempDir()
-	paudeJSON := fmt.Sprintf(`{"backend": {
-		"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
-		"workspace": {"storageClass": %q, "keepOnStop": false}, "startTimeout": "3m"}}`, class)
-	if err := os.WriteFile(filepath.Join(ws, "paude.json"), []byte(paudeJSON), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws := writeWorkspace(t, map[string]string{"paude.json": mustJSON(t, projectSettings(t, class))})
 	kubectl := filepath.Join(c.BinDir, "kubectl")
 	plugin := pluginBinary(t)
 	home := t.TempDir()

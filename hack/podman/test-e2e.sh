@@ -27,7 +27,7 @@ t=$(now)
 rc=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -tags e2e -count=1 -timeout 60m -v ./tests/e2e/ "$@" 2>&1 | tee "$out" || rc=$?
+go test -tags e2e -count=1 -timeout 60m -v ./tests/e2e/ ./tests/fakeapi/ "$@" 2>&1 | tee "$out" || rc=$?
 log "e2e suite took $(elapsed "$t")s (total with install and build $(elapsed "$T0")s), exit code $rc"
 if ((rc != 0)); then
 	log "why the failed tests failed:"

@@ -1,6 +1,8 @@
 package progress
 
 import (
+	"fmt"
+
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -13,14 +15,21 @@ import (
 func newBar(p *mpb.Progress, s *Step) *mpb.Bar {
 	name := decor.Name(s.name, decor.WC{C: decor.DindentRight | decor.DextraSpace | decor.DSyncWidth})
 	var counter decor.Decorator
-	switch {
-	case s.unit == Bytes:
+	switch s.unit {
+	case Bytes:
 		counter = decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncSpace)
 		if s.total <= 0 {
 			counter = decor.Current(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace)
 		}
-	case s.total > 0:
-		counter = decor.CountersNoUnit("%d/%d", decor.WCSyncSpace)
+	case Items:
+		// The total may come later (a build learns its step count
+		// from its first line).
+		counter = decor.Any(func(st decor.Statistics) string {
+			if st.Total <= 0 {
+				return ""
+			}
+			return fmt.Sprintf("%d/%d", st.Current, st.Total)
+		}, decor.WCSyncSpace)
 	default:
 		counter = decor.Any(func(decor.Statistics) string { return "" })
 	}
@@ -42,8 +51,8 @@ func newBar(p *mpb.Progress, s *Step) *mpb.Bar {
 		mpb.BarFillerClearOnComplete(),
 		mpb.BarFillerClearOnAbort(),
 	}
-	if s.total <= 0 && s.unit == Items {
-		// Nothing to count (a pod's wait): a spinner says it is alive.
+	if s.unit == Nothing || s.unit == Bytes && s.total <= 0 {
+		// Nothing to count: a spinner says it is alive.
 		return p.AddSpinner(0, opts...)
 	}
 	return p.AddBar(s.total, opts...)

@@ -40,10 +40,13 @@ const (
 type Unit int
 
 const (
-	// Items are steps of a build, layers, files: shown as "3/9".
+	// Items are steps of a build, layers, files: shown as "3/9" on a bar
+	// that fills once the total is known.
 	Items Unit = iota
 	// Bytes are shown as "12.0 MiB / 48.0 MiB".
 	Bytes
+	// Nothing is counted (a wait for a pod): a spinner and the status.
+	Nothing
 )
 
 // Reporter shows the steps of one command. It is safe for concurrent use:

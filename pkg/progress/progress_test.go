@@ -155,7 +155,7 @@ func TestBars(t *testing.T) {
 	r := New(&out, Bars)
 	r.barOptions = []mpb.ContainerOption{mpb.WithConsoleWriter(fakeTerminal{cupwriter.New(&out, true)})}
 	push := r.Start("Pushing image x", Bytes, 4<<20)
-	wait := r.Start("Waiting for pod p", Items, 0)
+	wait := r.Start("Waiting for pod p", Nothing, 0)
 	wait.Status("Pending: ContainerCreating")
 	_, _ = r.Write([]byte("Creating proxy paude-proxy-1\n"))
 	push.Add(4 << 20)

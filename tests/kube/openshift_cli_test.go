@@ -210,3 +210,6 @@ func createRole(t *testing.T, c *kubetest.Cluster, name string, rules []rbacv1.P
 		_ = c.Client.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
 }
+
+// pluginDir is the directory holding the built kubectl-paude, for PATH.
+func (u *userCLI) pluginDir() string { return filepath.Dir(u.plugin) }

@@ -74,6 +74,13 @@ func (f *FlagsClientFactory) Clients() (*Clients, error) {
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "paude (" + rest.DefaultKubernetesUserAgent() + ")"
+	// A start asks some forty questions at once (access reviews, then
+	// reads): client-go's default of 5 per second would hold them back
+	// for seconds and print a throttling line. Server-side priority and
+	// fairness still protects the API server, as for kubectl.
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the API client: %w", err)

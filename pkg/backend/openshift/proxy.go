@@ -148,7 +148,7 @@ func (b *Backend) waitProxyReady(ctx context.Context, c *Clients, ns string, p *
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	selector := labels.SelectorFromSet(proxyLabels(p.Hash)).String()
-	step := progress.For(out).Start("Waiting for proxy "+p.Deployment.Name, progress.Items, 0)
+	step := progress.For(out).Start("Waiting for proxy "+p.Deployment.Name, progress.Nothing, 0)
 	defer func() { step.Done(err) }()
 	last := ""
 	for {

@@ -143,7 +143,7 @@ func (b *Backend) waitForPod(ctx context.Context, c *Clients, ns, name string, t
 	defer cancel()
 	pods := c.Kube.CoreV1().Pods(ns)
 	last := ""
-	step := progress.For(out).Start("Waiting for pod "+name, progress.Items, 0)
+	step := progress.For(out).Start("Waiting for pod "+name, progress.Nothing, 0)
 	defer func() { step.Done(err) }()
 	report := func(status string) {
 		step.Status(status)

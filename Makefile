@@ -18,7 +18,7 @@ GORELEASER    := $(GO) tool -modfile=hack/release/goreleaser.mod goreleaser
 RELEASE_GO    := $(GO) -C hack/release
 
 .PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
-        bench-podman bench-proxy release-snapshot test-release check tools fuzz clean
+        bench-podman bench-proxy release-snapshot test-release check tools fuzz clean run
 
 all: build
 
@@ -47,6 +47,12 @@ lint: tools
 	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
 	cd hack/release && $(GOLANGCI_LINT) run --allow-parallel-runners --build-tags release ./...
 	shellcheck $(SHELL_SCRIPTS)
+
+## run: build, install Podman if missing, and start a session for
+## WORKSPACE (default: here), attached to this terminal (as root)
+WORKSPACE ?= $(CURDIR)
+run: build
+	hack/run.sh "$(WORKSPACE)" $(ARGS)
 
 ## test: unit tests (fakes only, no containers, no cluster)
 test: test-unit

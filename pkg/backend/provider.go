@@ -168,13 +168,16 @@ func covered(host string, list []string) bool {
 	return false
 }
 
-// CheckProvider refuses a Claude Code session that could not reach any
-// model: no API key or token, no Claude login among the home files, and no
-// Vertex AI or Bedrock settings. It names what to set instead of letting
-// the agent fail inside the container. Other agents are not checked.
-func CheckProvider(cfg *config.Config, env AgentEnv, files []HomeFile) error {
+// CheckProvider refuses a Claude Code session whose chosen provider
+// cannot work: Vertex AI or Bedrock selected without the project, region
+// or credentials they need. It names what to set instead of letting the
+// agent fail inside the container. With Anthropic's API and no key,
+// token or stored login it does not refuse: Claude Code then shows its
+// own welcome screen and logs in inside the session (its hosts are on the
+// allowlist), and the note says so. Other agents are not checked.
+func CheckProvider(cfg *config.Config, env AgentEnv, files []HomeFile) (note string, err error) {
 	if cfg.Agent.Name != config.DefaultAgent {
-		return nil
+		return "", nil
 	}
 	has := func(k string) bool { return env.value(k) != "" }
 	hasFile := func(rel string) bool {
@@ -182,26 +185,26 @@ func CheckProvider(cfg *config.Config, env AgentEnv, files []HomeFile) error {
 	}
 	p := env.Provider
 	if _, err := p.Hosts(); err != nil {
-		return fmt.Errorf("claude code cannot reach %s: %w", p.Kind.Title(), err)
+		return "", fmt.Errorf("claude code cannot reach %s: %w", p.Kind.Title(), err)
 	}
 	switch p.Kind {
 	case ProviderVertex:
 		if !has("ANTHROPIC_VERTEX_PROJECT_ID") {
-			return fmt.Errorf("claude code cannot reach Vertex AI: ANTHROPIC_VERTEX_PROJECT_ID is not set: set it (or GOOGLE_CLOUD_PROJECT) to your Google Cloud project")
+			return "", fmt.Errorf("claude code cannot reach Vertex AI: ANTHROPIC_VERTEX_PROJECT_ID is not set: set it (or GOOGLE_CLOUD_PROJECT) to your Google Cloud project")
 		}
 		if !hasFile(gcloudADC) && !has("GOOGLE_APPLICATION_CREDENTIALS") {
-			return fmt.Errorf("claude code cannot reach Vertex AI: no application-default credentials in ~/.config/gcloud: run 'gcloud auth application-default login'")
+			return "", fmt.Errorf("claude code cannot reach Vertex AI: no application-default credentials in ~/.config/gcloud: run 'gcloud auth application-default login'")
 		}
 	case ProviderBedrock:
 		if !has("AWS_BEARER_TOKEN_BEDROCK") && (!has("AWS_ACCESS_KEY_ID") || !has("AWS_SECRET_ACCESS_KEY")) {
-			return fmt.Errorf("claude code cannot reach Bedrock: no AWS credentials in the environment: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_BEARER_TOKEN_BEDROCK; paude does not copy ~/.aws")
+			return "", fmt.Errorf("claude code cannot reach Bedrock: no AWS credentials in the environment: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_BEARER_TOKEN_BEDROCK; paude does not copy ~/.aws")
 		}
 	default:
 		if !has("ANTHROPIC_API_KEY") && !has("CLAUDE_CODE_OAUTH_TOKEN") && !has("ANTHROPIC_AUTH_TOKEN") && !hasFile(claudeLogin) {
-			return fmt.Errorf("no model provider is configured for Claude Code: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN from 'claude setup-token'), " +
-				"log in once with 'claude' on this machine, or select Vertex AI (CLAUDE_CODE_USE_VERTEX=1, CLOUD_ML_REGION, ANTHROPIC_VERTEX_PROJECT_ID) " +
-				"or Bedrock (CLAUDE_CODE_USE_BEDROCK=1, AWS_REGION and AWS credentials)")
+			return "Note: no Anthropic login found (ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN, or a login in ~/.claude): " +
+				"Claude Code will ask you to log in inside the session; to skip that, set ANTHROPIC_API_KEY, log in once with 'claude' on this machine, " +
+				"or select Vertex AI (CLAUDE_CODE_USE_VERTEX=1) or Bedrock (CLAUDE_CODE_USE_BEDROCK=1)", nil
 		}
 	}
-	return nil
+	return "", nil
 }

@@ -62,8 +62,12 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := b.checkProvider(cfg, persistent); err != nil {
+	note, err := b.checkProvider(cfg, persistent)
+	if err != nil {
 		return nil, err
+	}
+	if note != "" {
+		fmt.Fprintln(progress, note)
 	}
 	iplan, images, err := b.sessionImages(ctx, c, settings, user, spec, cfg)
 	if err != nil {
@@ -105,12 +109,13 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 }
 
 // checkProvider refuses, before anything is created, a Claude Code
-// session that could reach no model (backend.CheckProvider): the login
-// may be in the home directory or in the namespace's setup Secrets.
-func (b *Backend) checkProvider(cfg *config.Config, persistent map[CredentialKind]Credential) error {
+// session whose chosen provider cannot work (backend.CheckProvider), and
+// returns its note when Claude Code will ask to log in: the login may be
+// in the home directory or in the namespace's setup Secrets.
+func (b *Backend) checkProvider(cfg *config.Config, persistent map[CredentialKind]Credential) (note string, err error) {
 	files, _, err := backend.HomeFiles(b.opts.Home)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for kind := range persistent {
 		files = append(files, backend.SavedCredentialFiles(kind)...)

@@ -60,6 +60,21 @@ func startOpts() backend.SessionSpec {
 	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}, AllowNetwork: true}
 }
 
+// TestStartSessionWithoutALogin: with no Anthropic key, token or stored
+// login the start goes ahead (Claude Code logs in inside the session) and
+// says so.
+func TestStartSessionWithoutALogin(t *testing.T) {
+	tb := newTestBackend(t, testConfig(), teamNS)
+	tb.opts.Getenv = func(string) string { return "" }
+	onPodWatch(tb, makeReady)
+	if _, err := tb.StartSession(context.Background(), startOpts()); err != nil {
+		t.Fatalf("StartSession: %v", err)
+	}
+	if !strings.Contains(tb.progress.String(), "Claude Code will ask you to log in inside the session") {
+		t.Errorf("progress:\n%s", tb.progress)
+	}
+}
+
 func TestStartSession(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS)
 	writeFile(t, tb.home, ".config/gcloud/application_default_credentials.json", []byte("{}"))
@@ -255,8 +270,6 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		}, nil, "listing their paths), 54 B over the 1.0 MiB a Secret can hold: largest files: ~/.gitconfig (1.0 MiB): remove what the agent does not need"},
 		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Image = "" }, "pass --image"},
 		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Workspace = "proj" }, "not an absolute path"},
-		{"no model provider", []runtime.Object{teamNS}, func(tb *testBackend) { tb.opts.Getenv = func(string) string { return "" } },
-			nil, "no model provider is configured for Claude Code"},
 		{"vertex without a project", []runtime.Object{teamNS}, func(tb *testBackend) {
 			tb.opts.Getenv = func(k string) string {
 				return map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5"}[k]

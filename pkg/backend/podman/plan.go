@@ -113,11 +113,14 @@ func planStart(in planInput) (*startPlan, error) {
 		backend.AddProxyEnv(own)
 	}
 	env := backend.NewAgentEnv(cfg, in.Getenv, own)
-	if err := backend.CheckProvider(cfg, env, in.HomeFiles); err != nil {
-		if !in.DryRun {
-			return nil, err
-		}
+	note, err := backend.CheckProvider(cfg, env, in.HomeFiles)
+	switch {
+	case err != nil && !in.DryRun:
+		return nil, err
+	case err != nil:
 		p.Notes = append(p.Notes, "Note: a start would be refused: "+err.Error())
+	case note != "":
+		p.Notes = append(p.Notes, note)
 	}
 
 	network := in.Opts.ExternalNetwork

@@ -329,11 +329,14 @@ func TestStartSessionRejectsBadOptions(t *testing.T) {
 		}
 		diffCalls(t, f.Calls(), nil)
 	})
-	t.Run("no model provider runs nothing", func(t *testing.T) {
+	t.Run("a provider selected but incomplete runs nothing", func(t *testing.T) {
 		f := newFake(t)
 		ws := t.TempDir()
-		_, err := newTestBackend(t, f, Options{}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
-		if err == nil || !strings.Contains(err.Error(), "no model provider is configured for Claude Code") {
+		vertex := func(k string) string {
+			return map[string]string{"CLAUDE_CODE_USE_VERTEX": "1", "CLOUD_ML_REGION": "us-east5"}[k]
+		}
+		_, err := newTestBackend(t, f, Options{Getenv: vertex}).StartSession(context.Background(), backend.SessionSpec{Config: config.Defaults(ws), Workspace: ws})
+		if err == nil || !strings.Contains(err.Error(), "ANTHROPIC_VERTEX_PROJECT_ID is not set") {
 			t.Fatalf("error = %v", err)
 		}
 		diffCalls(t, f.Calls(), nil)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 )
 
 // maxRecordSize bounds a trust record; a larger file is not one of ours.
@@ -54,11 +56,11 @@ type Store struct {
 }
 
 // DefaultStore is the user's store: paude/trust in the user's
-// configuration directory ($XDG_CONFIG_HOME or ~/.config on Linux).
+// configuration directory ($XDG_CONFIG_HOME or ~/.config, on macOS too).
 func DefaultStore() (*Store, error) {
-	dir, err := os.UserConfigDir()
+	dir, err := hostpath.Config.Dir()
 	if err != nil {
-		return nil, fmt.Errorf("failed to find the configuration directory for trust records: %w: set HOME or XDG_CONFIG_HOME", err)
+		return nil, fmt.Errorf("failed to find the configuration directory for trust records: %w", err)
 	}
 	return &Store{Dir: filepath.Join(dir, "paude", "trust")}, nil
 }
@@ -249,18 +251,17 @@ func readRecord(name, ws string) (*record, error) {
 	return &rec, nil
 }
 
-// canonical returns the absolute, symlink-free form of an existing
+// canonical returns the real name (hostpath.Real) of an existing
 // workspace path, so that one workspace has one record.
 func canonical(p string) (string, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return "", fmt.Errorf("failed to resolve workspace %q: %w", p, err)
 	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
+	if _, err := filepath.EvalSymlinks(abs); err != nil {
 		return "", fmt.Errorf("failed to resolve workspace %q: %w", p, err)
 	}
-	return real, nil
+	return hostpath.Real(abs), nil
 }
 
 // canonicalMaybe is canonical for a path that may not exist yet: its
@@ -272,8 +273,8 @@ func canonicalMaybe(p string) (string, error) {
 	}
 	rest := ""
 	for dir := abs; ; dir = filepath.Dir(dir) {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(real, rest), nil
+		if _, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(hostpath.Real(dir), rest), nil
 		}
 		if dir == filepath.Dir(dir) {
 			return abs, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/hostpath"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -65,7 +66,8 @@ type Options struct {
 	// PullPolicy is podman's --pull for builds ("" = podman's default).
 	PullPolicy string
 	// CacheDir keeps each registry's podman auth file and CA between
-	// starts; "" means os.UserCacheDir()/paude.
+	// starts; "" means $XDG_CACHE_HOME/paude or ~/.cache/paude, on macOS
+	// too.
 	CacheDir string
 	// HostArch is the architecture podman builds for natively; "" means
 	// this machine's (runtime.GOARCH).
@@ -142,7 +144,7 @@ func New(opts Options) (*Backend, error) {
 		opts.Podman = podmancli.ExecRunner{}
 	}
 	if opts.CacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
+		if dir, err := hostpath.Cache.Dir(); err == nil {
 			opts.CacheDir = filepath.Join(dir, "paude")
 		} else {
 			opts.CacheDir = filepath.Join(opts.Home, ".cache", "paude")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostpath"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -126,15 +127,14 @@ func New(opts Options) *Backend {
 	return b
 }
 
-// defaultStateDir follows the XDG base directory rules.
+// defaultStateDir follows the XDG base directory rules, with a directory
+// in the temporary directory when there is no home.
 func defaultStateDir(getenv func(string) string, home string) string {
-	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "paude", "podman")
-	}
-	if home == "" {
+	d, err := hostpath.State.In(getenv, home)
+	if err != nil {
 		return filepath.Join(os.TempDir(), "paude-podman")
 	}
-	return filepath.Join(home, ".local", "state", "paude", "podman")
+	return filepath.Join(d, "paude", "podman")
 }
 
 // Type implements backend.Backend.

@@ -27,24 +27,36 @@ var Host = Resolver{FoldCase: runtime.GOOS == "darwin"}
 // Real is Host.Real.
 func Real(p string) string { return Host.Real(p) }
 
-// Real returns p absolute and clean, with its symlinks resolved when it
-// exists, and on a case-folding file system each name spelled as its
-// directory lists it. A part that cannot be found or listed is kept as
-// given, so Real never fails: a path that does not exist is only made
-// absolute and clean.
+// Real returns p absolute and clean, with the symlinks of its longest
+// existing part resolved, and on a case-folding file system each name
+// spelled as its directory lists it. A part that does not exist yet (a
+// directory paude is about to create) or cannot be listed is kept as
+// given, so Real never fails.
 func (r Resolver) Real(p string) string {
 	if abs, err := filepath.Abs(p); err == nil {
 		p = abs
 	}
-	if resolved, err := filepath.EvalSymlinks(p); err == nil {
-		p = resolved
-	} else {
-		p = filepath.Clean(p)
-	}
+	p = resolveExisting(filepath.Clean(p))
 	if !r.FoldCase {
 		return p
 	}
 	return r.spelled(p)
+}
+
+// resolveExisting resolves the symlinks of the longest part of the
+// absolute path p that exists and appends the rest: /tmp/new on macOS is
+// /private/tmp/new before it is made.
+func resolveExisting(p string) string {
+	var rest []string
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(append([]string{resolved}, rest...)...)
+		}
+		if dir == filepath.Dir(dir) {
+			return p
+		}
+		rest = append([]string{filepath.Base(dir)}, rest...)
+	}
 }
 
 // spelled replaces each name of the absolute path p by the entry of its

@@ -113,6 +113,13 @@ func TestRealResolvesSymlinks(t *testing.T) {
 			t.Errorf("Real(%q) = %q, want %q", in, got, real)
 		}
 	})
+	t.Run("a path still to be made is resolved as far as it exists", func(t *testing.T) {
+		in := filepath.Join(root, "var", "folders", "new", "dir")
+		want := filepath.Join(root, "private", "var", "folders", "new", "dir")
+		if got := (Resolver{}).Real(in); got != want {
+			t.Errorf("Real(%q) = %q, want %q", in, got, want)
+		}
+	})
 	t.Run("a relative path is made absolute", func(t *testing.T) {
 		t.Chdir(filepath.Join(root, "var", "folders"))
 		if got := (Resolver{}).Real(filepath.Join("ab", "T", "proj")); got != real {

@@ -177,13 +177,10 @@ func (s *Store) path(ws string) string {
 }
 
 // checkOutside refuses a store the agent could write: one inside the
-// workspace, which the session mounts or syncs.
+// workspace, which the session mounts or syncs. The store may not exist
+// yet; its real name is that of its deepest existing ancestor.
 func (s *Store) checkOutside(ws string) error {
-	dir, err := canonicalMaybe(s.Dir)
-	if err != nil {
-		return err
-	}
-	if within(ws, dir) {
+	if dir := hostpath.Real(s.Dir); within(ws, dir) {
 		return fmt.Errorf("the trust store %s is inside the workspace %s, where the agent can write: run paude in a project directory, not in %s", s.Dir, ws, ws)
 	}
 	return nil
@@ -262,25 +259,6 @@ func canonical(p string) (string, error) {
 		return "", fmt.Errorf("failed to resolve workspace %q: %w", p, err)
 	}
 	return hostpath.Real(abs), nil
-}
-
-// canonicalMaybe is canonical for a path that may not exist yet: its
-// deepest existing ancestor is resolved.
-func canonicalMaybe(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("failed to resolve %q: %w", p, err)
-	}
-	rest := ""
-	for dir := abs; ; dir = filepath.Dir(dir) {
-		if _, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(hostpath.Real(dir), rest), nil
-		}
-		if dir == filepath.Dir(dir) {
-			return abs, nil
-		}
-		rest = filepath.Join(filepath.Base(dir), rest)
-	}
 }
 
 // writeAtomic replaces name with data: a temporary file in dir, mode 0600

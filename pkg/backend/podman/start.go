@@ -71,6 +71,12 @@ func (b *Backend) gather(ctx context.Context, spec backend.SessionSpec, id strin
 	if err := backend.CheckWorkspacePath(workspace, b.opts.HomeDir); err != nil {
 		return planInput{}, err
 	}
+	// A dry run runs no podman command, so it cannot ask the machine.
+	if create {
+		if err := b.checkMachineShares(b.hostPathUses(spec, workspace)); err != nil {
+			return planInput{}, err
+		}
+	}
 	host := b.hostInfo()
 	in := planInput{ID: id, Spec: spec, Workspace: workspace, HostCPUs: host.CPUs, Rootless: host.Rootless,
 		Getenv: b.opts.Getenv, Opts: b.opts}

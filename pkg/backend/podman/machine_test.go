@@ -272,3 +272,19 @@ func TestHostPathUses(t *testing.T) {
 		})
 	}
 }
+
+// TestStateDirRealName: the state directory's files are bind-mounted, so
+// the backend knows it by its real name, the one podman's machine has
+// (/private/tmp/x on a Mac, where /tmp/x in the machine is another
+// directory).
+func TestStateDirRealName(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "state")
+	link := filepath.Join(t.TempDir(), "tmp")
+	if err := os.Symlink(filepath.Dir(real), link); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestBackend(t, newFake(t), Options{StateDir: filepath.Join(link, "state")})
+	if b.opts.StateDir != real {
+		t.Fatalf("state directory = %q, want %q", b.opts.StateDir, real)
+	}
+}

@@ -72,6 +72,10 @@ type Options struct {
 	// HostArch is the architecture podman builds for natively; "" means
 	// this machine's (runtime.GOARCH).
 	HostArch string
+	// HostOS is the operating system paude runs on; "" means
+	// runtime.GOOS. Elsewhere than on Linux podman pushes from its
+	// machine, which does not read --cert-dir.
+	HostOS string
 	// BinfmtDir is where Linux lists the emulators it runs binaries of
 	// other architectures with; "" means /proc/sys/fs/binfmt_misc.
 	BinfmtDir string
@@ -152,6 +156,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if opts.HostArch == "" {
 		opts.HostArch = runtime.GOARCH
+	}
+	if opts.HostOS == "" {
+		opts.HostOS = runtime.GOOS
 	}
 	if opts.BinfmtDir == "" {
 		opts.BinfmtDir = "/proc/sys/fs/binfmt_misc"

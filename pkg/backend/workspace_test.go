@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 )
 
 func TestCheckWorkspacePath(t *testing.T) {
@@ -42,6 +44,26 @@ func TestCheckWorkspacePath(t *testing.T) {
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "start the session from a project directory") {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestCheckWorkspacePathFoldsCase is a Mac's case-insensitive disk: the
+// home typed in another case is still the home.
+func TestCheckWorkspacePathFoldsCase(t *testing.T) {
+	dirs := map[string][]string{"/": {"Users"}, "/Users": {"me"}, "/Users/me": {"src"}, "/Users/me/src": {"Proj"}}
+	mac := hostpath.Resolver{FoldCase: true, ReadDirNames: func(d string) ([]string, error) { return dirs[d], nil }}
+	tests := []struct{ name, ws, wantErr string }{
+		{"home in another case", "/users/ME", "it is your home directory"},
+		{"above home in another case", "/USERS", "it contains your home directory"},
+		{"a project in another case", "/users/me/src/proj", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkWorkspacePath(tt.ws, "/Users/me", mac.Real)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
 		})

@@ -44,7 +44,9 @@ func TestCheckGitVersion(t *testing.T) {
 		"git version 2.30.9":           false,
 		"git version 1.9.5":            false,
 		"git version 2.45.1.windows.1": true,
-		"something else":               false,
+		// macOS's own git, /usr/bin/git from the command line tools.
+		"git version 2.39.5 (Apple Git-154)\n": true,
+		"something else":                       false,
 	} {
 		if err := checkGitVersion(out); (err == nil) != ok {
 			t.Errorf("%q: %v", out, err)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/paude-dev/paude/pkg/hostpath"
+
 	"github.com/paude-dev/paude/pkg/remote"
 )
 
@@ -59,7 +61,11 @@ type Submodule struct {
 // OpenRepo finds the repository whose worktree is workspace. It returns
 // an error wrapping ErrNoRepository when there is none (or workspace is
 // not its top level), and refuses a symlinked .git, whose target paude
-// cannot keep the agent away from.
+// cannot keep the agent away from. The workspace and git's top level
+// are compared by their real names (hostpath.Real): on macOS git reports
+// the stored spelling, and a workspace typed in another case must not
+// pass for a directory below the top level, which would leave its .git
+// without a boundary.
 func OpenRepo(ctx context.Context, workspace string) (*Repo, error) {
 	ws, err := filepath.Abs(workspace)
 	if err == nil {
@@ -68,6 +74,7 @@ func OpenRepo(ctx context.Context, workspace string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve workspace %s: %w", workspace, err)
 	}
+	ws = hostpath.Real(ws)
 	dotGit := filepath.Join(ws, ".git")
 	fi, err := os.Lstat(dotGit)
 	switch {
@@ -90,8 +97,7 @@ func OpenRepo(ctx context.Context, workspace string) (*Repo, error) {
 	if f[4] == "true" {
 		return nil, fmt.Errorf("%s is a bare repository: %w", ws, ErrNoRepository)
 	}
-	top, err := filepath.EvalSymlinks(f[0])
-	if err != nil || top != ws {
+	if top := hostpath.Real(f[0]); top != ws {
 		return nil, fmt.Errorf("%s is inside the repository at %s: %w; start paude at the top level", ws, Display(f[0]), ErrNoRepository)
 	}
 	common := f[2]

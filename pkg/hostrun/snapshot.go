@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 )
 
 // SnapshotVersion is the format of a saved Snapshot; Compare refuses to
@@ -66,6 +68,8 @@ func Take(ctx context.Context, workspace string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve workspace %s: %w", workspace, err)
 	}
+	// The real name, as git reports the paths compared with it below.
+	ws = hostpath.Real(ws)
 	w := &walker{root: ws, files: map[string]File{}}
 	if err := w.walk("", "", false); err != nil {
 		return nil, err

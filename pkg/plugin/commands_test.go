@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,25 @@ func TestStartOrReattach(t *testing.T) {
 		}
 		if !strings.Contains(res.errOut, "Reattaching to session 1700000900-00000new") {
 			t.Fatalf("stderr %q", res.errOut)
+		}
+	})
+	t.Run("a workspace reached through a symlink is the directory's real name", func(t *testing.T) {
+		// macOS's /tmp and /var are symlinks into /private, which is what
+		// podman's machine shares: the label, the mount and the check for
+		// a running session all use the real name.
+		ws := emptyWorkspace(t)
+		link := filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(ws, link); err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeBackend{typ: backend.Podman, sessions: twoSessions(ws)}
+		res := runCmd(t, Standalone, f, link)
+		if res.code != 0 || calls(f) != "list\nattach 1700000900-00000new" {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
+		}
+		f = &fakeBackend{typ: backend.Podman}
+		if res := runCmd(t, Standalone, f, link, "--detach"); res.code != 0 || !strings.Contains(calls(f), "start workspace="+ws+" ") {
+			t.Fatalf("exit %d calls %q", res.code, calls(f))
 		}
 	})
 	t.Run("reattaches to a pending session of this workspace, not to a stopped one", func(t *testing.T) {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -75,10 +76,12 @@ func (o *StartOptions) Complete(c *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("failed to find the current directory: %w", err)
 	}
-	o.workspace, err = filepath.Abs(wd)
-	if err != nil {
-		return fmt.Errorf("failed to resolve the workspace path: %w", err)
-	}
+	// One name per directory: the session's labels, the check for a
+	// session already running here, trust records and podman's mounts
+	// all see the directory's real name, however the shell reached it
+	// (a symlink, /tmp on macOS, "cd ~/src/PROJ" on a case-insensitive
+	// disk).
+	o.workspace = hostpath.Real(wd)
 	o.cfg, err = config.Load(o.workspace)
 	if err != nil {
 		return err

@@ -109,7 +109,7 @@ func watchWritten(ctx context.Context, pid int, step *progress.Step) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if n, ok := writtenBytes(pid); ok {
+		if n, ok := writtenBytes("/proc", pid); ok {
 			step.SetCurrent(n)
 		}
 		select {
@@ -120,10 +120,12 @@ func watchWritten(ctx context.Context, pid int, step *progress.Step) {
 	}
 }
 
-// writtenBytes is the wchar of pid and its descendants: rootless podman
-// re-executes itself in a user namespace, and the child does the push.
-func writtenBytes(pid int) (int64, bool) {
-	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "io"))
+// writtenBytes is the wchar of pid and its descendants, read from the
+// proc file system mounted at proc: rootless podman re-executes itself in
+// a user namespace, and the child does the push. Without a proc file
+// system (macOS) it is (0, false).
+func writtenBytes(proc string, pid int) (int64, bool) {
+	raw, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "io"))
 	if err != nil {
 		return 0, false
 	}
@@ -133,12 +135,12 @@ func writtenBytes(pid int) (int64, bool) {
 			total, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 	}
-	tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "children"))
+	tasks, _ := filepath.Glob(filepath.Join(proc, strconv.Itoa(pid), "task", "*", "children"))
 	for _, t := range tasks {
 		kids, _ := os.ReadFile(t)
 		for _, k := range strings.Fields(string(kids)) {
 			if child, err := strconv.Atoi(k); err == nil {
-				if n, ok := writtenBytes(child); ok {
+				if n, ok := writtenBytes(proc, child); ok {
 					total += n
 				}
 			}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -129,6 +131,28 @@ type ExecRunner struct {
 // binary to run.
 var ErrPodmanNotFound = errors.New("podman not found")
 
+// macInstallDirs are where podman's macOS installers put the podman
+// command: Homebrew on Apple silicon and on Intel, and podman.io's
+// installer (also Podman Desktop's).
+var macInstallDirs = []string{"/opt/homebrew/bin", "/usr/local/bin", "/opt/podman/bin"}
+
+// findPodman looks name up on PATH and, on macOS, then in dirs: a
+// program started from the Dock or an editor, or a shell older than the
+// install, may have a PATH without them.
+func findPodman(name, goos string, dirs []string) (string, error) {
+	resolved, err := exec.LookPath(name)
+	if err == nil || goos != "darwin" || strings.Contains(name, "/") {
+		return resolved, err
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if fi, statErr := os.Stat(p); statErr == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", err
+}
+
 // command builds the exec.Cmd for args. A cancelled context sends SIGTERM
 // first, so podman can restore the terminal of an interactive exec.
 func (r ExecRunner) command(ctx context.Context, args []string) (*exec.Cmd, error) {
@@ -136,7 +160,7 @@ func (r ExecRunner) command(ctx context.Context, args []string) (*exec.Cmd, erro
 	if path == "" {
 		path = "podman"
 	}
-	resolved, err := exec.LookPath(path)
+	resolved, err := findPodman(path, runtime.GOOS, macInstallDirs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrPodmanNotFound, path, err)
 	}

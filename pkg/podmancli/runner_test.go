@@ -159,3 +159,57 @@ func TestBuildArgs(t *testing.T) {
 		t.Errorf("redacted: %s", got)
 	}
 }
+
+// TestFindPodman: on macOS podman is also found where its installers put
+// it when PATH lacks that directory; elsewhere PATH alone decides.
+func TestFindPodman(t *testing.T) {
+	brew := filepath.Dir(fakePodman(t))
+	t.Setenv("PATH", t.TempDir())
+	tests := []struct {
+		name, cmd, goos, want string
+	}{
+		{"macOS: Homebrew's podman without PATH", "podman", "darwin", filepath.Join(brew, "podman")},
+		{"Linux: PATH only", "podman", "linux", ""},
+		{"a path given is not looked for elsewhere", "/nonexistent/podman", "darwin", ""},
+		{"no podman anywhere", "podman-remote", "darwin", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := findPodman(tt.cmd, tt.goos, []string{"/nonexistent", brew})
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("found %q", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("findPodman = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestWrittenBytes reads a recorded /proc (podman and the child that
+// pushes); without a proc file system, as on macOS, the push shows no
+// bytes and nothing fails.
+func TestWrittenBytes(t *testing.T) {
+	tests := []struct {
+		name   string
+		proc   string
+		pid    int
+		want   int64
+		wantOK bool
+	}{
+		{"podman and its child", filepath.Join("testdata", "proc"), 100, 1234, true},
+		{"a process without children", filepath.Join("testdata", "proc"), 101, 234, true},
+		{"a process that is gone", filepath.Join("testdata", "proc"), 999, 0, false},
+		{"no proc file system (macOS)", t.TempDir(), 100, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, ok := writtenBytes(tt.proc, tt.pid); got != tt.want || ok != tt.wantOK {
+				t.Fatalf("writtenBytes = %d, %v; want %d, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}

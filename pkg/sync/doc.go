@@ -25,7 +25,7 @@
 // batch over whatever the session has, and paths only the session has are
 // pulled. Later starts reconcile three ways against the index of the last
 // synced state, kept in <CacheDir>/<SessionID>/index (CacheDir defaults
-// to os.UserCacheDir()/paude/sync): a side that changed wins over one
+// to ~/.cache/paude/sync, or $XDG_CACHE_HOME/paude/sync): a side that changed wins over one
 // that did not; a path changed on both sides keeps the local version and
 // saves the session's beside it as "<name>.paude-conflict-<pod>-<time>"
 // (never synced, reported in Status.Conflicts). Then fsnotify on both

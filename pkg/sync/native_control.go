@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 )
 
 // A running native engine can be reached from another paude process (the
@@ -33,15 +35,16 @@ type statusRecord struct {
 }
 
 // StateDirFor is the directory where the native engine keeps the state of
-// a session ("" cacheDir: os.UserCacheDir()/paude/sync).
+// a session ("" cacheDir: $XDG_CACHE_HOME/paude/sync or
+// ~/.cache/paude/sync, on macOS too).
 func StateDirFor(cacheDir, sessionID string) (string, error) {
 	if !sessionIDPattern.MatchString(sessionID) {
 		return "", fmt.Errorf("session id %q cannot name a sync state directory", sessionID)
 	}
 	if cacheDir == "" {
-		base, err := os.UserCacheDir()
+		base, err := hostpath.Cache.Dir()
 		if err != nil {
-			return "", fmt.Errorf("no cache directory for sync state (%w): set XDG_CACHE_HOME or HOME", err)
+			return "", fmt.Errorf("no cache directory for sync state: %w", err)
 		}
 		cacheDir = filepath.Join(base, "paude", "sync")
 	}

@@ -164,7 +164,7 @@ type Options struct {
 	// HelperPath is the paude binary inside the session's image (native).
 	HelperPath string
 	// CacheDir holds per-session sync state; "" means
-	// os.UserCacheDir()/paude/sync (native).
+	// $XDG_CACHE_HOME/paude/sync or ~/.cache/paude/sync (native).
 	CacheDir string
 	// CaseInsensitive refuses names from the session that differ only by
 	// case or Unicode normalisation; nil means "on macOS" (native).

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/paude-dev/paude/pkg/hostpath"
 )
 
 // maxRecordSize bounds a trust record; a larger file is not one of ours.
@@ -54,11 +56,11 @@ type Store struct {
 }
 
 // DefaultStore is the user's store: paude/trust in the user's
-// configuration directory ($XDG_CONFIG_HOME or ~/.config on Linux).
+// configuration directory ($XDG_CONFIG_HOME or ~/.config, on macOS too).
 func DefaultStore() (*Store, error) {
-	dir, err := os.UserConfigDir()
+	dir, err := hostpath.Config.Dir()
 	if err != nil {
-		return nil, fmt.Errorf("failed to find the configuration directory for trust records: %w: set HOME or XDG_CONFIG_HOME", err)
+		return nil, fmt.Errorf("failed to find the configuration directory for trust records: %w", err)
 	}
 	return &Store{Dir: filepath.Join(dir, "paude", "trust")}, nil
 }
@@ -175,13 +177,10 @@ func (s *Store) path(ws string) string {
 }
 
 // checkOutside refuses a store the agent could write: one inside the
-// workspace, which the session mounts or syncs.
+// workspace, which the session mounts or syncs. The store may not exist
+// yet; its real name is that of its deepest existing ancestor.
 func (s *Store) checkOutside(ws string) error {
-	dir, err := canonicalMaybe(s.Dir)
-	if err != nil {
-		return err
-	}
-	if within(ws, dir) {
+	if dir := hostpath.Real(s.Dir); within(ws, dir) {
 		return fmt.Errorf("the trust store %s is inside the workspace %s, where the agent can write: run paude in a project directory, not in %s", s.Dir, ws, ws)
 	}
 	return nil
@@ -249,37 +248,17 @@ func readRecord(name, ws string) (*record, error) {
 	return &rec, nil
 }
 
-// canonical returns the absolute, symlink-free form of an existing
+// canonical returns the real name (hostpath.Real) of an existing
 // workspace path, so that one workspace has one record.
 func canonical(p string) (string, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return "", fmt.Errorf("failed to resolve workspace %q: %w", p, err)
 	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
+	if _, err := filepath.EvalSymlinks(abs); err != nil {
 		return "", fmt.Errorf("failed to resolve workspace %q: %w", p, err)
 	}
-	return real, nil
-}
-
-// canonicalMaybe is canonical for a path that may not exist yet: its
-// deepest existing ancestor is resolved.
-func canonicalMaybe(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("failed to resolve %q: %w", p, err)
-	}
-	rest := ""
-	for dir := abs; ; dir = filepath.Dir(dir) {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(real, rest), nil
-		}
-		if dir == filepath.Dir(dir) {
-			return abs, nil
-		}
-		rest = filepath.Join(filepath.Base(dir), rest)
-	}
+	return hostpath.Real(abs), nil
 }
 
 // writeAtomic replaces name with data: a temporary file in dir, mode 0600

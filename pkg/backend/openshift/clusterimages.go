@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -203,11 +206,15 @@ func httpStatus(err error) int {
 	return 0
 }
 
+// status401 is HTTP's 401 as a word of podman's message: not the digits
+// of a port or a digest.
+var status401 = regexp.MustCompile(`\b401\b`)
+
 // refusedCredentials recognises podman's words for a refused login.
 func refusedCredentials(stderr string) bool {
 	s := strings.ToLower(stderr)
 	return strings.Contains(s, "unauthorized") || strings.Contains(s, "authentication required") ||
-		strings.Contains(s, "denied") || strings.Contains(s, "401")
+		strings.Contains(s, "denied") || status401.MatchString(s)
 }
 
 // registryError words a failure to talk to the registry: refused
@@ -233,11 +240,31 @@ func (b *Backend) registryError(t registryTarget, what string, err error) error 
 			Hint:    "log in again with `oc login` or refresh your kubeconfig: the registry takes the same token as the API",
 		}
 	case errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || strings.Contains(msg, "x509:"):
+		if fix := b.machineCAFix(t, err); fix != "" {
+			return fmt.Errorf("failed to %s %s: podman's machine does not trust its certificate (%s): %s, or pass --registry-insecure (or set backend.registryInsecure) to skip the check", what, where, firstLine(msg), fix)
+		}
 		return fmt.Errorf("failed to %s %s: its certificate is not trusted (%s): add its CA to the system's trusted certificates, or pass --registry-insecure (or set backend.registryInsecure) to skip the check", what, where, firstLine(msg))
 	case errors.As(err, &netErr) || strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "i/o timeout"):
 		return fmt.Errorf("failed to %s %s: cannot reach it (%s): check the registry's address, or pass --registry with one this machine reaches", what, where, firstLine(msg))
 	}
 	return fmt.Errorf("failed to %s %s: %s", what, where, firstLine(msg))
+}
+
+// machineCAFix is how to make a podman machine trust the kubeconfig's
+// cluster CA, "" when that is not what failed: on macOS podman pushes
+// from its Linux machine, which does not get the --cert-dir paude passes
+// (podman's client reads it for the login only), and reads a registry's
+// CA from /etc/containers/certs.d/<host>/ in the machine.
+func (b *Backend) machineCAFix(t registryTarget, err error) string {
+	if b.opts.HostOS == "linux" || podmancli.Stderr(err) == "" {
+		return ""
+	}
+	ca := filepath.Join(registryDir(b.opts.CacheDir, t.host()), "certs", "cluster-ca.crt")
+	if _, statErr := os.Stat(ca); statErr != nil {
+		return ""
+	}
+	dir := "/etc/containers/certs.d/" + t.host()
+	return fmt.Sprintf("give the machine the cluster's CA with 'podman machine ssh \"sudo mkdir -p %s && sudo tee %s/ca.crt >/dev/null\" < %s'", dir, dir, ca)
 }
 
 // podmanError words a podman failure during a cluster start: a missing

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/hostpath"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -65,11 +66,16 @@ type Options struct {
 	// PullPolicy is podman's --pull for builds ("" = podman's default).
 	PullPolicy string
 	// CacheDir keeps each registry's podman auth file and CA between
-	// starts; "" means os.UserCacheDir()/paude.
+	// starts; "" means $XDG_CACHE_HOME/paude or ~/.cache/paude, on macOS
+	// too.
 	CacheDir string
 	// HostArch is the architecture podman builds for natively; "" means
 	// this machine's (runtime.GOARCH).
 	HostArch string
+	// HostOS is the operating system paude runs on; "" means
+	// runtime.GOOS. Elsewhere than on Linux podman pushes from its
+	// machine, which does not read --cert-dir.
+	HostOS string
 	// BinfmtDir is where Linux lists the emulators it runs binaries of
 	// other architectures with; "" means /proc/sys/fs/binfmt_misc.
 	BinfmtDir string
@@ -142,7 +148,7 @@ func New(opts Options) (*Backend, error) {
 		opts.Podman = podmancli.ExecRunner{}
 	}
 	if opts.CacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
+		if dir, err := hostpath.Cache.Dir(); err == nil {
 			opts.CacheDir = filepath.Join(dir, "paude")
 		} else {
 			opts.CacheDir = filepath.Join(opts.Home, ".cache", "paude")
@@ -150,6 +156,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if opts.HostArch == "" {
 		opts.HostArch = runtime.GOARCH
+	}
+	if opts.HostOS == "" {
+		opts.HostOS = runtime.GOOS
 	}
 	if opts.BinfmtDir == "" {
 		opts.BinfmtDir = "/proc/sys/fs/binfmt_misc"

@@ -362,6 +362,16 @@ func TestRegistryErrors(t *testing.T) {
 		_, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
 		return err
 	}
+	// push plans the workspace image and pushes it, as a start does.
+	push := func(t *testing.T, tb *testBackend) error {
+		s, _ := tb.ResolveSettings()
+		c, _ := tb.client()
+		p, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb.ensureImages(ctx, p, false, io.Discard)
+	}
 	t.Run("a refused token says to log in again", func(t *testing.T) {
 		tb, _ := registryBackend(t, newFakeRegistry(t))
 		c, _ := tb.client()
@@ -395,17 +405,34 @@ func TestRegistryErrors(t *testing.T) {
 	t.Run("a refused push names the registry and the image", func(t *testing.T) {
 		tb, pm := registryBackend(t, newFakeRegistry(t))
 		pm.fail = map[string]error{"push": &podmancli.ExitError{Args: []string{"push"}, Code: 125}}
-		s, _ := tb.ResolveSettings()
-		c, _ := tb.client()
-		p, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = tb.ensureImages(ctx, p, false, io.Discard)
+		err := push(t, tb)
 		if err == nil || !containsAll(err.Error(), "failed to push "+recipe.Tag+" to registry", "--registry") {
 			t.Errorf("err = %v", err)
 		}
 	})
+	// On a Mac podman pushes from its Linux machine, which never sees the
+	// --cert-dir paude passes: the fix is the machine's certs.d.
+	for _, tt := range []struct{ os, want string }{
+		{"darwin", "podman's machine does not trust its certificate"},
+		{"linux", "its certificate is not trusted"},
+	} {
+		t.Run("a push refusing the cluster CA on "+tt.os, func(t *testing.T) {
+			reg := newFakeRegistry(t)
+			tb, pm := registryBackend(t, reg)
+			tb.opts.HostOS = tt.os
+			pm.fail = map[string]error{"push": &podmancli.ExitError{Args: []string{"push"}, Code: 125,
+				Stderr: "Error: trying to reuse blob sha256:0f3a at destination: pinging container registry " + reg.host() + ": Get \"https://" + reg.host() + "/v2/\": tls: failed to verify certificate: x509: certificate signed by unknown authority"}}
+			err := push(t, tb)
+			if err == nil || !containsAll(err.Error(), tt.want, "x509: certificate signed by unknown authority", "--registry-insecure") {
+				t.Fatalf("err = %v", err)
+			}
+			ca := filepath.Join(registryDir(tb.opts.CacheDir, reg.host()), "certs", "cluster-ca.crt")
+			fix := "'podman machine ssh \"sudo mkdir -p /etc/containers/certs.d/" + reg.host() + " && sudo tee /etc/containers/certs.d/" + reg.host() + "/ca.crt >/dev/null\" < " + ca + "'"
+			if strings.Contains(err.Error(), fix) != (tt.os == "darwin") {
+				t.Errorf("err = %v\nfix for the machine: %s", err, fix)
+			}
+		})
+	}
 }
 
 // TestStartSessionPushesAndUsesThePullSecret: a start without --image
@@ -464,5 +491,26 @@ func TestRegistryUser(t *testing.T) {
 		if got := registryUser(user); got != want {
 			t.Errorf("registryUser(%q) = %q, want %q", user, got, want)
 		}
+	}
+}
+
+func TestRefusedCredentials(t *testing.T) {
+	tests := []struct {
+		name, stderr string
+		want         bool
+	}{
+		{"unauthorized", "Error: reading manifest latest in 10.0.0.1:5000/ns/img: unauthorized: authentication required", true},
+		{"status 401", "Error: writing blob: initiating layer upload to /v2/ns/img/blobs/uploads/ in registry:5000: received unexpected HTTP status: 401 Unauthorized", true},
+		{"denied", "Error: requested access to the resource is denied", true},
+		// 401 among the digits of a port or a digest is no status.
+		{"401 in a port", `Error: pinging container registry 127.0.0.1:40185: Get "https://127.0.0.1:40185/v2/": x509: certificate signed by unknown authority`, false},
+		{"401 in a digest", "Copying blob sha256:8c401f3e: connection reset by peer", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := refusedCredentials(tt.stderr); got != tt.want {
+				t.Errorf("refusedCredentials(%q) = %v, want %v", tt.stderr, got, tt.want)
+			}
+		})
 	}
 }

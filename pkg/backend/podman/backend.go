@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/hostpath"
 	"github.com/paude-dev/paude/pkg/podmancli"
 )
 
@@ -79,6 +80,12 @@ type Backend struct {
 
 	// host describes the podman host, found out once.
 	host func() hostInfo
+	// machine is the podman machine podman talks to, found out once (nil:
+	// none).
+	machine func() (*podmanMachine, error)
+	// goos is the operating system paude runs on (runtime.GOOS; tests
+	// play macOS on Linux).
+	goos string
 }
 
 // hostInfo is what `podman info` told us.
@@ -110,6 +117,9 @@ func New(opts Options) *Backend {
 	if opts.StateDir == "" {
 		opts.StateDir = defaultStateDir(opts.Getenv, opts.HomeDir)
 	}
+	// Its files are bind-mounted: podman's host must know the directory
+	// by this name (on macOS, /private/tmp/x and not /tmp/x).
+	opts.StateDir = hostpath.Real(opts.StateDir)
 	if opts.ExternalNetwork == "" {
 		opts.ExternalNetwork = DefaultExternalNetwork
 	}
@@ -120,21 +130,21 @@ func New(opts Options) *Backend {
 		opts.Command = "paude"
 	}
 	runner := podmancli.Logged(opts.Runner, missingPodman)
-	b := &Backend{opts: opts, runner: runner,
+	b := &Backend{opts: opts, runner: runner, goos: runtime.GOOS,
 		builder: &podmancli.Builder{Runner: runner, PullPolicy: opts.PullPolicy, Now: opts.Now}}
 	b.host = sync.OnceValue(b.detectHost)
+	b.machine = sync.OnceValues(b.detectMachine)
 	return b
 }
 
-// defaultStateDir follows the XDG base directory rules.
+// defaultStateDir follows the XDG base directory rules, with a directory
+// in the temporary directory when there is no home.
 func defaultStateDir(getenv func(string) string, home string) string {
-	if d := getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "paude", "podman")
-	}
-	if home == "" {
+	d, err := hostpath.State.In(getenv, home)
+	if err != nil {
 		return filepath.Join(os.TempDir(), "paude-podman")
 	}
-	return filepath.Join(home, ".local", "state", "paude", "podman")
+	return filepath.Join(d, "paude", "podman")
 }
 
 // Type implements backend.Backend.
@@ -150,7 +160,7 @@ func (b *Backend) hostInfo() hostInfo { return b.host() }
 // detectHost describes the podman host.
 func (b *Backend) detectHost() hostInfo {
 	local := hostInfo{Rootless: os.Geteuid() != 0, CPUs: runtime.NumCPU()}
-	if runtime.GOOS == "linux" && b.opts.Getenv("CONTAINER_HOST") == "" && b.opts.Getenv("CONTAINER_CONNECTION") == "" {
+	if b.localPodman() {
 		return local
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -232,7 +242,7 @@ func podmanHint(stderr string) string {
 	s := strings.ToLower(stderr)
 	switch {
 	case strings.Contains(s, "podman machine") || strings.Contains(s, "unable to connect to podman") || strings.Contains(s, "cannot connect to podman"):
-		return "start the Podman virtual machine with 'podman machine start'"
+		return "start the Podman virtual machine with 'podman machine start' (once, before the first start: 'podman machine init')"
 	case strings.Contains(s, "permission denied"):
 		return "check that your user may run podman (rootless needs subordinate IDs; rootful needs root)"
 	default:
@@ -267,6 +277,8 @@ func knownCause(stderr string) string {
 		return "podman cannot set its default resource limits here: set default_ulimits in a containers.conf and point CONTAINERS_CONF at it (see docs/PODMAN.md)"
 	case strings.Contains(s, "crun") && strings.Contains(s, "cgroup"):
 		return "crun does not support this cgroup setup: set runtime = \"runc\" in the [engine] section of containers.conf"
+	case strings.Contains(s, "statfs") && strings.Contains(s, "no such file or directory"):
+		return "a directory paude mounts does not exist where podman runs: with a podman machine (macOS), it must be below a directory the machine shares (see docs/PODMAN.md, macOS)"
 	case strings.Contains(s, "newuidmap") || strings.Contains(s, "subuid") || strings.Contains(s, "subgid"):
 		return "rootless podman needs subordinate IDs: add your user to /etc/subuid and /etc/subgid, then run 'podman system migrate'"
 	default:

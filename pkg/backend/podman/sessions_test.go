@@ -197,13 +197,28 @@ func TestAttachDefaultsToLatest(t *testing.T) {
 }
 
 func TestWithHint(t *testing.T) {
-	rlimit := fail(126, "Error: runc: error setting rlimit type 7: operation not permitted")
-	if got := withHint(rlimit).Error(); !strings.Contains(got, "CONTAINERS_CONF") || !errors.Is(withHint(rlimit), rlimit) {
-		t.Errorf("rlimit failure: %s", got)
+	tests := []struct {
+		name     string
+		err      error
+		wantHint string
+	}{
+		{"rlimit", fail(126, "Error: runc: error setting rlimit type 7: operation not permitted"), "CONTAINERS_CONF"},
+		// What podman on a Mac says when a bind mount's source is not in
+		// its machine.
+		{"a directory the machine does not share", fail(125, "Error: statfs /Volumes/Work/proj: no such file or directory"),
+			"it must be below a directory the machine shares (see docs/PODMAN.md, macOS)"},
+		{"unknown", fail(125, "Error: name is in use"), ""},
 	}
-	other := fail(125, "Error: name is in use")
-	if got := withHint(other); got.Error() != other.Error() {
-		t.Errorf("an unknown failure got a hint: %v", withHint(other))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withHint(tt.err)
+			if !errors.Is(got, tt.err) {
+				t.Fatalf("%v does not wrap %v", got, tt.err)
+			}
+			if tt.wantHint == "" && got.Error() != tt.err.Error() || !strings.Contains(got.Error(), tt.wantHint) {
+				t.Errorf("withHint = %v, want the hint %q", got, tt.wantHint)
+			}
+		})
 	}
 }
 
@@ -217,7 +232,8 @@ func TestUnavailable(t *testing.T) {
 		{"not installed", podmancli.ErrPodmanNotFound, "podman is not installed", "install Podman 4 or later"},
 		{"rlimits", fail(125, "Error: crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted"),
 			"podman does not work: Error: crun: setrlimit", "default_ulimits"},
-		{"machine", fail(125, "Cannot connect to Podman. Please verify your connection"), "Cannot connect", "podman machine start"},
+		{"machine", fail(125, "Cannot connect to Podman. Please verify your connection to the Linux system using `podman system connection list`, or try `podman machine init` and `podman machine start` to manage a new Linux VM"),
+			"Cannot connect", "'podman machine start' (once, before the first start: 'podman machine init')"},
 		{"subuid", fail(125, "cannot find UID/GID for user u: no subuid ranges found"), "no subuid", "/etc/subuid"},
 		{"other", fail(2, ""), "exit code 2", "podman info"},
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paude-dev/paude/pkg/hostpath"
+
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/hostrun"
 	"github.com/paude-dev/paude/pkg/image"
@@ -69,6 +71,12 @@ func (b *Backend) gather(ctx context.Context, spec backend.SessionSpec, id strin
 	if err := backend.CheckWorkspacePath(workspace, b.opts.HomeDir); err != nil {
 		return planInput{}, err
 	}
+	// A dry run runs no podman command, so it cannot ask the machine.
+	if create {
+		if err := b.checkMachineShares(b.hostPathUses(spec, workspace)); err != nil {
+			return planInput{}, err
+		}
+	}
 	host := b.hostInfo()
 	in := planInput{ID: id, Spec: spec, Workspace: workspace, HostCPUs: host.CPUs, Rootless: host.Rootless,
 		Getenv: b.opts.Getenv, Opts: b.opts}
@@ -93,7 +101,8 @@ func (b *Backend) gather(ctx context.Context, spec backend.SessionSpec, id strin
 }
 
 // checkWorkspace validates the session spec before anything runs and
-// returns the workspace as an absolute, clean path.
+// returns the workspace by its real name (hostpath.Real): the path
+// podman's host, git and later commands know it by.
 func checkWorkspace(spec backend.SessionSpec) (string, error) {
 	if spec.Config == nil {
 		return "", errors.New("no configuration given: load the workspace's configuration first")
@@ -105,7 +114,7 @@ func checkWorkspace(spec backend.SessionSpec) (string, error) {
 	if !filepath.IsAbs(ws) {
 		return "", fmt.Errorf("workspace %q is not an absolute path: pass the project directory's absolute path", ws)
 	}
-	ws = filepath.Clean(ws)
+	ws = hostpath.Real(ws)
 	fi, err := os.Stat(ws)
 	if err != nil {
 		return "", fmt.Errorf("failed to use workspace %s: %w", ws, err)

@@ -42,7 +42,10 @@ type startCase struct {
 	// gitConfig are `git config` pairs for its repository.
 	ws        []string
 	gitConfig [][]string
-	wantErr   string
+	// link gives the start the workspace through a symlink, as macOS's
+	// /tmp and /var are.
+	link    bool
+	wantErr string
 }
 
 // startVars are the values the golden files spell as $NAME.
@@ -104,6 +107,8 @@ func TestStartSession(t *testing.T) {
 			},
 			home:  []string{".config/gcloud/application_default_credentials.json"},
 			rules: running},
+		{name: "a workspace given through a symlink is mounted and labelled by its real name", golden: "symlink.txt",
+			link: true, repo: true, rules: running},
 		{name: "a stopped proxy joins the network and starts again", golden: "restart-proxy.txt",
 			rules: func(f *fakeRunner, v startVars) {
 				f.on(proxy(v), inspectJSON("paude-proxy-"+v.proxyHash, "exited", 0,
@@ -214,6 +219,12 @@ func runStartCase(t *testing.T, tt startCase) {
 		tt.cfg(cfg)
 	}
 	opts := backend.SessionSpec{Config: cfg, Workspace: ws}
+	if tt.link {
+		opts.Workspace = filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(ws, opts.Workspace); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if tt.opts != nil {
 		tt.opts(&opts)
 	}

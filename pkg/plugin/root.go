@@ -167,6 +167,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdCleanup(root),
 		NewCmdVersion(root.Streams, root),
 		NewCmdTrust(root),
+		newCmdGitBridge(root),
 		NewCmdSyncAgent(root),
 	)
 	for _, sub := range cmd.Commands() {

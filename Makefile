@@ -12,15 +12,30 @@ GOLANGCI_VER  := v2.15.0
 GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)
 SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_complete-paude)
 
-.PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
+.PHONY: all build helpers lint test test-unit test-e2e test-kube testbed-up testbed-down \
         bench-podman bench-proxy check tools fuzz clean
 
 all: build
 
-## build: both binaries into ./bin (paude, kubectl-paude)
+# HELPERS are Linux builds of paude that the binaries embed, to put in a
+# cluster session's image as its sync helper where the running binary
+# cannot serve (macOS, another architecture): `make helpers build`.
+HELPER_ARCHS  := amd64 arm64
+# Recursive (=), so that `make helpers build` sees what helpers made.
+BUILD_TAGS     = $(if $(wildcard pkg/helperbin/bin/linux-*/paude.gz),-tags paude_helpers)
+
+## build: both binaries into ./bin (paude, kubectl-paude), embedding the helpers when `make helpers` made them
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/paude ./cmd/paude
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-paude ./cmd/kubectl-paude
+	CGO_ENABLED=0 $(GO) build $(BUILD_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/paude ./cmd/paude
+	CGO_ENABLED=0 $(GO) build $(BUILD_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-paude ./cmd/kubectl-paude
+
+## helpers: Linux builds of paude for every architecture clusters run, for build to embed (release builds do this)
+helpers:
+	for arch in $(HELPER_ARCHS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+			-o pkg/helperbin/bin/linux-$$arch/paude ./cmd/paude && \
+		gzip -9nf pkg/helperbin/bin/linux-$$arch/paude || exit 1; \
+	done
 
 ## tools: golangci-lint and shellcheck, cached outside the work tree
 tools: $(GOLANGCI_LINT)
@@ -76,4 +91,4 @@ fuzz:
 check: lint test test-e2e test-kube
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) pkg/helperbin/bin

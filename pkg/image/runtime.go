@@ -20,6 +20,9 @@ const (
 	TmuxSession = "claude"
 	// DefaultUser is the image's user: UID 1000 in group 0.
 	DefaultUser = "1000:0"
+	// HelperPath is where a cluster session's image carries paude
+	// itself, the workspace sync helper (ClusterWorkspaceRecipe).
+	HelperPath = "/usr/local/bin/paude"
 )
 
 // Entrypoint modes, given as the entrypoint's only argument.

@@ -56,19 +56,25 @@ func (StreamExecutor) Stream(ctx context.Context, config *rest.Config, u *url.UR
 // agent has ended and 0 on detach.
 var AttachCommand = []string{EntrypointPath, "attach"}
 
-// execURL builds the exec subresource URL from the core REST client.
+// execURL builds the exec subresource URL of a terminal command (the
+// attach) from the core REST client.
 func execURL(c *Clients, ns, pod string, command []string, stdin bool) *url.URL {
+	return podExecURL(c, ns, pod, &corev1.PodExecOptions{
+		Container: ContainerName,
+		Command:   command,
+		Stdin:     stdin,
+		Stdout:    true,
+		// With a TTY the remote side merges stderr into stdout.
+		Stderr: false,
+		TTY:    true,
+	})
+}
+
+// podExecURL builds the URL of an exec request in a pod.
+func podExecURL(c *Clients, ns, pod string, opts *corev1.PodExecOptions) *url.URL {
 	return c.CoreREST.Post().
 		Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: ContainerName,
-			Command:   command,
-			Stdin:     stdin,
-			Stdout:    true,
-			// With a TTY the remote side merges stderr into stdout.
-			Stderr: false,
-			TTY:    true,
-		}, scheme.ParameterCodec).
+		VersionedParams(opts, scheme.ParameterCodec).
 		URL()
 }
 

@@ -189,13 +189,15 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
-// fakeExecutor records exec requests and returns err.
+// fakeExecutor records exec requests. A terminal stream (the attach)
+// returns err; a command without one (sync's, git's) returns cmdErr.
 type fakeExecutor struct {
-	mu    sync.Mutex
-	urls  []*url.URL
-	opts  []remotecommand.StreamOptions
-	err   error
-	write string
+	mu     sync.Mutex
+	urls   []*url.URL
+	opts   []remotecommand.StreamOptions
+	err    error
+	cmdErr error
+	write  string
 }
 
 func (f *fakeExecutor) Stream(_ context.Context, _ *rest.Config, u *url.URL, opts remotecommand.StreamOptions) error {
@@ -203,6 +205,9 @@ func (f *fakeExecutor) Stream(_ context.Context, _ *rest.Config, u *url.URL, opt
 	defer f.mu.Unlock()
 	f.urls = append(f.urls, u)
 	f.opts = append(f.opts, opts)
+	if !opts.Tty {
+		return f.cmdErr
+	}
 	if f.write != "" && opts.Stdout != nil {
 		_, _ = opts.Stdout.Write([]byte(f.write))
 	}

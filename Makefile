@@ -13,7 +13,7 @@ GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)
 SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_complete-paude)
 
 .PHONY: all build helpers lint test test-unit test-e2e test-kube testbed-up testbed-down \
-        bench-podman bench-proxy check tools fuzz clean
+        bench-podman bench-proxy bench-sync check tools fuzz clean
 
 all: build
 

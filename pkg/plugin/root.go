@@ -168,6 +168,7 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdVersion(root.Streams, root),
 		NewCmdTrust(root),
 		newCmdGitBridge(root),
+		NewCmdSync(root),
 		NewCmdSyncAgent(root),
 	)
 	for _, sub := range cmd.Commands() {

@@ -51,10 +51,11 @@ func TestAttachRunningSession(t *testing.T) {
 	if err != nil || code != 3 {
 		t.Fatalf("AttachSession = %d, %v; want 3, nil", code, err)
 	}
-	if len(tb.exec.urls) != 1 {
-		t.Fatalf("%d exec calls", len(tb.exec.urls))
+	urls, allOpts := tb.exec.terminals()
+	if len(urls) != 1 {
+		t.Fatalf("%d terminal exec calls", len(urls))
 	}
-	u := tb.exec.urls[0]
+	u := urls[0]
 	if u.Path != "/api/v1/namespaces/team/pods/paude-"+testID+"/exec" {
 		t.Errorf("exec path = %s", u.Path)
 	}
@@ -66,7 +67,7 @@ func TestAttachRunningSession(t *testing.T) {
 	if !reflect.DeepEqual(q, wantQ) {
 		t.Errorf("exec query = %v, want %v", q, wantQ)
 	}
-	opts := tb.exec.opts[0]
+	opts := allOpts[0]
 	if !opts.Tty || opts.Stdin == nil || opts.Stderr != nil || opts.TerminalSizeQueue != nil {
 		t.Errorf("stream options = %+v", opts)
 	}
@@ -95,7 +96,8 @@ func TestAttachExitCodes(t *testing.T) {
 				t.Errorf("AttachSession = %d, %v; want %d, %q", code, err, tt.wantCode, tt.wantErr)
 			}
 			// Without input the exec asks for no stdin stream.
-			if got := tb.exec.urls[0].Query().Get("stdin"); got != "" {
+			urls, _ := tb.exec.terminals()
+			if got := urls[0].Query().Get("stdin"); got != "" {
 				t.Errorf("stdin = %q with no input", got)
 			}
 		})
@@ -155,8 +157,8 @@ func TestAttachResumes(t *testing.T) {
 				t.Errorf("credentials not recreated: %v", err)
 			}
 			assertNoConfigMaps(t, tb.cs)
-			if len(tb.exec.urls) != 1 {
-				t.Errorf("exec calls = %d, want 1", len(tb.exec.urls))
+			if urls, _ := tb.exec.terminals(); len(urls) != 1 {
+				t.Errorf("terminal exec calls = %d, want 1", len(urls))
 			}
 		})
 	}

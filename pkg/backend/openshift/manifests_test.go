@@ -142,6 +142,7 @@ func TestPodForMetadataAndContainer(t *testing.T) {
 		"PAUDE_SESSION_ID": testID, "PAUDE_WORKSPACE": "/workspace/my-project",
 		"PAUDE_STATE_DIR": "/workspace/.paude", "PAUDE_IDLE_TIMEOUT": "14400",
 		"PAUDE_MAX_LIFETIME": "86400", "PAUDE_SETUP": "make deps", "PAUDE_YOLO": "1",
+		"PAUDE_WAIT_FILE": "/workspace/.paude/workspace-ready",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("env = %v, want %v", env, want)

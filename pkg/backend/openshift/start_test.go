@@ -56,8 +56,10 @@ func makeReady(pod *corev1.Pod) {
 
 // startOpts starts with --image and open network, which needs no
 // registry and no proxy; network_test.go covers the proxied start.
-func startOpts() backend.SessionSpec {
-	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}, AllowNetwork: true}
+// startOpts is a start with --image and open network, in a workspace
+// that exists (the first sync reads it).
+func startOpts(t *testing.T) backend.SessionSpec {
+	return backend.SessionSpec{Image: "img:1", Workspace: t.TempDir(), AgentArgs: []string{"--x"}, AllowNetwork: true}
 }
 
 func TestStartSession(t *testing.T) {
@@ -67,11 +69,12 @@ func TestStartSession(t *testing.T) {
 	tb.opts.Getenv = func(k string) string { return map[string]string{"GOOGLE_CLOUD_PROJECT": "host-proj-5c1e"}[k] }
 	onPodWatch(tb, makeReady)
 
-	s, err := tb.StartSession(context.Background(), startOpts())
+	spec := startOpts(t)
+	s, err := tb.StartSession(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
 	}
-	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: "/home/me/proj", CreatedAt: testNow,
+	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: spec.Workspace, CreatedAt: testNow,
 		BackendType: backend.OpenShift, Network: backend.NetworkOpen}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("session = %+v, want %+v", s, want)
@@ -185,7 +188,7 @@ func TestStartSessionFailuresLeaveNothing(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(tb)
 			}
-			_, err := tb.StartSession(context.Background(), startOpts())
+			_, err := tb.StartSession(context.Background(), startOpts(t))
 			if err == nil || !containsAll(err.Error(), tt.wantErr...) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -216,7 +219,7 @@ func TestStartSessionCancelledStillCleansUp(t *testing.T) {
 		cancel() // the user presses Ctrl-C while paude waits
 		return true, w, err
 	})
-	_, err := tb.StartSession(ctx, startOpts())
+	_, err := tb.StartSession(ctx, startOpts(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -259,7 +262,7 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(tb)
 			}
-			opts := startOpts()
+			opts := startOpts(t)
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -285,7 +288,7 @@ func TestStartSessionUsesPersistentCredentials(t *testing.T) {
 	}}
 	tb := newTestBackend(t, testConfig(), teamNS, persistent)
 	onPodWatch(tb, makeReady)
-	if _, err := tb.StartSession(context.Background(), startOpts()); err != nil {
+	if _, err := tb.StartSession(context.Background(), startOpts(t)); err != nil {
 		t.Fatal(err)
 	}
 	pod, err := tb.cs.CoreV1().Pods("team").Get(context.Background(), PodName(testID), metav1.GetOptions{})

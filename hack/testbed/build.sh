@@ -41,6 +41,12 @@ step etcd etcd -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
 step etcdctl etcd -ldflags "-s -w" -o "$out/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3
 step kube-router kube-router -ldflags "-s -w" -o "$out/bin/kube-router" \
 	github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+# The stand-ins: CoreDNS (a main of ours with only the plugins the testbed
+# uses), local-path-provisioner, and our registry-auth and fakehost, all
+# from one module in one go build, so their shared packages (client-go
+# among them) compile once.
+step standins standins -ldflags "-s -w" -o "$out/bin/" \
+	./cmd/coredns ./cmd/registry-auth ./cmd/fakehost github.com/rancher/local-path-provisioner
 step pause pause -ldflags "-s -w" -o "$out/bin/pause" .
 step probe probe -ldflags "-s -w" -o "$out/bin/probe" .
 

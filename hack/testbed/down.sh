@@ -3,9 +3,10 @@
 # first so the kubelet tears their sandboxes down cleanly; then every
 # component is stopped by its recorded PID in reverse start order; then
 # anything left is swept: container processes in the testbed's cgroups,
-# containerd shims of our socket, processes inside our network namespace,
-# mounts under our state directories, the namespace itself (and with it its
-# veth and all iptables rules), the cgroups and the host sysctls the kubelet
+# containerd shims of our socket, processes inside our network namespaces,
+# mounts under our state directories, the namespaces themselves (the
+# cluster's and the fake internet's, and with them their veths and all
+# iptables rules and ipsets), the cgroups and the host sysctls the kubelet
 # changed. Logs stay in /var/lib/<name>/logs. It fails if anything is
 # left behind. A second call does nothing.
 set -euo pipefail
@@ -78,13 +79,17 @@ mapfile -t pids < <(find "/sys/fs/cgroup/pids/$TB_CGROUP" -name cgroup.procs -ex
 ((${#pids[@]} == 0)) || say "killing ${#pids[@]} leftover container processes"
 kill_pids "${pids[@]}"
 # Shims of our containerd (they re-parent to init) and anything else still
-# inside our network namespace: only this testbed ever enters it.
+# inside our network namespaces: only this testbed ever enters them.
 pids=()
-netns_inode=$(stat -L -c %i "$TB_NETNS_PATH" 2>/dev/null || true)
+netns_inodes=" "
+for ns in "$TB_NETNS_PATH" "$TB_INET_NETNS_PATH"; do
+	netns_inodes+="$(stat -L -c %i "$ns" 2>/dev/null || true) "
+done
 for proc in /proc/[0-9]*; do
 	pid=${proc#/proc/}
 	((pid == $$)) && continue
-	if [[ -n $netns_inode && $(stat -L -c %i "$proc/ns/net" 2>/dev/null) == "$netns_inode" ]] ||
+	inode=$(stat -L -c %i "$proc/ns/net" 2>/dev/null || true)
+	if [[ -n $inode && $netns_inodes == *" $inode "* ]] ||
 		tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -qF -- "-address $TB_CONTAINERD_SOCK "; then
 		pids+=("$pid")
 	fi
@@ -100,11 +105,14 @@ for m in "${mounts[@]}"; do
 	umount "$m" 2>/dev/null || umount -l "$m"
 done
 
-# 5. The network namespace, its veth pair and every iptables rule in it.
-if [[ -e $TB_NETNS_PATH ]]; then
-	ip netns delete "$TB_NETNS"
-	say "deleted network namespace $TB_NETNS"
-fi
+# 5. The network namespaces, their veth pairs and every iptables rule and
+# ipset in them.
+for ns in "$TB_NETNS" "$TB_INET_NETNS"; do
+	if [[ -e /run/netns/$ns ]]; then
+		ip netns delete "$ns"
+		say "deleted network namespace $ns"
+	fi
+done
 
 # 6. Our cgroup root in every hierarchy, leaves first (all empty by now).
 for root in /sys/fs/cgroup/*/"$TB_CGROUP"; do
@@ -128,7 +136,7 @@ rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers \
 	/run/containerd/s /run/containerd /var/lib/cni/results /var/lib/cni 2>/dev/null || true
 
 # 8. Runtime data; logs, kubeconfig and PKI stay for inspection.
-rm -rf "$TB_RUN" "$TB_STATE"/{containerd,containerd-opt,kubelet,etcd,registry,cni-ipam,pod-logs} "$TB_STATE/env"
+rm -rf "$TB_RUN" "$TB_STATE"/{containerd,containerd-opt,kubelet,etcd,registry,cni-ipam,pod-logs,local-path} "$TB_STATE/env"
 
 # 9. Prove it: nothing of ours may be left.
 left=()
@@ -136,6 +144,8 @@ for c in "${TB_COMPONENTS[@]}"; do
 	pid=$(tb_pid "$c") && left+=("process $c ($pid)")
 done
 [[ -e $TB_NETNS_PATH ]] && left+=("network namespace $TB_NETNS")
+[[ -e $TB_INET_NETNS_PATH ]] && left+=("network namespace $TB_INET_NETNS")
+[[ -e $TB_STATE/local-path ]] && left+=("volumes in $TB_STATE/local-path")
 while read -r m; do left+=("mount $m"); done < <(awk -v s="$TB_STATE/" -v r="$TB_RUN/" \
 	'index($5, s) == 1 || index($5, r) == 1 { print $5 }' /proc/self/mountinfo)
 [[ -d /sys/fs/cgroup/pids/$TB_CGROUP ]] && left+=("cgroup /sys/fs/cgroup/pids/$TB_CGROUP")

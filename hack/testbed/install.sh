@@ -26,6 +26,8 @@ packages=(
 	curl:/usr/bin/curl
 	util-linux:/usr/bin/nsenter
 	procps:/sbin/sysctl
+	# Tests push to the registry with podman as a user would.
+	podman:/usr/bin/podman
 )
 missing=()
 for entry in "${packages[@]}"; do

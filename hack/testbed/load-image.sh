@@ -4,7 +4,10 @@
 # (docker-archive or OCI layout tar) is used as it is. Each is imported into
 # the node's containerd (namespace k8s.io), so pods can run it with
 # imagePullPolicy Never or IfNotPresent. With --push each image is also
-# pushed to the testbed registry as $PAUDE_TESTBED_REGISTRY/<path>:<tag>.
+# pushed to the testbed registry as $PAUDE_TESTBED_REGISTRY/<path>:<tag>
+# (<path> must be NAMESPACE/NAME, as in OpenShift's registry), with the
+# token of kube-system's registry-pusher ServiceAccount, which may push to
+# every namespace; pods then need an imagePullSecret to pull it.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +22,12 @@ tb_pid containerd >/dev/null || tb_die "the testbed is not up: run hack/testbed/
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+creds=
+if $push; then
+	token=$(tb_kubectl -n kube-system create token registry-pusher --duration 10m) ||
+		tb_die "failed to get a token for kube-system/registry-pusher: is the testbed up?"
+	creds=pusher:$token
+fi
 for image in "$@"; do
 	archive=$image
 	if [[ ! -f $image ]]; then
@@ -43,7 +52,10 @@ for image in "$@"; do
 		fi
 		target=$TB_REGISTRY/$path
 		tb_ctr images tag --force "$name" "$target" >/dev/null
-		tb_in_netns ctr --address "$TB_CONTAINERD_SOCK" --namespace k8s.io images push --plain-http "$target" >/dev/null ||
+		[[ $path =~ ^[a-z0-9][a-z0-9-]*/[^/]+$ ]] ||
+			tb_die "cannot push $name as $target: the registry wants NAMESPACE/NAME[:TAG] (tag the image so first)"
+		tb_in_netns ctr --address "$TB_CONTAINERD_SOCK" --namespace k8s.io images push \
+			--hosts-dir "$TB_STATE/config/certs.d" --user "$creds" "$target" >/dev/null ||
 			tb_die "failed to push $target"
 		tb_log "pushed $target"
 	done

@@ -47,15 +47,17 @@ t up "$TB_DIR/up.sh"
 # shellcheck source=/dev/null
 source "$TB_STATE/env"
 # go test compiles outside the network namespace (which cannot reach the
-# module proxy); -exec then runs each test binary inside it, and go test's
-# own output, closing ok/FAIL lines included, stays as usual.
+# module proxy); -exec then runs each test binary inside it through
+# enter.sh, in a private mount namespace whose resolv.conf names the
+# cluster's DNS, and go test's own output, closing ok/FAIL lines included,
+# stays as usual.
 rc=0
 out=$TB_STATE/logs/go-test.out
 # run_tests: go test, its output also kept in $out for the summary below.
 # shellcheck disable=SC2317 # invoked through t
 run_tests() {
 	go test -tags integration -count=1 -v -timeout 20m \
-		-exec "nsenter --net=$TB_NETNS_PATH --" "$@" "$pkgs" 2>&1 | tee "$out"
+		-exec "$TB_DIR/enter.sh" "$@" "$pkgs" 2>&1 | tee "$out"
 }
 t test run_tests "$@" || rc=$?
 if ((rc != 0)); then

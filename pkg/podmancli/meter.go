@@ -81,7 +81,7 @@ func buildMeter(r *progress.Reporter, step *progress.Step) *lineWriter {
 }
 
 // pushMeter turns podman push's output into its step's status ("layer
-// 3", "manifest"); the bytes come from watchSent.
+// 3", "manifest"); the bytes come from watchWritten.
 func pushMeter(step *progress.Step) *lineWriter {
 	blobs := 0
 	return &lineWriter{line: func(line string) {
@@ -101,11 +101,11 @@ func pushMeter(step *progress.Step) *lineWriter {
 	}}
 }
 
-// watchSent counts the bytes podman's process tree has written (to the
-// registry, mostly: its own output is a few lines) into step until ctx
-// ends. It needs Linux's /proc; elsewhere (macOS, where a podman machine
+// watchWritten counts the bytes podman's process tree has written (layers
+// copied out of storage to temporary files, then to the registry) into
+// step until ctx ends. It needs Linux's /proc; elsewhere (macOS, where a podman machine
 // pushes) it shows nothing and the status still moves.
-func watchSent(ctx context.Context, pid int, step *progress.Step) {
+func watchWritten(ctx context.Context, pid int, step *progress.Step) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -3,6 +3,7 @@ package podmancli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -61,18 +62,29 @@ func Login(ctx context.Context, r Runner, registry, user, token string, a Regist
 	return withStderr(err, stderr.String())
 }
 
-// Push pushes local to remote with the access's credentials, showing it
-// as a step on out (progress.For): the bytes podman has sent and the layer
-// it is on. A failed push is an *ExitError whose Stderr is the end of
-// what podman printed (the registry's own error is there).
+// Push pushes local to remote with the access's credentials. On a
+// terminal podman draws its own bars, one per layer with its bytes (mpb,
+// as paude's are), and the error it prints stays on the screen above
+// paude's. Otherwise the push is a step on out (progress.For): the layer
+// podman is on, and the bytes it has written, as podman says nothing of
+// bytes without a terminal: its process's write counter, the layers it
+// copies out of storage and sends, a measure of work done rather than of
+// bytes on the wire. A failed push is an *ExitError whose Stderr is the
+// end of what podman printed (the registry's own error is there).
 func Push(ctx context.Context, r Runner, local, remote string, a RegistryAccess, out io.Writer) error {
-	step := progress.For(out).Start("Pushing "+remote[strings.LastIndexByte(remote, '/')+1:], progress.Bytes, 0)
+	rep := progress.For(out)
+	name := "Pushing " + remote[strings.LastIndexByte(remote, '/')+1:]
+	if term := rep.Terminal(); term != nil {
+		fmt.Fprintln(term, name)
+		return r.Stream(ctx, PushArgs(local, remote, a), genericiooptions.IOStreams{Out: term, ErrOut: term})
+	}
+	step := rep.Start(name, progress.Bytes, 0)
 	tail := &tailBuffer{max: 16 << 10}
 	meter := pushMeter(step)
 	w := io.MultiWriter(meter, tail)
 	wctx, stop := context.WithCancel(ctx)
 	var watching sync.WaitGroup
-	started := func(pid int) { watching.Go(func() { watchSent(wctx, pid, step) }) }
+	started := func(pid int) { watching.Go(func() { watchWritten(wctx, pid, step) }) }
 	err := r.Stream(WithStarted(ctx, started), PushArgs(local, remote, a), genericiooptions.IOStreams{Out: w, ErrOut: w})
 	stop()
 	watching.Wait()

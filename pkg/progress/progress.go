@@ -94,6 +94,19 @@ func For(w io.Writer) *Reporter {
 // Mode is how r shows progress.
 func (r *Reporter) Mode() Mode { return r.mode }
 
+// Terminal is the terminal r draws bars on, for a program that draws its
+// own (podman's per-layer push bars) while no step of r runs; nil when r
+// draws no bars or a step is running.
+func (r *Reporter) Terminal() *os.File {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.out.(*os.File)
+	if r.mode != Bars || !ok || r.active > 0 {
+		return nil
+	}
+	return f
+}
+
 // IsTerminal reports whether w is a terminal.
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

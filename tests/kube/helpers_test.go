@@ -72,5 +72,14 @@ func waitReach(t *testing.T, c *kubetest.Cluster, ns, from, addr string, reachab
 	}
 }
 
+// expectReachEventually is the control case's check: it waits until addr
+// is reachable (as waitReach does, failing at the deadline) and then
+// expects the banner, as expectReach does.
+func expectReachEventually(t *testing.T, c *kubetest.Cluster, ns, from, addr, wantBanner string) {
+	t.Helper()
+	waitReach(t, c, ns, from, addr, true)
+	expectReach(t, c, ns, from, addr, true, wantBanner)
+}
+
 // hostPort joins a pod or Service IP and a port.
 func hostPort(ip string, port int) string { return fmt.Sprintf("%s:%d", ip, port) }

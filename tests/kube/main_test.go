@@ -6,9 +6,20 @@
 package kube_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/paude-dev/paude/tests/kube/kubetest"
 )
 
-func TestMain(m *testing.M) { kubetest.Main(m) }
+// podmanConf is the containers.conf hack/podman/install.sh writes; paude
+// runs podman to build and push cluster images, and in the tests it uses
+// the same podman setup as every other suite.
+const podmanConf = "/var/cache/paude-podman/containers.conf"
+
+func TestMain(m *testing.M) {
+	if _, err := os.Stat(podmanConf); err == nil && os.Getenv("CONTAINERS_CONF") == "" {
+		_ = os.Setenv("CONTAINERS_CONF", podmanConf)
+	}
+	kubetest.Main(m)
+}

@@ -81,12 +81,14 @@ func TestEgressPolicy(t *testing.T) {
 	notPods := []string{apiService, apiNode}
 
 	// Without a policy everything is open: whatever is blocked later is
-	// blocked by the policy, not by the network.
+	// blocked by the policy, not by the network. Like the deny cases, the
+	// control polls until a deadline: a Service's rules (kube-proxy) and the
+	// pod's own rules (the enforcer) are programmed a moment after it starts.
 	for _, addr := range []string{proxy3128, proxy8080, other3128} {
-		expectReach(t, c, ns, workload.Name, addr, true, "probe ")
+		expectReachEventually(t, c, ns, workload.Name, addr, "probe ")
 	}
 	for _, addr := range notPods {
-		expectReach(t, c, ns, workload.Name, addr, true, "")
+		expectReachEventually(t, c, ns, workload.Name, addr, "")
 	}
 
 	createPolicy(t, c, ns, denyAllEgress())
@@ -96,7 +98,7 @@ func TestEgressPolicy(t *testing.T) {
 			expectReach(t, c, ns, workload.Name, addr, false, "")
 		}
 		// The policy selects by both labels; a pod with only one is untouched.
-		expectReach(t, c, ns, bystander.Name, other3128, true, "probe other port 3128")
+		expectReachEventually(t, c, ns, bystander.Name, other3128, "probe other port 3128")
 	})
 
 	createPolicy(t, c, ns, allowEgressTo(netv1.NetworkPolicyPeer{
@@ -151,7 +153,7 @@ func TestEgressPeerNamespaceAndPodSelector(t *testing.T) {
 		{"proxy-labelled pod in another namespace", hostPort(lookalike.Status.PodIP, 3128), false, ""},
 	}
 	for _, tt := range targets {
-		expectReach(t, c, ns, workload.Name, tt.addr, true, "probe ")
+		expectReachEventually(t, c, ns, workload.Name, tt.addr, "probe ")
 	}
 
 	createPolicy(t, c, ns, denyAllEgress())

@@ -71,6 +71,15 @@ func tokenKubeconfig(t *testing.T, c *kubetest.Cluster, ns, token string) string
 	return path
 }
 
+// editorKubeconfig is how a developer reaches the cluster: a bearer token
+// (as `oc login` gives) for a user with the edit role in ns, which on
+// OpenShift includes pushing to the namespace's image streams. The admin
+// kubeconfig's client certificate cannot log in to the registry.
+func editorKubeconfig(t *testing.T, c *kubetest.Cluster, ns string) string {
+	t.Helper()
+	return tokenKubeconfig(t, c, ns, c.ServiceAccountToken(t, ns, "kt-editor", "edit"))
+}
+
 // TestOpenShiftExpiredTokenSaysLogIn uses a real token that stops being
 // valid: once it does, every command says to log in again.
 func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
@@ -111,11 +120,15 @@ func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
 
 // documentedRules are the rights docs/OPENSHIFT.md lists for the
 // session namespace, and nothing else: no configmaps, on which paude
-// needs no right at all.
+// needs no right at all. The first rule alone is what the forbidden half
+// of the test grants.
 var documentedRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "secrets"},
+	{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "secrets", "services"},
 		Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
 	{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}},
+	{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
+	{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
+	{APIGroups: []string{"image.openshift.io"}, Resources: []string{"imagestreams/layers"}, Verbs: []string{"get", "update"}},
 }
 
 // TestOpenShiftForbiddenNamesWhatIsMissing gives a user every right a

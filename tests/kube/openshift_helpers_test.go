@@ -134,7 +134,7 @@ func buildWorkspaceImage(root string) (string, error) {
 	if out, err := run(os.Environ(), append(outside, filepath.Join(root, "hack/podman/install.sh"))...); err != nil {
 		return "", fmt.Errorf("hack/podman/install.sh failed: %w\n%s", err, tail(out, 20))
 	}
-	env := append(os.Environ(), "CONTAINERS_CONF=/var/cache/paude-podman/containers.conf")
+	env := append(os.Environ(), "CONTAINERS_CONF="+podmanConf)
 	if _, err := run(env, "podman", "image", "exists", plan.Tag); err != nil {
 		buildDir := filepath.Join(dir, "context")
 		if err := plan.WriteContext(buildDir); err != nil {

@@ -84,6 +84,7 @@ func pluginBinary(t *testing.T) string {
 func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
 	c := kubetest.Require(t)
 	ns := c.Namespace(t, nil)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	img := workspaceImage(t)
 	ws := t.TempDir()
@@ -103,7 +104,8 @@ func TestOpenShiftDetachAndSessionsJSON(t *testing.T) {
 		}(time.Now())
 		cmd := exec.Command(kubectl, append([]string{"paude"}, args...)...)
 		cmd.Dir = ws
-		cmd.Env = []string{"PATH=" + filepath.Dir(plugin) + ":/usr/bin:/bin", "HOME=" + home, "KUBECONFIG=" + c.Kubeconfig}
+		cmd.Env = []string{"PATH=" + filepath.Dir(plugin) + ":/usr/bin:/bin", "HOME=" + home, "KUBECONFIG=" + kubeconfig,
+			"CONTAINERS_CONF=" + podmanConf}
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {

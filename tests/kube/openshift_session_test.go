@@ -45,6 +45,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	gitconfig := "[user]\n\tname = Test User\n[url \"https://me:tok3n@git.example.com/\"]\n\tinsteadOf = https://git.example.com/\n"
 	img := workspaceImage(t)
 	ns := c.Namespace(t, restrictedNamespace)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	home := writeHome(t, map[string]string{
 		".config/gcloud/legacy_credentials/me@example.com/adc.json": `{"type":"authorized_user"}`,
@@ -58,7 +59,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	cfg := sessionConfig(class, false)
 	cfg.Env = map[string]string{"KT_TOKEN": envToken}
 	t.Setenv("CLOUD_ML_REGION", hostRegion)
-	b := paudeBackend(t, c.Kubeconfig, ns, cfg, home, progress)
+	b := paudeBackend(t, kubeconfig, ns, cfg, home, progress)
 	ctx := context.Background()
 	// A service in the namespace would show up as KT_WEB_* variables in a
 	// pod with service links.
@@ -227,11 +228,12 @@ func checkGitconfigSecret(t *testing.T, c *kubetest.Cluster, ns, id, gitconfig s
 func TestOpenShiftMissingImageFailsFast(t *testing.T) {
 	c := kubetest.Require(t)
 	ns := c.Namespace(t, nil)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	progress := &syncBuffer{}
 	cfg := sessionConfig(class, false)
 	cfg.Backend.StartTimeout = 10 * time.Minute
-	b := paudeBackend(t, c.Kubeconfig, ns, cfg, writeHome(t, map[string]string{".gitconfig": "[user]\n"}), progress)
+	b := paudeBackend(t, kubeconfig, ns, cfg, writeHome(t, map[string]string{".gitconfig": "[user]\n"}), progress)
 	start := time.Now()
 	_, err := b.StartSession(context.Background(), backend.SessionSpec{
 		Image: c.Registry + "/paude-kt/no-such-image:1", Workspace: "/home/me/proj",

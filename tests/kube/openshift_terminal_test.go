@@ -173,16 +173,17 @@ func TestOpenShiftAttachThroughATerminal(t *testing.T) {
 	c := kubetest.Require(t)
 	img := workspaceImage(t)
 	ns := c.Namespace(t, restrictedNamespace)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	home := writeHome(t, map[string]string{".gitconfig": "[user]\n\tname = Test\n"})
-	b := paudeBackend(t, c.Kubeconfig, ns, sessionConfig(class, false), home, &syncBuffer{})
+	b := paudeBackend(t, kubeconfig, ns, sessionConfig(class, false), home, &syncBuffer{})
 	ctx := context.Background()
 	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	term := newTerminal(t, []string{"HOME=" + home})
-	attach := attachArgv(t, c.Kubeconfig, ns, s.ID)
+	attach := attachArgv(t, kubeconfig, ns, s.ID)
 
 	term.run(attach...)
 	t.Logf("MEASURE first attach, client start to the agent's screen: %s", term.waitFor("FAKE AGENT READY uid=1000 gid=0 pwd=/workspace/proj"))
@@ -248,11 +249,12 @@ func TestOpenShiftResumeKeptWorkspace(t *testing.T) {
 	c := kubetest.Require(t)
 	img := workspaceImage(t)
 	ns := c.Namespace(t, restrictedNamespace)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 1)
 	home := writeHome(t, map[string]string{".gitconfig": "[user]\n"})
 	cfg := sessionConfig(class, true)
 	cfg.Setup = `echo ran >> "$PAUDE_STATE_DIR/setup-count"`
-	b := paudeBackend(t, c.Kubeconfig, ns, cfg, home, &syncBuffer{})
+	b := paudeBackend(t, kubeconfig, ns, cfg, home, &syncBuffer{})
 	ctx := context.Background()
 	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj", AgentArgs: []string{"--first"}})
 	if err != nil {
@@ -271,7 +273,7 @@ func TestOpenShiftResumeKeptWorkspace(t *testing.T) {
 	}
 
 	term := newTerminal(t, []string{"HOME=" + home})
-	attach := attachArgv(t, c.Kubeconfig, ns, s.ID)
+	attach := attachArgv(t, kubeconfig, ns, s.ID)
 	term.run(attach...)
 	term.waitFor("has no pod; resuming it on its kept workspace volume")
 	t.Logf("MEASURE resume, client start to the agent's screen: %s", term.waitFor("FAKE AGENT READY"))

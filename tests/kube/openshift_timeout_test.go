@@ -19,7 +19,7 @@ import (
 )
 
 // TestOpenShiftLimitsEndSessionsAndCleanupRemovesThem starts three
-// sessions: one with an idle timeout, one with a max lifetime (both a few
+// sessions: one with an idle timeout, one with a max lifetime (both
 // seconds) and one with "0" for both. The first two end on their own in
 // the cluster, with no client connected; the third keeps running.
 // `paude cleanup` then removes the two ended sessions and everything they
@@ -28,12 +28,15 @@ func TestOpenShiftLimitsEndSessionsAndCleanupRemovesThem(t *testing.T) {
 	c := kubetest.Require(t)
 	img := workspaceImage(t)
 	ns := c.Namespace(t, restrictedNamespace)
+	kubeconfig := editorKubeconfig(t, c, ns)
 	class := workspaceStorage(t, c, 3)
 	home := writeHome(t, map[string]string{".gitconfig": "[user]\n"})
 	ctx := context.Background()
 	limits := map[string]config.Session{
-		"idle":    {IdleTimeout: 3 * time.Second},
-		"max":     {MaxLifetime: 5 * time.Second},
+		"idle": {IdleTimeout: 3 * time.Second},
+		// The lifetime counts from the pod's start, init containers (the
+		// egress check) included: long enough to get Ready under load.
+		"max":     {MaxLifetime: 20 * time.Second},
 		"forever": {},
 	}
 	ids := map[string]string{}
@@ -42,14 +45,14 @@ func TestOpenShiftLimitsEndSessionsAndCleanupRemovesThem(t *testing.T) {
 	for _, name := range []string{"idle", "max", "forever"} {
 		cfg := sessionConfig(class, true)
 		cfg.Session = limits[name]
-		b = paudeBackend(t, c.Kubeconfig, ns, cfg, home, &syncBuffer{})
+		b = paudeBackend(t, kubeconfig, ns, cfg, home, &syncBuffer{})
 		s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/" + name})
 		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}
 		ids[name], ready[name] = s.ID, time.Now()
 	}
-	for name, wantDeadline := range map[string]*int64{"idle": nil, "max": ptrTo(int64(5)), "forever": nil} {
+	for name, wantDeadline := range map[string]*int64{"idle": nil, "max": ptrTo(int64(20)), "forever": nil} {
 		pod, err := c.Client.CoreV1().Pods(ns).Get(ctx, openshift.PodName(ids[name]), metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)

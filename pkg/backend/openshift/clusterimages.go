@@ -110,7 +110,6 @@ func (b *Backend) ensureImages(ctx context.Context, p *imagePlan, rebuild bool, 
 		if err := builder.Ensure(ctx, &recipe, rebuild, exists, progress); err != nil {
 			return b.podmanError(err)
 		}
-		fmt.Fprintf(progress, "Pushing %s to %s\n", img.Local, img.Push)
 		err = b.push(ctx, p, img, &loggedIn, progress)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package openshift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -77,12 +78,11 @@ func (b *Backend) findRegistry(ctx context.Context, c *Clients, s Settings) (reg
 	case s.Registry != "":
 		t.Push, t.Pull, t.Source = s.Registry, s.Registry, "backend.registry in the configuration"
 	default:
-		host, err := b.routeHost(ctx, c)
+		host, source, err := b.integratedRegistry(ctx, c, s.Namespace)
 		if err != nil {
 			return t, err
 		}
-		t.Push, t.Pull = host, InternalRegistry
-		t.Source = fmt.Sprintf("OpenShift's integrated registry (route %s/%s)", RegistryNamespace, RegistryRoute)
+		t.Push, t.Pull, t.Source = host, InternalRegistry, source
 	}
 	if t.Insecure {
 		b.progressf("Warning: TLS verification of registry %s is off (--registry-insecure or backend.registryInsecure): anyone on the way can read and change the images", t.host())
@@ -90,6 +90,52 @@ func (b *Backend) findRegistry(ctx context.Context, c *Clients, s Settings) (reg
 	b.reg = &t
 	return t, nil
 }
+
+// integratedRegistry finds the public host of OpenShift's registry: from
+// its route, which only administrators may read, else, as `oc registry
+// info --public` does, from the public repository an image stream
+// reports, in the session namespace or in "openshift", whose image
+// streams every user may read.
+func (b *Backend) integratedRegistry(ctx context.Context, c *Clients, ns string) (host, source string, err error) {
+	host, err = b.routeHost(ctx, c)
+	if err == nil {
+		return host, fmt.Sprintf("OpenShift's integrated registry (route %s/%s)", RegistryNamespace, RegistryRoute), nil
+	}
+	var forbidden *routeForbiddenError
+	if !errors.As(err, &forbidden) {
+		return "", "", err
+	}
+	for _, where := range []string{ns, "openshift"} {
+		if host, stream := b.publicRegistryHost(ctx, c, where); host != "" {
+			return host, fmt.Sprintf("OpenShift's integrated registry (the public name of image stream %s/%s)", where, stream), nil
+		}
+	}
+	return "", "", b.errNoRegistry(fmt.Sprintf("you may not read the route %s/%s, and no image stream in %s or openshift names a public registry (is the registry's default route enabled?)",
+		RegistryNamespace, RegistryRoute, ns))
+}
+
+// imageStreamResource is OpenShift's ImageStream API.
+var imageStreamResource = schema.GroupVersionResource{Group: "image.openshift.io", Version: "v1", Resource: "imagestreams"}
+
+// publicRegistryHost is the registry host of the first image stream in ns
+// with a status.publicDockerImageRepository, and that stream's name; ""
+// when there is none or they may not be read.
+func (b *Backend) publicRegistryHost(ctx context.Context, c *Clients, ns string) (host, stream string) {
+	list, err := c.Dynamic.Resource(imageStreamResource).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 50})
+	if err != nil {
+		return "", ""
+	}
+	for _, is := range list.Items {
+		repo, _, _ := unstructured.NestedString(is.Object, "status", "publicDockerImageRepository")
+		if h, _, ok := strings.Cut(repo, "/"); ok && h != "" {
+			return h, is.GetName()
+		}
+	}
+	return "", ""
+}
+
+// routeForbiddenError is a user who may not read the registry's route.
+type routeForbiddenError struct{ error }
 
 // routeHost reads the host of OpenShift's registry route.
 func (b *Backend) routeHost(ctx context.Context, c *Clients) (string, error) {
@@ -102,7 +148,7 @@ func (b *Backend) routeHost(ctx context.Context, c *Clients) (string, error) {
 		// Also a cluster without the Route API (plain Kubernetes).
 		return "", b.errNoRegistry(fmt.Sprintf("there is no route %s/%s (not OpenShift, or its registry is not exposed)", RegistryNamespace, RegistryRoute))
 	case apierrors.IsForbidden(err):
-		return "", b.errNoRegistry(fmt.Sprintf("you may not read the route %s/%s", RegistryNamespace, RegistryRoute))
+		return "", &routeForbiddenError{err}
 	case err != nil:
 		return "", b.apiError(err, "get", "route "+RegistryRoute, RegistryNamespace)
 	}

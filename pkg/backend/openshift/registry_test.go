@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/paude-dev/paude/pkg/backend"
@@ -230,6 +232,48 @@ func TestFindRegistry(t *testing.T) {
 			t.Errorf("registry %+v, %v", got, err)
 		}
 	})
+	t.Run("a user who may not read the route: an image stream's public name", func(t *testing.T) {
+		stream := func(ns, name, public string) *unstructured.Unstructured {
+			return &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+				"metadata": map[string]any{"name": name, "namespace": ns},
+				"status":   map[string]any{"publicDockerImageRepository": public},
+			}}
+		}
+		for _, tt := range []struct {
+			name    string
+			streams []runtime.Object
+			want    string // "" = an error naming --registry
+		}{
+			{"from the openshift namespace", []runtime.Object{stream("openshift", "cli", "registry.apps.example.com/openshift/cli")}, "image stream openshift/cli"},
+			{"the session namespace first", []runtime.Object{
+				stream("openshift", "cli", "registry.apps.example.com/openshift/cli"),
+				stream("team", "app", "registry.apps.example.com/team/app")}, "image stream team/app"},
+			{"streams without a public name", []runtime.Object{stream("openshift", "cli", "")}, ""},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				tb := newTestBackend(t, testConfig())
+				c, _ := tb.client()
+				dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+					map[schema.GroupVersionResource]string{routeResource: "RouteList", imageStreamResource: "ImageStreamList"}, tt.streams...)
+				dyn.PrependReactor("get", "routes", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewForbidden(routeResource.GroupResource(), RegistryRoute, errors.New("no"))
+				})
+				c.Dynamic = dyn
+				s, _ := tb.ResolveSettings()
+				got, err := tb.findRegistry(ctx, c, s)
+				if tt.want == "" {
+					if err == nil || !containsAll(err.Error(), "you may not read the route", "no image stream", "pass --registry") {
+						t.Errorf("err = %v", err)
+					}
+					return
+				}
+				if err != nil || got.Push != "registry.apps.example.com" || got.Pull != InternalRegistry || !strings.Contains(got.Source, tt.want) {
+					t.Errorf("registry %+v, %v; want the source to name %q", got, err, tt.want)
+				}
+			})
+		}
+	})
 	t.Run("no route: the message names --registry", func(t *testing.T) {
 		tb := newTestBackend(t, testConfig())
 		withRoute(tb)
@@ -416,4 +460,14 @@ func TestStartSessionPushesAndUsesThePullSecret(t *testing.T) {
 // recipesOf is planImages' recipe function for fixed recipes.
 func recipesOf(rs ...*image.Recipe) func(platform) ([]*image.Recipe, error) {
 	return func(platform) ([]*image.Recipe, error) { return rs, nil }
+}
+
+func TestRegistryUser(t *testing.T) {
+	for user, want := range map[string]string{
+		"alice": "alice", "": "paude", "system:serviceaccount:team:ci": "serviceaccount", "system:admin": "paude",
+	} {
+		if got := registryUser(user); got != want {
+			t.Errorf("registryUser(%q) = %q, want %q", user, got, want)
+		}
+	}
 }

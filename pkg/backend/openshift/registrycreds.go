@@ -96,9 +96,7 @@ func (b *Backend) credentialsFor(c *Clients, t registryTarget, user string) (*re
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to protect %s: %w", dir, err)
 	}
-	if user == "" {
-		user = "paude"
-	}
+	user = registryUser(user)
 	creds := &registryCredentials{User: user, Token: token,
 		Access: podmancli.RegistryAccess{AuthFile: filepath.Join(dir, "auth.json"), Insecure: t.Insecure}}
 	pool, err := x509.SystemCertPool()
@@ -152,4 +150,19 @@ func (r *registryCredentials) httpTransport() http.RoundTripper {
 		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // --registry-insecure asks for it, and says so
 	}
 	return tr
+}
+
+// registryUser is the user name paude logs in to the registry with. The
+// registry goes by the token; the name only has to pass HTTP basic auth,
+// which cannot carry a colon, as service accounts' names have
+// ("system:serviceaccount:ns:name"): those log in as "serviceaccount", as
+// OpenShift's documentation has them do.
+func registryUser(user string) string {
+	switch {
+	case strings.HasPrefix(user, "system:serviceaccount:"):
+		return "serviceaccount"
+	case user == "" || strings.Contains(user, ":"):
+		return "paude"
+	}
+	return user
 }

@@ -8,15 +8,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -67,6 +71,14 @@ func writeArchive(t *testing.T, layers ...[]byte) string {
 		names = append(names, name)
 		add(name, l)
 	}
+	var diffIDs []string
+	for _, l := range layers {
+		sum := sha256.Sum256(l)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(sum[:]))
+	}
+	config, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}})
+	add("c.json", config)
 	manifest, _ := json.Marshal([]map[string]any{{"Config": "c.json", "RepoTags": []string{"x:1"}, "Layers": names}})
 	add("manifest.json", manifest)
 	if err := tw.Close(); err != nil {
@@ -115,96 +127,143 @@ func TestArchiveLayers(t *testing.T) {
 	}
 }
 
-// fakeRegistry is the part of the registry API v2 that PushImage uses. Its
-// upload locations are relative and carry their own query, as distribution's do.
-type fakeRegistry struct {
-	mu        sync.Mutex
-	blobs     map[string][]byte
-	manifests map[string][]byte
+// tokenRegistry is go-containerregistry's in-memory registry behind Docker
+// token auth, as the testbed registry is: requests without the token get
+// a Bearer challenge, and the token endpoint wants basic credentials.
+type tokenRegistry struct {
+	registry http.Handler
+	user     string
+	password string
+	token    string
+	realm    string
 }
 
-var uploadPath = regexp.MustCompile(`^/v2/(.+)/blobs/uploads/(\d+)$`)
-
-func (f *fakeRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	body, _ := io.ReadAll(r.Body)
-	switch {
-	case r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/blobs/sha256:"):
-		if _, ok := f.blobs[r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]]; !ok {
-			w.WriteHeader(http.StatusNotFound)
-		}
-	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/"):
-		w.Header().Set("Location", r.URL.Path+"1?_state=opaque")
-		w.WriteHeader(http.StatusAccepted)
-	case r.Method == http.MethodPut && uploadPath.MatchString(r.URL.Path):
-		if r.URL.Query().Get("_state") != "opaque" {
-			http.Error(w, "upload state lost", http.StatusBadRequest)
+func (f *tokenRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/token" {
+		if u, p, ok := r.BasicAuth(); !ok || u != f.user || p != f.password {
+			http.Error(w, "bad credentials", http.StatusUnauthorized)
 			return
 		}
-		sum := sha256.Sum256(body)
-		digest := "sha256:" + hex.EncodeToString(sum[:])
-		if r.URL.Query().Get("digest") != digest {
-			http.Error(w, "digest mismatch", http.StatusBadRequest)
-			return
-		}
-		f.blobs[digest] = body
-		w.WriteHeader(http.StatusCreated)
-	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
-		if r.Header.Get("Content-Type") != mediaManifest {
-			http.Error(w, "bad manifest type", http.StatusBadRequest)
-			return
-		}
-		f.manifests[r.URL.Path] = body
-		w.WriteHeader(http.StatusCreated)
-	default:
-		http.Error(w, "unexpected "+r.Method+" "+r.URL.String(), http.StatusMethodNotAllowed)
+		_ = json.NewEncoder(w).Encode(map[string]string{"token": f.token})
+		return
 	}
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+f.realm+`",service="test"`)
+		http.Error(w, "token required", http.StatusUnauthorized)
+		return
+	}
+	f.registry.ServeHTTP(w, r)
 }
 
 func TestPushImage(t *testing.T) {
-	fake := &fakeRegistry{blobs: map[string][]byte{}, manifests: map[string][]byte{}}
+	fake := &tokenRegistry{registry: registry.New(registry.Logger(log.New(io.Discard, "", 0))),
+		user: "someone", password: "k8s-token", token: "registry-jwt"}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
+	fake.realm = srv.URL + "/token"
 	host := strings.TrimPrefix(srv.URL, "http://")
 	layer, _ := TarLayer(map[string]string{"marker": "m"})
+	img := Image{Cmd: []string{"/bin/cat", "/marker"}, User: "65534", Layers: [][]byte{layer}}
 
-	ref, digest, err := PushImage(context.Background(), host, "team/img", "v1", []string{"/bin/cat", "/marker"}, layer)
+	reg := Registry{Host: host, Insecure: true, Auth: RegistryAuth{Username: "someone", Password: "k8s-token"}}
+	ref, digest, err := PushImage(context.Background(), reg, "team/img", "v1", img)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := host + "/team/img:v1"; ref != want {
 		t.Errorf("ref = %q, want %q", ref, want)
 	}
-	raw, ok := fake.manifests["/v2/team/img/manifests/v1"]
-	if !ok {
-		t.Fatalf("no manifest stored; have %v", fake.manifests)
+	// Read it back, authenticated as the pusher was.
+	pushed, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatalf("PushImage returned reference %q: %v", ref, err)
 	}
-	sum := sha256.Sum256(raw)
-	if want := "sha256:" + hex.EncodeToString(sum[:]); digest != want {
-		t.Errorf("digest = %s, want the manifest's %s", digest, want)
+	got, err := remote.Image(pushed,
+		remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "someone", Password: "k8s-token"})))
+	if err != nil {
+		t.Fatalf("failed to read the pushed image back: %v", err)
 	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if d, _ := got.Digest(); d.String() != digest {
+		t.Errorf("digest = %s, the registry serves %s", digest, d)
+	}
+	if mt, _ := got.MediaType(); mt != types.OCIManifestSchema1 {
+		t.Errorf("manifest media type = %s, want OCI", mt)
+	}
+	layers, _ := got.Layers()
+	if len(layers) != 1 {
+		t.Fatalf("pushed %d layers, want 1", len(layers))
+	}
+	rc, _ := layers[0].Uncompressed()
+	data, _ := io.ReadAll(rc)
+	if !bytes.Equal(data, layer) {
+		t.Error("the pushed layer differs from the one given")
+	}
+	cfg, err := got.ConfigFile()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Layers) != 1 || !bytes.Equal(fake.blobs[m.Layers[0].Digest], layer) {
-		t.Errorf("manifest layers %+v do not point at the uploaded layer", m.Layers)
-	}
-	var cfg struct {
-		Config struct{ Cmd []string }
-		RootFS struct {
-			DiffIDs []string `json:"diff_ids"`
-		} `json:"rootfs"`
-	}
-	if err := json.Unmarshal(fake.blobs[m.Config.Digest], &cfg); err != nil {
-		t.Fatalf("config blob: %v", err)
-	}
-	if strings.Join(cfg.Config.Cmd, " ") != "/bin/cat /marker" || len(cfg.RootFS.DiffIDs) != 1 || cfg.RootFS.DiffIDs[0] != m.Layers[0].Digest {
-		t.Errorf("config = %+v, want the command and one diff ID equal to the layer digest", cfg)
+	diff, _ := layers[0].DiffID()
+	if strings.Join(cfg.Config.Cmd, " ") != "/bin/cat /marker" || cfg.Config.User != "65534" ||
+		len(cfg.RootFS.DiffIDs) != 1 || cfg.RootFS.DiffIDs[0] != diff {
+		t.Errorf("config = %+v, want the command, the user and one diff ID equal to the layer's", cfg.Config)
 	}
 
-	if _, _, err := PushImage(context.Background(), host, "team/img", "v2", nil); err == nil {
-		t.Error("push without layers: want an error")
+	bad := []struct {
+		name string
+		reg  Registry
+		img  Image
+	}{
+		{"no layers", reg, Image{}},
+		{"wrong password", Registry{Host: host, Insecure: true, Auth: RegistryAuth{Username: "someone", Password: "nope"}}, img},
+		{"anonymous", Registry{Host: host, Insecure: true}, img},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := PushImage(context.Background(), tt.reg, "team/img", "v2", tt.img); err == nil {
+				t.Error("want an error")
+			}
+		})
+	}
+}
+
+func TestCountBlobUploads(t *testing.T) {
+	lines := []string{
+		`192.0.2.10 - - [06/Dec/2026:14:00:28 +0000] "POST /v2/ns/img/blobs/uploads/ HTTP/1.1" 202 0 "" "containers/5.23.1"`,
+		`192.0.2.10 - - [06/Dec/2026:14:00:28 +0000] "PATCH /v2/ns/img/blobs/uploads/4b1d?_state=x HTTP/1.1" 202 0 "" "x"`,
+		`192.0.2.10 - - [06/Dec/2026:14:00:28 +0000] "PUT /v2/ns/img/blobs/uploads/4b1d?digest=sha256:1 HTTP/1.1" 201 0 "" "x"`,
+		`192.0.2.10 - - [06/Dec/2026:14:00:28 +0000] "HEAD /v2/ns/img/blobs/sha256:1 HTTP/1.1" 200 0 "" "x"`,
+		`192.0.2.10 - - [06/Dec/2026:14:00:28 +0000] "PUT /v2/ns/img/manifests/v1 HTTP/1.1" 201 0 "" "x"`,
+		`time="2026-12-06T14:00:28Z" level=info msg="response completed" http.request.method=PUT http.request.uri="/v2/ns/img/blobs/uploads/4b1d"`,
+	}
+	if got := CountBlobUploads(lines); got != 3 {
+		t.Errorf("CountBlobUploads = %d, want 3 (POST, PATCH and PUT on blobs/uploads)", got)
+	}
+}
+
+func TestLogCursor(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(file, []byte("old 1\nold 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := NewLogCursor(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	_, _ = f.WriteString("new 1\nnew 2\npartial")
+	f.Close()
+	got, err := cur.Lines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "|") != "new 1|new 2" {
+		t.Errorf("Lines = %q, want the two complete lines written after the cursor", got)
+	}
+	missing, err := NewLogCursor(filepath.Join(t.TempDir(), "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := missing.Lines(); err != nil || len(lines) != 0 {
+		t.Errorf("a log that does not exist yet: Lines = %q, %v; want none", lines, err)
 	}
 }

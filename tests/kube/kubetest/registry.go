@@ -4,178 +4,144 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
-	"os"
-	"path"
 	"slices"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// OCI media types of the images PushImage writes. Layers stay uncompressed:
-// the registry is on loopback and containerd accepts them as they are.
-const (
-	mediaManifest = "application/vnd.oci.image.manifest.v1+json"
-	mediaConfig   = "application/vnd.oci.image.config.v1+json"
-	mediaLayer    = "application/vnd.oci.image.layer.v1.tar"
-)
-
-type descriptor struct {
-	MediaType string `json:"mediaType"`
-	Digest    string `json:"digest"`
-	Size      int64  `json:"size"`
+// RegistryAuth is a credential for the testbed registry, which works like
+// OpenShift's integrated one: any user name, and a Kubernetes bearer token
+// (a user's or a ServiceAccount's) as the password.
+type RegistryAuth struct {
+	Username, Password string
 }
 
-type manifest struct {
-	SchemaVersion int          `json:"schemaVersion"`
-	MediaType     string       `json:"mediaType"`
-	Config        descriptor   `json:"config"`
-	Layers        []descriptor `json:"layers"`
+// Registry is where PushImage uploads: a registry host, how to reach it
+// and who to be there.
+type Registry struct {
+	// Host is host[:port] as it appears in image references.
+	Host string
+	// Auth is offered to the registry's token endpoint; zero means anonymous.
+	Auth RegistryAuth
+	// Transport makes the requests (TLS settings); nil is http.DefaultTransport.
+	Transport http.RoundTripper
+	// Insecure speaks plain HTTP, for a test's own httptest registry.
+	Insecure bool
 }
 
-// PushImage uploads an image made of the given uncompressed layer tarballs
-// (first is the bottom) to the plain-HTTP registry at host:port registry as
-// repository:tag, using the registry HTTP API v2. cmd is the image's default
-// command. It returns the image reference to use in a pod spec and the
-// manifest digest, which a node that pulled the image reports in its imageID.
-func PushImage(ctx context.Context, registry, repository, tag string, cmd []string, layers ...[]byte) (ref, digest string, err error) {
-	if len(layers) == 0 {
+// Image is what PushImage builds: a config and uncompressed layer
+// tarballs, bottom first.
+type Image struct {
+	// Cmd is the image's default command.
+	Cmd []string
+	// User is the image's USER; empty runs as root.
+	User string
+	// Layers are uncompressed tar files.
+	Layers [][]byte
+}
+
+// PushImage uploads img to reg as repository:tag through the registry HTTP
+// API v2 (go-containerregistry, Docker token auth included) as an OCI image
+// with uncompressed layers. It returns the reference pushed and the
+// manifest digest, which a node that pulled the image reports in its
+// imageID.
+func PushImage(ctx context.Context, reg Registry, repository, tag string, img Image) (ref, digest string, err error) {
+	if len(img.Layers) == 0 {
 		return "", "", errors.New("an image needs at least one layer")
 	}
-	base := &url.URL{Scheme: "http", Host: registry, Path: "/v2/" + repository + "/"}
-	client := &http.Client{Timeout: time.Minute}
-	m := manifest{SchemaVersion: 2, MediaType: mediaManifest}
-	diffIDs := make([]string, 0, len(layers))
-	for _, layer := range layers {
-		d, err := pushBlob(ctx, client, base, layer)
-		if err != nil {
-			return "", "", err
-		}
-		m.Layers = append(m.Layers, descriptor{MediaType: mediaLayer, Digest: d, Size: int64(len(layer))})
-		diffIDs = append(diffIDs, d)
+	var opts []name.Option
+	if reg.Insecure {
+		opts = append(opts, name.Insecure)
 	}
-	config, err := json.Marshal(map[string]any{
-		"architecture": "amd64",
-		"os":           "linux",
-		"config":       map[string]any{"Env": []string{"PATH=/bin"}, "Cmd": cmd},
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": diffIDs},
-	})
+	target, err := name.NewTag(reg.Host+"/"+repository+":"+tag, opts...)
 	if err != nil {
-		return "", "", fmt.Errorf("failed to encode the image config: %w", err)
+		return "", "", fmt.Errorf("invalid image reference %s/%s:%s: %w", reg.Host, repository, tag, err)
 	}
-	configDigest, err := pushBlob(ctx, client, base, config)
+	image, err := buildImage(img)
 	if err != nil {
 		return "", "", err
 	}
-	m.Config = descriptor{MediaType: mediaConfig, Digest: configDigest, Size: int64(len(config))}
-	body, err := json.Marshal(m)
+	transport := reg.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	auth := authn.Anonymous
+	if reg.Auth != (RegistryAuth{}) {
+		auth = authn.FromConfig(authn.AuthConfig{Username: reg.Auth.Username, Password: reg.Auth.Password})
+	}
+	if err := remote.Write(target, image, remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(transport)); err != nil {
+		return "", "", fmt.Errorf("failed to push %s: %w", target, err)
+	}
+	d, err := image.Digest()
 	if err != nil {
-		return "", "", fmt.Errorf("failed to encode the image manifest: %w", err)
+		return "", "", fmt.Errorf("failed to compute the manifest digest of %s: %w", target, err)
 	}
-	if _, err := send(ctx, client, http.MethodPut, base.JoinPath("manifests", tag).String(), mediaManifest, body, http.StatusCreated); err != nil {
-		return "", "", fmt.Errorf("failed to push manifest %s:%s: %w", repository, tag, err)
-	}
-	sum := sha256.Sum256(body)
-	return registry + "/" + repository + ":" + tag, "sha256:" + hex.EncodeToString(sum[:]), nil
+	return target.String(), d.String(), nil
 }
 
-// pushBlob uploads one blob unless the registry has it, and returns its digest.
-func pushBlob(ctx context.Context, client *http.Client, base *url.URL, blob []byte) (string, error) {
-	sum := sha256.Sum256(blob)
-	digest := "sha256:" + hex.EncodeToString(sum[:])
-	if _, err := send(ctx, client, http.MethodHead, base.JoinPath("blobs", digest).String(), "", nil, http.StatusOK); err == nil {
-		return digest, nil
-	}
-	header, err := send(ctx, client, http.MethodPost, base.JoinPath("blobs", "uploads").String()+"/", "", nil, http.StatusAccepted)
+// buildImage assembles an OCI image from img.
+func buildImage(img Image) (v1.Image, error) {
+	base, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
+		Architecture: "amd64",
+		OS:           "linux",
+		Config:       v1.Config{Env: []string{"PATH=/bin"}, Cmd: img.Cmd, User: img.User},
+		RootFS:       v1.RootFS{Type: "layers"},
+	})
 	if err != nil {
-		return "", fmt.Errorf("failed to start the upload of blob %s: %w", digest, err)
+		return nil, fmt.Errorf("failed to set the image config: %w", err)
 	}
-	// The upload URL may be relative to the registry and carries its own query.
-	loc, err := base.Parse(header.Get("Location"))
+	layers := make([]v1.Layer, 0, len(img.Layers))
+	for _, l := range img.Layers {
+		layers = append(layers, static.NewLayer(l, types.OCIUncompressedLayer))
+	}
+	out, err := mutate.AppendLayers(base, layers...)
 	if err != nil {
-		return "", fmt.Errorf("registry sent a bad upload location %q: %w", header.Get("Location"), err)
+		return nil, fmt.Errorf("failed to add the layers: %w", err)
 	}
-	q := loc.Query()
-	q.Set("digest", digest)
-	loc.RawQuery = q.Encode()
-	if _, err := send(ctx, client, http.MethodPut, loc.String(), "application/octet-stream", blob, http.StatusCreated); err != nil {
-		return "", fmt.Errorf("failed to upload blob %s: %w", digest, err)
-	}
-	return digest, nil
+	out = mutate.MediaType(out, types.OCIManifestSchema1)
+	return mutate.ConfigMediaType(out, types.OCIConfigJSON), nil
 }
 
-// send makes one request and fails unless the response has status want; it
-// returns the response headers.
-func send(ctx context.Context, client *http.Client, method, target, contentType string, body []byte, want int) (http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("failed to build request %s %s: %w", method, target, err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("failed to send %s %s: %w", method, target, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != want {
-		return nil, fmt.Errorf("%s %s: got HTTP %d, want %d: %s", method, target, resp.StatusCode, want, bytes.TrimSpace(msg))
-	}
-	return resp.Header, nil
-}
-
-// ArchiveLayers reads the layer tarballs, bottom first, of the only image in
-// a docker-archive file (as written by podman save or hack/testbed/image.sh).
+// ArchiveLayers reads the uncompressed layer tarballs, bottom first, of the
+// only image in a docker-archive file (as written by podman save or
+// hack/testbed/image.sh).
 func ArchiveLayers(file string) ([][]byte, error) {
-	f, err := os.Open(file)
+	img, err := tarball.ImageFromPath(file, nil)
 	if err != nil {
-		return nil, fmt.Errorf("failed to open image archive: %w", err)
+		return nil, fmt.Errorf("failed to read image archive %s: %w", file, err)
 	}
-	defer f.Close()
-	entries := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the layers of image archive %s: %w", file, err)
+	}
+	out := make([][]byte, 0, len(layers))
+	for i, l := range layers {
+		rc, err := l.Uncompressed()
 		if err != nil {
-			return nil, fmt.Errorf("failed to read image archive %s: %w", file, err)
+			return nil, fmt.Errorf("failed to open layer %d of image archive %s: %w", i, file, err)
 		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		data, err := io.ReadAll(tr)
+		data, err := io.ReadAll(rc)
+		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("failed to read %s in image archive %s: %w", h.Name, file, err)
+			return nil, fmt.Errorf("failed to read layer %d of image archive %s: %w", i, file, err)
 		}
-		entries[path.Clean(h.Name)] = data
+		out = append(out, data)
 	}
-	var images []struct{ Layers []string }
-	if err := json.Unmarshal(entries["manifest.json"], &images); err != nil {
-		return nil, fmt.Errorf("image archive %s has no valid manifest.json: %w", file, err)
-	}
-	if len(images) != 1 {
-		return nil, fmt.Errorf("image archive %s holds %d images, want 1", file, len(images))
-	}
-	layers := make([][]byte, 0, len(images[0].Layers))
-	for _, name := range images[0].Layers {
-		data, ok := entries[path.Clean(name)]
-		if !ok {
-			return nil, fmt.Errorf("image archive %s lacks layer %s", file, name)
-		}
-		layers = append(layers, data)
-	}
-	return layers, nil
+	return out, nil
 }
 
 // TarLayer builds an uncompressed layer holding the given regular files

@@ -7,6 +7,14 @@
 //	                               banner line (or "connected" without
 //	                               -banner, for servers that send none);
 //	                               exit 0 if connected, 1 if not
+//	probe resolve [-timeout D] NAME
+//	                               look NAME up through the pod's
+//	                               /etc/resolv.conf and print each address
+//	                               on a line; exit 1 if it does not resolve
+//	probe get [-timeout D] URL     fetch an http:// URL (names resolved as
+//	                               resolve does; busybox's static wget
+//	                               cannot) and print the body; exit 1 on
+//	                               any failure or a status other than 200
 //
 // The banner names the pod (its hostname) and the port, so a test can tell
 // which pod answered and that the answer came from the real server.
@@ -14,11 +22,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -36,6 +46,10 @@ func main() {
 		err = serve(os.Args[2:])
 	case "dial":
 		err = dial(os.Args[2:])
+	case "resolve":
+		err = resolve(os.Args[2:])
+	case "get":
+		err = get(os.Args[2:])
 	default:
 		usage()
 	}
@@ -46,7 +60,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: probe serve PORT... | probe dial [-timeout D] [-banner=false] HOST:PORT")
+	fmt.Fprintln(os.Stderr, "usage: probe serve PORT... | probe dial [-timeout D] [-banner=false] HOST:PORT | probe resolve [-timeout D] NAME | probe get [-timeout D] URL")
 	os.Exit(2)
 }
 
@@ -116,6 +130,56 @@ func dial(args []string) error {
 		return fmt.Errorf("%s: connected to %s but read no banner: %w", classify(err), addr, err)
 	}
 	fmt.Print(line)
+	return nil
+}
+
+// resolve looks a name up and prints its addresses.
+func resolve(args []string) error {
+	fs := flag.NewFlagSet("resolve", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("resolve needs exactly one NAME")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("failed to resolve %s: %w", fs.Arg(0), err)
+	}
+	for _, a := range addrs {
+		fmt.Println(a)
+	}
+	return nil
+}
+
+// get fetches one plain-HTTP URL and prints the body.
+func get(args []string) error {
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("get needs exactly one URL")
+	}
+	// No proxy from the environment: the test decides where packets go.
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{}}
+	resp, err := client.Get(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("failed to get %s: %w", fs.Arg(0), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("failed to read the answer of %s: %w", fs.Arg(0), err)
+	}
+	_, _ = os.Stdout.Write(body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered HTTP %d", fs.Arg(0), resp.StatusCode)
+	}
 	return nil
 }
 

@@ -79,18 +79,21 @@ func TestAttachRunningSession(t *testing.T) {
 func TestAttachExitCodes(t *testing.T) {
 	tests := []struct {
 		name     string
+		screen   string
 		err      error
 		wantCode int
 		wantErr  string
 	}{
-		{"detached", nil, 0, ""},
-		{"agent exit", utilexec.CodeExitError{Err: errors.New("exit"), Code: 42}, 42, ""},
-		{"stream failure", errors.New("websocket: close 1006"), 1, "failed to attach to pod paude-" + testID},
+		{"detached", "", nil, 0, ""},
+		{"agent exit", "", utilexec.CodeExitError{Err: errors.New("exit"), Code: 42}, 42, ""},
+		{"stream failure", "", errors.New("websocket: close 1006"), 1, "failed to attach to pod paude-" + testID},
+		{"connection lost once attached", "the screen", errors.New("websocket: close 1006 (abnormal closure)"), 1,
+			"lost the connection to session " + testID + " (websocket: close 1006 (abnormal closure)): the session keeps running; `oc paude attach " + testID + "` reconnects to it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
-			tb.exec.err = tt.err
+			tb.exec.err, tb.exec.write = tt.err, tt.screen
 			code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{Out: &bytes.Buffer{}})
 			if code != tt.wantCode || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("AttachSession = %d, %v; want %d, %q", code, err, tt.wantCode, tt.wantErr)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
@@ -122,10 +123,13 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 		}
 	}
 	u := execURL(c, ns, pod, AttachCommand, in != nil)
+	// A connection that drops after the session's screen came is a lost
+	// connection, not a failure to attach: the session runs on.
+	out := &firstWrite{w: streams.Out}
 	err := t.Safe(func() error {
 		return b.opts.Executor.Stream(ctx, c.Config, u, remotecommand.StreamOptions{
 			Stdin:             in,
-			Stdout:            streams.Out,
+			Stdout:            out,
 			Tty:               true,
 			TerminalSizeQueue: sizes,
 		})
@@ -138,6 +142,23 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 		return exitErr.ExitStatus(), nil
 	case signalled.Load() != nil:
 		return 1, fmt.Errorf("attach to pod %s ended by signal %s: the session keeps running: %s reconnects", pod, signalled.Load(), b.hint("attach"))
+	case out.wrote.Load():
+		id := strings.TrimPrefix(pod, "paude-")
+		return 1, fmt.Errorf("lost the connection to session %s (%v): the session keeps running; %s reconnects to it", id, firstLine(err.Error()), b.hint("attach "+id))
 	}
 	return 1, b.apiError(err, "attach to", "pod "+pod, ns)
+}
+
+// firstWrite passes writes through and records that one happened.
+type firstWrite struct {
+	w     io.Writer
+	wrote atomic.Bool
+}
+
+func (f *firstWrite) Write(p []byte) (int, error) {
+	f.wrote.Store(true)
+	if f.w == nil {
+		return len(p), nil
+	}
+	return f.w.Write(p)
 }

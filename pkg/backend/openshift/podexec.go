@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/klog/v2"
 
 	"github.com/paude-dev/paude/pkg/remote"
 )
@@ -48,6 +50,12 @@ func (p podExec) Exec(ctx context.Context, cmd remote.Cmd) error {
 	}
 	if stderr == nil {
 		stderr = io.Discard
+	}
+	// client-go logs the end of a stream the remote side closed first
+	// (a helper that exited) as errors, on the user's terminal: only -v 4
+	// and above shows them.
+	if !klog.V(4).Enabled() {
+		ctx = klog.NewContext(ctx, logr.Discard())
 	}
 	err := p.b.opts.Executor.Stream(ctx, p.c.Config, u, remotecommand.StreamOptions{
 		Stdin: cmd.Stdin, Stdout: stdout, Stderr: stderr,

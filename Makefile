@@ -83,6 +83,10 @@ bench-podman: build
 bench-proxy:
 	hack/bench/proxy.sh
 
+## bench-sync: workspace sync over the testbed's exec transport against same-run baselines (root)
+bench-sync: build
+	hack/bench/sync.sh
+
 ## fuzz: a short fuzzing run of the config parser
 fuzz:
 	$(GO) test ./pkg/config -run '^$$' -fuzz FuzzLoad -fuzztime 60s

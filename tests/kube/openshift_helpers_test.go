@@ -78,9 +78,10 @@ var (
 	imageTook time.Duration
 )
 
-// workspaceImage builds paude's real workspace image (our Containerfile,
-// entrypoint and tmux.conf, from pkg/image) with the fake agent, and
-// loads it into the testbed node. hack/podman/install.sh provides podman
+// workspaceImage builds paude's real cluster workspace image (our
+// Containerfile, entrypoint and tmux.conf, and the built kubectl-paude as
+// the sync helper, from pkg/image) with the fake agent, and loads it into
+// the testbed node. hack/podman/install.sh provides podman
 // and the local base image (idempotent: it only checks once done). Both
 // run in the host's network namespace, where the apt mirror is
 // reachable; the testbed's namespace reaches nothing outside. Built once
@@ -88,9 +89,10 @@ var (
 func workspaceImage(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
+	helper := pluginBinary(t)
 	imageOnce.Do(func() {
 		start := time.Now()
-		imageRef, imageErr = buildWorkspaceImage(root)
+		imageRef, imageErr = buildWorkspaceImage(root, helper)
 		imageTook = time.Since(start)
 	})
 	if imageErr != nil {
@@ -100,7 +102,11 @@ func workspaceImage(t testing.TB) string {
 	return imageRef
 }
 
-func buildWorkspaceImage(root string) (string, error) {
+func buildWorkspaceImage(root, helperPath string) (string, error) {
+	helper, err := os.ReadFile(helperPath)
+	if err != nil {
+		return "", err
+	}
 	dir, err := os.MkdirTemp("", "paude-kt-image-")
 	if err != nil {
 		return "", err
@@ -123,7 +129,7 @@ func buildWorkspaceImage(root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to load the fake agent's paude.json: %w", err)
 	}
-	plan, err := image.WorkspaceRecipe(cfg)
+	plan, err := image.ClusterWorkspaceRecipe(cfg, helper)
 	if err != nil {
 		return "", err
 	}
@@ -200,6 +206,17 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// hostWorkspace is a fresh, empty workspace directory named name (the
+// session's directory in the pod is /workspace/<name>).
+func hostWorkspace(t *testing.T, name string) string {
+	t.Helper()
+	ws := filepath.Join(t.TempDir(), name)
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }
 
 // randomSuffix is 6 hex digits.

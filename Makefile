@@ -17,15 +17,30 @@ SHELL_SCRIPTS  = $(shell git ls-files '*.sh' .ci/run cmd/kubectl-paude/kubectl_c
 GORELEASER    := $(GO) tool -modfile=hack/release/goreleaser.mod goreleaser
 RELEASE_GO    := $(GO) -C hack/release
 
-.PHONY: all build lint test test-unit test-e2e test-kube testbed-up testbed-down \
-        bench-podman bench-proxy release-snapshot test-release check tools fuzz clean run
+.PHONY: all build helpers lint test test-unit test-e2e test-kube testbed-up testbed-down \
+        bench-podman bench-proxy bench-sync release-snapshot test-release check tools fuzz clean run
 
 all: build
 
-## build: both binaries into ./bin (paude, kubectl-paude)
+# HELPERS are Linux builds of paude that the binaries embed, to put in a
+# cluster session's image as its sync helper where the running binary
+# cannot serve (macOS, another architecture): `make helpers build`.
+HELPER_ARCHS  := amd64 arm64
+# Recursive (=), so that `make helpers build` sees what helpers made.
+BUILD_TAGS     = $(if $(wildcard pkg/helperbin/bin/linux-*/paude.gz),-tags paude_helpers)
+
+## build: both binaries into ./bin (paude, kubectl-paude), embedding the helpers when `make helpers` made them
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/paude ./cmd/paude
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-paude ./cmd/kubectl-paude
+	CGO_ENABLED=0 $(GO) build $(BUILD_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/paude ./cmd/paude
+	CGO_ENABLED=0 $(GO) build $(BUILD_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kubectl-paude ./cmd/kubectl-paude
+
+## helpers: Linux builds of paude for every architecture clusters run, for build to embed (release builds do this)
+helpers:
+	for arch in $(HELPER_ARCHS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+			-o pkg/helperbin/bin/linux-$$arch/paude ./cmd/paude && \
+		gzip -9nf pkg/helperbin/bin/linux-$$arch/paude || exit 1; \
+	done
 
 ## tools: golangci-lint and shellcheck, cached outside the work tree
 tools: $(GOLANGCI_LINT)
@@ -102,6 +117,10 @@ bench-podman: build
 bench-proxy:
 	hack/bench/proxy.sh
 
+## bench-sync: workspace sync over the testbed's exec transport against same-run baselines (root)
+bench-sync: build
+	hack/bench/sync.sh
+
 ## fuzz: a short fuzzing run of the config parser
 fuzz:
 	$(GO) test ./pkg/config -run '^$$' -fuzz FuzzLoad -fuzztime 60s
@@ -111,4 +130,4 @@ fuzz:
 check: lint test test-e2e test-kube test-release
 
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist pkg/helperbin/bin

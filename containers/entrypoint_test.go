@@ -365,3 +365,43 @@ func TestEntrypointExportsEnvFile(t *testing.T) {
 		})
 	}
 }
+
+func TestEntrypointWaitsForTheWorkspace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	state := filepath.Join(h.root, "state")
+	ready := filepath.Join(state, "workspace-ready")
+	h.env["PAUDE_STATE_DIR"] = state
+	h.env["PAUDE_WAIT_FILE"] = ready
+	h.env["PAUDE_SETUP"] = `test -e project-file && echo ran >>setup-count`
+	main := h.start(h.command())
+	h.waitFor("the pane to say it waits", func() bool {
+		out, _ := h.tmux("capture-pane", "-p", "-t", "=claude:")
+		return strings.Contains(out, "waiting for the workspace to arrive")
+	})
+	if h.exists(filepath.Join(h.ctl, "args")) || h.exists(filepath.Join(h.ws, "setup-count")) {
+		t.Fatal("setup or the agent started before the workspace arrived")
+	}
+	// The workspace arrives, then the backend says so.
+	if err := os.WriteFile(filepath.Join(h.ws, "project-file"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ready, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.agentStarted()
+	if got := h.read(filepath.Join(h.ws, "setup-count")); got != "ran\n" {
+		t.Errorf("setup ran %q, want once, on the arrived files", got)
+	}
+	h.finishAgent("0")
+	if code := h.wait(main); code != 0 {
+		t.Fatalf("main exited %d; stderr:\n%s", code, main.stderr.String())
+	}
+	// Control: with the file there from the start, nothing waits.
+	_ = os.Remove(filepath.Join(h.ctl, "exit"))
+	_ = os.Remove(filepath.Join(h.ctl, "args"))
+	main = h.start(h.command())
+	h.agentStarted()
+	h.finishAgent("0")
+	h.wait(main)
+}

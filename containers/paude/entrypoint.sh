@@ -21,7 +21,10 @@
 #       has run in this container yet.
 #   (paude-entrypoint __run is internal: the wrapper tmux runs in the pane.)
 #
-# The pane's process is a wrapper: it runs PAUDE_SETUP when needed (output
+# The pane's process is a wrapper: it waits for PAUDE_WAIT_FILE when that
+# is set (a cluster session's files arrive by sync after the pod starts:
+# neither setup nor the agent may start on an empty workspace; C-c stops
+# waiting), then runs PAUDE_SETUP when needed (output
 # shown in the pane and logged; C-c skips it; a failure is shown in the pane
 # and on main's stderr, and the agent starts anyway), then runs the agent in
 # the foreground, so the agent owns the terminal. When the agent exits, the
@@ -40,6 +43,9 @@
 #                          agent, once per (workspace, command)
 #   PAUDE_STATE_DIR        setup markers and logs (default $HOME/.paude-state);
 #                          refused when inside PAUDE_WORKSPACE
+#   PAUDE_WAIT_FILE        when set, the pane waits until this file exists
+#                          before setup and the agent run (the backend
+#                          creates it once the workspace has arrived)
 #   PAUDE_RUN_DIR          this container's runtime files (default /tmp/paude)
 #   PAUDE_ENV_FILE         a file of NUL-terminated NAME=VALUE records, exported
 #                          first in every mode: values no command line or env
@@ -376,6 +382,20 @@ run_setup() {
 	printf '*** log: %s; it runs again at the next start. Starting the agent anyway. ***\n\n' "$logfile"
 }
 
+# wait_for_workspace: wait until PAUDE_WAIT_FILE exists. C-c stops
+# waiting: the user may want the agent on what has arrived so far.
+wait_for_workspace() {
+	local file=${PAUDE_WAIT_FILE:-} skip=
+	[[ -n $file && ! -e $file ]] || return 0
+	echo "paude: waiting for the workspace to arrive (the first sync; C-c starts without it)"
+	trap 'skip=1' INT
+	while [[ ! -e $file && -z $skip ]]; do
+		sleep 0.2 &
+		wait $! || true
+	done
+	trap - INT
+}
+
 # run_pane: the wrapper, the pane's process (see the top of this file).
 # INT and QUIT get handlers, not ignores, so the agent keeps the default
 # dispositions and this shell survives the agent's C-c. HUP keeps its
@@ -390,6 +410,7 @@ run_pane() {
 	mapfile -d '' -t argv <"$RUN_DIR/agent.argv"
 	dir=$(<"$RUN_DIR/agent.dir")
 	cd "$dir"
+	wait_for_workspace
 	run_setup "$dir"
 	trap : INT QUIT
 	"${argv[@]}" || code=$?

@@ -35,3 +35,12 @@ type DryRunner interface {
 type AllStopper interface {
 	StopAll(ctx context.Context) error
 }
+
+// CommitFetcher is a backend whose sessions work on the workspace itself
+// (Podman) but have a git repository of their own: it brings the agent's
+// commits into the host repository (refs/remotes/paude/<id>/*) and says
+// what arrived on out. `sync` runs it; a WorkspaceCopier fetches as part
+// of every sync instead.
+type CommitFetcher interface {
+	FetchCommits(ctx context.Context, id string, out io.Writer) error
+}

@@ -62,7 +62,7 @@ func DefaultYoloArgs() []string {
 // DefaultSyncExclude returns the patterns never synced when sync.exclude
 // is not set.
 func DefaultSyncExclude() []string {
-	return []string{".git/objects", "node_modules"}
+	return []string{"node_modules", ".venv", "__pycache__"}
 }
 
 // Defaults returns the configuration used when a workspace has no file,

@@ -41,7 +41,8 @@ type Recipe struct {
 	// Containerfile is the generated Containerfile.
 	Containerfile []byte
 	// Files are the other build-context files, by slash-separated relative
-	// name. A file whose content starts with "#!" is written executable.
+	// name. A file whose content starts with "#!" (a script) or with the
+	// ELF magic number (a program) is written executable.
 	Files map[string][]byte
 	// UserBuild, set when the project has its own Dockerfile, must be built
 	// first: Containerfile starts FROM its Tag.
@@ -78,7 +79,7 @@ func readAsset(name string) ([]byte, error) {
 
 // WriteContext writes the Containerfile and every file of p.Files into dir,
 // creating dir and subdirectories as needed. Files are written 0644, or
-// 0755 when they start with "#!". A file name that is absolute or leaves
+// 0755 when they are scripts or programs (see Files). A file name that is absolute or leaves
 // dir is an error, and nothing is written.
 func (p *Recipe) WriteContext(dir string) error {
 	names := make([]string, 0, len(p.Files))
@@ -124,7 +125,7 @@ func checkContextName(name string) error {
 
 func writeContextFile(name string, content []byte) error {
 	mode := os.FileMode(0o644)
-	if bytes.HasPrefix(content, []byte("#!")) {
+	if bytes.HasPrefix(content, []byte("#!")) || bytes.HasPrefix(content, []byte("\x7fELF")) {
 		mode = 0o755
 	}
 	if err := os.WriteFile(name, content, mode); err != nil {

@@ -20,6 +20,9 @@ const (
 	TmuxSession = "claude"
 	// DefaultUser is the image's user: UID 1000 in group 0.
 	DefaultUser = "1000:0"
+	// HelperPath is where a cluster session's image carries paude
+	// itself, the workspace sync helper (ClusterWorkspaceRecipe).
+	HelperPath = "/usr/local/bin/paude"
 )
 
 // Entrypoint modes, given as the entrypoint's only argument.
@@ -41,6 +44,10 @@ const (
 	EnvIdleTimeout = "PAUDE_IDLE_TIMEOUT"
 	EnvMaxLifetime = "PAUDE_MAX_LIFETIME"
 	EnvSessionID   = "PAUDE_SESSION_ID"
+	// EnvWaitFile names a file the agent's pane waits for before setup
+	// and the agent run: a backend that copies the workspace in after
+	// the container starts creates it once the files are there.
+	EnvWaitFile = "PAUDE_WAIT_FILE"
 	// EnvEnvFile names a file of NUL-terminated NAME=VALUE records that
 	// the entrypoint exports before anything else runs: values that no
 	// command line or env file may carry (secrets, line breaks) reach

@@ -27,6 +27,7 @@ const (
 	tmuxConfAsset     = "paude/tmux.conf"
 	entrypointFile    = "entrypoint.sh"
 	tmuxConfFile      = "tmux.conf"
+	helperFile        = "paude"
 	pipDir            = "pip/"
 )
 
@@ -63,6 +64,9 @@ type workspaceData struct {
 	AgentCmd        string
 	AgentArgs       string
 	AgentYoloArgs   string
+	// HelperPath is where the image carries the sync helper; "" for an
+	// image without one.
+	HelperPath string
 }
 
 // WorkspaceRecipe returns the build recipe of the agent image for cfg: the
@@ -73,6 +77,27 @@ type workspaceData struct {
 // time do not change it. WorkspaceRecipe reads files (the user build context,
 // the pip file) but changes nothing.
 func WorkspaceRecipe(cfg *config.Config) (*Recipe, error) {
+	return workspaceRecipe(cfg, nil)
+}
+
+// ClusterWorkspaceRecipe is WorkspaceRecipe for a cluster session: the
+// same image plus helper, a Linux build of paude for the image's
+// architecture, at HelperPath (root's, mode 0755, so the agent cannot
+// replace it there), where workspace sync runs it as `paude
+// __sync-agent`. The helper is a build input like any other: a new paude
+// gives a new tag, so its image is built again (only the last layer,
+// where the helper is copied). Podman sessions mount the workspace and
+// need no helper.
+func ClusterWorkspaceRecipe(cfg *config.Config, helper []byte) (*Recipe, error) {
+	if len(helper) == 0 {
+		return nil, errors.New("a cluster session's image needs the sync helper (a Linux build of paude), and none was given")
+	}
+	return workspaceRecipe(cfg, helper)
+}
+
+// workspaceRecipe builds the recipe, with the sync helper when helper is
+// not nil.
+func workspaceRecipe(cfg *config.Config, helper []byte) (*Recipe, error) {
 	if cfg == nil {
 		return nil, errors.New("no configuration given for the workspace image")
 	}
@@ -120,6 +145,10 @@ func WorkspaceRecipe(cfg *config.Config) (*Recipe, error) {
 				return nil, err
 			}
 		}
+	}
+	if helper != nil {
+		recipe.Files[helperFile] = helper
+		data.HelperPath = HelperPath
 	}
 	if recipe.Containerfile, err = renderWorkspace(data); err != nil {
 		return nil, err

@@ -123,6 +123,29 @@ func TestStartOrReattach(t *testing.T) {
 			t.Fatalf("exit %d calls %q", res.code, calls(f))
 		}
 	})
+	t.Run("warns of DevSpace sync on a cluster", func(t *testing.T) {
+		for _, tc := range []struct {
+			typ    backend.Type
+			flavor Flavor
+			method string
+			warn   bool
+		}{
+			{backend.OpenShift, KubectlPlugin, "devspace", true},
+			{backend.OpenShift, KubectlPlugin, "native", false},
+			{backend.Podman, Standalone, "devspace", false}, // Podman mounts the workspace: no sync
+		} {
+			ws := emptyWorkspace(t)
+			writeFile(t, ws, "paude.json", `{"sync": {"method": "`+tc.method+`"}}`)
+			t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+			if res := runCmd(t, tc.flavor, &fakeBackend{typ: tc.typ}, ws, "trust", "--yes"); res.code != 0 {
+				t.Fatalf("trust: exit %d: %s", res.code, res.errOut)
+			}
+			res := runCmd(t, tc.flavor, &fakeBackend{typ: tc.typ}, ws, "--backend", string(tc.typ))
+			if got := strings.Contains(res.errOut, `WARNING: sync.method is "devspace"`); got != tc.warn {
+				t.Errorf("%s, %s: warning %v, want %v; stderr:\n%s", tc.typ, tc.method, got, tc.warn, res.errOut)
+			}
+		}
+	})
 	t.Run("warns loudly for yolo with allow-network", func(t *testing.T) {
 		f := &fakeBackend{typ: backend.Podman}
 		res := runCmd(t, Standalone, f, emptyWorkspace(t), "--yolo", "--allow-network")

@@ -167,6 +167,8 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdCleanup(root),
 		NewCmdVersion(root.Streams, root),
 		NewCmdTrust(root),
+		newCmdGitBridge(root),
+		NewCmdSync(root),
 		NewCmdSyncAgent(root),
 		newCmdGitBridge(root),
 	)

@@ -157,6 +157,7 @@ func (o *StartOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.printNetworkWarning()
+	o.printSyncWarning()
 	s, err := b.StartSession(ctx, o.sessionSpec())
 	if err != nil {
 		return err
@@ -227,6 +228,15 @@ func (o *StartOptions) printNetworkWarning() {
 	case o.AllowNetwork:
 		_, _ = fmt.Fprintln(w, "WARNING: --allow-network: the agent has unrestricted network access (no proxy, no allowlist)")
 	}
+}
+
+// printSyncWarning says that the chosen sync engine lets the agent write
+// outside the workspace: DevSpace, which only the configuration picks.
+func (o *StartOptions) printSyncWarning() {
+	if o.backend != backend.OpenShift || o.cfg.Sync.Method != config.SyncDevSpace {
+		return
+	}
+	_, _ = fmt.Fprintln(o.root.Streams.ErrOut, `WARNING: sync.method is "devspace": DevSpace follows symlinks out of the workspace and applies what the pod sends unchecked, so the agent can write files outside your workspace; use "native" unless you trust the agent`)
 }
 
 // attach connects to a session and turns a non-zero agent exit code into

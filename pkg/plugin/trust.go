@@ -238,6 +238,9 @@ func trustInputs(cfg *config.Config) (trust.Inputs, error) {
 	if cfg.Agent.Install != config.DefaultAgentInstall {
 		s.AgentInstall = cfg.Agent.Install
 	}
+	if cfg.Sync.Method == config.SyncDevSpace {
+		s.SyncMethod = trust.RiskySyncMethod
+	}
 	if b := cfg.Build; b != nil {
 		s.Build = &trust.Build{Dockerfile: b.Dockerfile, Context: b.Context}
 		if written.Build != nil {

@@ -169,6 +169,8 @@ func TestTrustCommandCases(t *testing.T) {
 		{"missing directory", "paude", Standalone, []string{"trust", "no/such/dir"}, 1, "does not exist: give the directory of a project"},
 		{"a file, not a directory", "paude", Standalone, []string{"trust", "paude.json"}, 1, "is not a directory"},
 		{"help names the plugin", "paude", KubectlPlugin, []string{"trust", "-h"}, 0, "kubectl paude trust --yes ~/src/project"},
+		{"devspace sync is shown as risky", "devspace", KubectlPlugin, []string{"trust", "-y"}, 0,
+			"Workspace sync (cluster sessions): devspace\n  RISKY: DevSpace follows symlinks out of the workspace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ws string

@@ -1,13 +1,9 @@
 package sync_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -18,6 +14,7 @@ import (
 	"github.com/paude-dev/paude/pkg/remote"
 	"github.com/paude-dev/paude/pkg/remote/remotetest"
 	psync "github.com/paude-dev/paude/pkg/sync"
+	"github.com/paude-dev/paude/pkg/sync/synctest"
 )
 
 // Benchmarks print each result next to a baseline measured in the same
@@ -39,50 +36,22 @@ func benchHelper(b *testing.B) string {
 // directory, with incompressible content.
 func makeTree(b *testing.B, root string, files, size int) int64 {
 	b.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
-	buf := make([]byte, size)
-	var total int64
-	for i := range files {
-		dir := filepath.Join(root, fmt.Sprintf("d%04d", i/100))
-		if i%100 == 0 {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for j := range buf {
-			buf[j] = byte(rng.Uint32())
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d.dat", i%100)), buf, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		total += int64(size)
+	n, err := synctest.Tree(root, files, size, 1)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return total
+	return n
 }
 
 // tarOver copies src into dst as `tar c | tar x`, the tar x running
 // through ex: the floor for moving a tree over that transport.
 func tarOver(b *testing.B, ex remote.Executor, src, dst string) time.Duration {
 	b.Helper()
-	start := time.Now()
-	c := exec.Command("tar", "c", "-C", src, ".")
-	out, err := c.StdoutPipe()
+	d, err := synctest.TarOver(ex, src, dst)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := c.Start(); err != nil {
-		b.Fatal(err)
-	}
-	// A plain reader, as the engine's stream is: an *os.File would let
-	// exec hand the pipe itself to tar x, which no remote transport does.
-	stdin := struct{ io.Reader }{out}
-	if err := ex.Exec(context.Background(), remote.Cmd{Argv: []string{"tar", "x", "-C", dst}, Stdin: stdin}); err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Wait(); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(start)
+	return d
 }
 
 // nativeStart times the native engine's Start (its initial sync) from
@@ -210,31 +179,7 @@ func BenchmarkInitialSync1GiB(b *testing.B) {
 		b.Skipf("needs 4 GiB free in %s", base)
 	}
 	src := filepath.Join(base, "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(src, "big.bin"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(3, 4))
-	block := make([]byte, 1<<20)
-	for range 1024 {
-		for j := 0; j < len(block); j += 8 {
-			v := rng.Uint64()
-			for k := range 8 {
-				block[j+k] = byte(v >> (8 * k))
-			}
-		}
-		if _, err := w.Write(block); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := synctest.BigFile(filepath.Join(src, "big.bin"), 1<<30, 3); err != nil {
 		b.Fatal(err)
 	}
 	compareInitial(b, src, 1<<30)

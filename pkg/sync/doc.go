@@ -2,11 +2,11 @@
 // step, for sessions whose workspace is not a bind mount (OpenShift and
 // Kubernetes pods start on an empty volume).
 //
-// New picks a Syncer from sync.method: "devspace" runs the DevSpace CLI
-// (DevSpace), "native" runs paude's own engine (Native), "auto" runs
-// DevSpace when its CLI is on PATH and native otherwise (Fallback: only
-// an *UnavailableError falls through, with one WARNING line). The native
-// engine is always available. Every engine gets the same excludes:
+// New picks a Syncer from sync.method: "native" and "auto" (the default)
+// run paude's own engine (Native), which is always available; "devspace"
+// runs the DevSpace CLI (DevSpace), only when the user chose it, because
+// DevSpace does not check what the pod sends (it follows symlinks out of
+// the sync root). Every engine gets the same excludes:
 // sync.exclude (gitignore syntax; DefaultExcludes when unset) plus ".git",
 // which never crosses in either direction (the agent's commits come back
 // as a git fetch, not as files).

@@ -353,3 +353,28 @@ func edit(t *testing.T, name, old, new string) {
 	}
 	mustWrite(t, name, strings.Replace(string(data), old, new, 1))
 }
+
+// Only a sync method that weakens isolation is part of what is trusted:
+// the native engine's summary says nothing about sync.
+func TestSummaryFlagsDevSpace(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		want   []string
+		not    []string
+	}{
+		{RiskySyncMethod, []string{"Workspace sync (cluster sessions): devspace\n", "RISKY: DevSpace follows symlinks out of the workspace"}, nil},
+		{"", nil, []string{"Workspace sync", "RISKY"}},
+	} {
+		got := Summary{SyncMethod: tc.method}.Render("/ws", "/ws/paude.json")
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("method %q: summary lacks %q:\n%s", tc.method, w, got)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("method %q: summary has %q:\n%s", tc.method, n, got)
+			}
+		}
+	}
+}

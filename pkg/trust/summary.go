@@ -49,7 +49,15 @@ type Summary struct {
 	Namespace string `json:"namespace,omitempty"`
 	// Registry is the registry images are pushed to, "" when detected.
 	Registry string `json:"registry,omitempty"`
+	// SyncMethod is sync.method when it names an engine that weakens
+	// isolation ("devspace"), "" otherwise.
+	SyncMethod string `json:"syncMethod,omitempty"`
 }
+
+// RiskySyncMethod is the sync.method a summary flags: DevSpace follows
+// symlinks out of the workspace and applies what the pod sends without
+// paude's checks.
+const RiskySyncMethod = "devspace"
 
 // Var is one environment variable or build argument.
 type Var struct {
@@ -133,6 +141,13 @@ func (s Summary) Render(workspace, configFile string) string {
 	}
 	r.line("Namespace: %s", r.orNone(s.Namespace, "from the kubeconfig"))
 	r.line("Registry: %s", r.orNone(s.Registry, "detected"))
+	if s.SyncMethod != "" {
+		r.line("Workspace sync (cluster sessions): %s", r.value(s.SyncMethod))
+		if s.SyncMethod == RiskySyncMethod {
+			r.line("  RISKY: DevSpace follows symlinks out of the workspace and applies what the pod sends unchecked:")
+			r.line("  an agent in the pod can write files outside your workspace. paude's native engine checks everything.")
+		}
+	}
 	return r.b.String()
 }
 

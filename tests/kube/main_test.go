@@ -17,9 +17,19 @@ import (
 // the same podman setup as every other suite.
 const podmanConf = "/var/cache/paude-podman/containers.conf"
 
+// scratch holds what tests share and build once (the plugin binary);
+// it is removed when they end.
+var scratch string
+
 func TestMain(m *testing.M) {
 	if _, err := os.Stat(podmanConf); err == nil && os.Getenv("CONTAINERS_CONF") == "" {
 		_ = os.Setenv("CONTAINERS_CONF", podmanConf)
 	}
-	kubetest.Main(m)
+	var err error
+	if scratch, err = os.MkdirTemp("", "paude-kt-"); err != nil {
+		panic(err)
+	}
+	code := kubetest.Run(m)
+	_ = os.RemoveAll(scratch)
+	os.Exit(code)
 }

@@ -50,7 +50,7 @@ func boundToken(t *testing.T, c *kubetest.Cluster, ns, name string) (token strin
 }
 
 // tokenKubeconfig writes a kubeconfig for the testbed with a bearer token.
-func tokenKubeconfig(t *testing.T, c *kubetest.Cluster, ns, token string) string {
+func tokenKubeconfig(t testing.TB, c *kubetest.Cluster, ns, token string) string {
 	t.Helper()
 	ca := c.Config.CAData
 	if len(ca) == 0 && c.Config.CAFile != "" {
@@ -113,7 +113,7 @@ func TestOpenShiftExpiredTokenSaysLogIn(t *testing.T) {
 	}
 	t.Logf("message: %v", err)
 	b = paudeBackend(t, kubeconfig, ns, openshift.DefaultConfig(), t.TempDir(), &syncBuffer{})
-	if _, err := b.StartSession(ctx, backend.SessionSpec{Image: c.Image, Workspace: "/w"}); !backend.IsUnavailable(err) {
+	if _, err := b.StartSession(ctx, backend.SessionSpec{Image: c.Image, Workspace: t.TempDir()}); !backend.IsUnavailable(err) {
 		t.Errorf("start with an invalidated token: %v, want the login message", err)
 	}
 }
@@ -161,11 +161,12 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	kubeconfig := tokenKubeconfig(t, c, ns, token)
 	progress := &syncBuffer{}
 	b := paudeBackend(t, kubeconfig, ns, sessionConfig(class, false), home, progress)
+	ws := hostWorkspace(t, "proj")
 	deadline := time.Now().Add(time.Minute)
 	var err error
 	for {
 		// RBAC caches settle quickly but not instantly.
-		_, err = b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
+		_, err = b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: ws})
 		var forbidden *openshift.ForbiddenError
 		if errors.As(err, &forbidden) && forbidden.Resource == "pods/exec" || time.Now().After(deadline) {
 			break
@@ -214,7 +215,7 @@ func TestOpenShiftForbiddenNamesWhatIsMissing(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig") {
 		t.Fatalf("setup with the documented rights: %v\n%s", err, out.String())
 	}
-	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: ws})
 	if err != nil {
 		t.Fatalf("start with the documented rights: %v\nprogress:\n%s", err, progress)
 	}

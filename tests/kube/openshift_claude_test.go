@@ -36,7 +36,7 @@ func claudeImage(t *testing.T, c *kubetest.Cluster) string {
 	claudeOnce.Do(func() {
 		start := time.Now()
 		root := repoRoot(t)
-		tag, err := buildImage(root, map[string]any{})
+		tag, err := buildImage(root, helperContent(t), map[string]any{})
 		if err != nil {
 			claudeErr = err
 			return

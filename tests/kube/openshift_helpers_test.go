@@ -78,9 +78,10 @@ var (
 	imageTook time.Duration
 )
 
-// workspaceImage builds paude's real workspace image (our Containerfile,
-// entrypoint and tmux.conf, from pkg/image) with the fake agent, and
-// loads it into the testbed node. hack/podman/install.sh provides podman
+// workspaceImage builds paude's real cluster workspace image (our
+// Containerfile, entrypoint and tmux.conf, and the built kubectl-paude as
+// the sync helper, from pkg/image) with the fake agent, and loads it into
+// the testbed node. hack/podman/install.sh provides podman
 // and the local base image (idempotent: it only checks once done). Both
 // run in the host's network namespace, where the apt mirror is
 // reachable; the testbed's namespace reaches nothing outside. Built once
@@ -88,9 +89,10 @@ var (
 func workspaceImage(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
+	helper := helperContent(t)
 	imageOnce.Do(func() {
 		start := time.Now()
-		imageRef, imageErr = buildWorkspaceImage(root)
+		imageRef, imageErr = buildWorkspaceImage(root, helper)
 		imageTook = time.Since(start)
 	})
 	if imageErr != nil {
@@ -100,8 +102,8 @@ func workspaceImage(t testing.TB) string {
 	return imageRef
 }
 
-func buildWorkspaceImage(root string) (string, error) {
-	tag, err := buildImage(root, map[string]any{
+func buildWorkspaceImage(root string, helper []byte) (string, error) {
+	tag, err := buildImage(root, helper, map[string]any{
 		"agent": map[string]any{"name": "fake-agent", "command": "fake-agent", "install": fakeAgentInstall},
 	})
 	if err != nil {
@@ -110,11 +112,23 @@ func buildWorkspaceImage(root string) (string, error) {
 	return loadImage(root, tag)
 }
 
-// buildImage builds paude's image for a project whose paude.json is
+// helperContent is the built kubectl-paude, the sync helper the session
+// images carry.
+func helperContent(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(pluginBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// buildImage builds paude's cluster image (with helper, the built
+// kubectl-paude, as its sync helper) for a project whose paude.json is
 // settings, with podman, outside the testbed's network namespace (the apt
 // mirror and npm are reachable there), unless its content tag exists. It
 // returns the tag.
-func buildImage(root string, settings map[string]any) (string, error) {
+func buildImage(root string, helper []byte, settings map[string]any) (string, error) {
 	dir, err := os.MkdirTemp("", "paude-kt-image-")
 	if err != nil {
 		return "", err
@@ -135,7 +149,7 @@ func buildImage(root string, settings map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to load the image's paude.json: %w", err)
 	}
-	plan, err := image.WorkspaceRecipe(cfg)
+	plan, err := image.ClusterWorkspaceRecipe(cfg, helper)
 	if err != nil {
 		return "", err
 	}
@@ -225,6 +239,17 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// hostWorkspace is a fresh, empty workspace directory named name (the
+// session's directory in the pod is /workspace/<name>).
+func hostWorkspace(t *testing.T, name string) string {
+	t.Helper()
+	ws := filepath.Join(t.TempDir(), name)
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }
 
 // randomSuffix is 6 hex digits.

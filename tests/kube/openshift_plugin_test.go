@@ -6,10 +6,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,20 +61,32 @@ func TestOpenShiftKubectlFindsThePlugin(t *testing.T) {
 	t.Logf("kubectl paude sessions -n %s:\n%s", ns, out)
 }
 
-// pluginBinary builds cmd/kubectl-paude into a directory of the test's
-// own that can go on PATH. It builds from the module cache only: the
-// testbed's network namespace reaches no module proxy, and building the
-// tests filled the cache.
-func pluginBinary(t *testing.T) string {
+var (
+	pluginOnce sync.Once
+	pluginPath string
+	pluginErr  error
+)
+
+// pluginBinary is cmd/kubectl-paude, built once per test binary into a
+// directory of its own that can go on PATH, as `make build` builds it
+// (static, CGO off): it is also the sync helper the session image carries.
+// It builds from the module cache only: the testbed's network namespace
+// reaches no module proxy, and building the tests filled the cache.
+func pluginBinary(t testing.TB) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "kubectl-paude")
-	build := exec.Command("go", "build", "-o", path, "./cmd/kubectl-paude")
-	build.Dir = repoRoot(t)
-	build.Env = append(os.Environ(), "GOPROXY=off", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("failed to build kubectl-paude: %v\n%s", err, out)
+	pluginOnce.Do(func() {
+		pluginPath = filepath.Join(scratch, "bin", "kubectl-paude")
+		build := exec.Command("go", "build", "-trimpath", "-o", pluginPath, "./cmd/kubectl-paude")
+		build.Dir = repoRoot(t)
+		build.Env = append(os.Environ(), "GOPROXY=off", "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			pluginErr = fmt.Errorf("failed to build kubectl-paude: %w\n%s", err, out)
+		}
+	})
+	if pluginErr != nil {
+		t.Fatal(pluginErr)
 	}
-	return path
+	return pluginPath
 }
 
 // TestOpenShiftDetachAndSessionsJSON drives `kubectl paude` through the

@@ -80,7 +80,8 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	}
 
 	start := time.Now()
-	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/my-project", AgentArgs: []string{"--hello"}})
+	ws := hostWorkspace(t, "my-project")
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: ws, AgentArgs: []string{"--hello"}})
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, progress)
 	}
@@ -131,7 +132,7 @@ func TestOpenShiftSessionStartListStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sessions) != 1 || sessions[0].ID != s.ID || sessions[0].Status != backend.StatusRunning || sessions[0].Workspace != "/home/me/my-project" {
+	if len(sessions) != 1 || sessions[0].ID != s.ID || sessions[0].Status != backend.StatusRunning || sessions[0].Workspace != ws {
 		t.Errorf("sessions = %+v", sessions)
 	}
 
@@ -252,7 +253,7 @@ func TestOpenShiftMissingImageFailsFast(t *testing.T) {
 	b := paudeBackend(t, kubeconfig, ns, cfg, writeHome(t, map[string]string{".gitconfig": "[user]\n"}), progress)
 	start := time.Now()
 	_, err := b.StartSession(context.Background(), backend.SessionSpec{
-		Image: c.Registry + "/paude-kt/no-such-image:1", Workspace: "/home/me/proj",
+		Image: c.Registry + "/paude-kt/no-such-image:1", Workspace: hostWorkspace(t, "proj"),
 	})
 	took := time.Since(start)
 	var failed *openshift.PodFailedError

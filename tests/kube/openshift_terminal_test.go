@@ -178,7 +178,7 @@ func TestOpenShiftAttachThroughATerminal(t *testing.T) {
 	home := writeHome(t, map[string]string{".gitconfig": "[user]\n\tname = Test\n"})
 	b := paudeBackend(t, kubeconfig, ns, sessionConfig(class, false), home, &syncBuffer{})
 	ctx := context.Background()
-	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj"})
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: hostWorkspace(t, "proj")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestOpenShiftResumeKeptWorkspace(t *testing.T) {
 	cfg.Setup = `echo ran >> "$PAUDE_STATE_DIR/setup-count"`
 	b := paudeBackend(t, kubeconfig, ns, cfg, home, &syncBuffer{})
 	ctx := context.Background()
-	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/proj", AgentArgs: []string{"--first"}})
+	s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: hostWorkspace(t, "proj"), AgentArgs: []string{"--first"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestOpenShiftLimitsEndSessionsAndCleanupRemovesThem(t *testing.T) {
 		cfg := sessionConfig(class, true)
 		cfg.Session = limits[name]
 		b = paudeBackend(t, kubeconfig, ns, cfg, home, &syncBuffer{})
-		s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: "/home/me/" + name})
+		s, err := b.StartSession(ctx, backend.SessionSpec{Image: img, Workspace: hostWorkspace(t, name)})
 		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}

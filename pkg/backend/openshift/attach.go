@@ -57,7 +57,17 @@ func (b *Backend) AttachSession(ctx context.Context, id string, streams generici
 			return 1, err
 		}
 	}
-	return b.attachTerminal(ctx, c, ns, name, streams)
+	// The workspace is synced while the terminal is attached; when the
+	// attach ends (detach, the agent's exit, a lost connection), the
+	// session's last changes and the agent's commits come back.
+	w, s := b.syncWhileAttached(ctx, c, ns, id)
+	code, err := b.attachTerminal(ctx, c, ns, name, streams)
+	if s != nil {
+		if ferr := w.Finish(ctx, s, b.opts.Progress); ferr != nil {
+			fmt.Fprintf(b.opts.Warnings, "Warning: %v\n", ferr)
+		}
+	}
+	return code, err
 }
 
 // resume starts a new pod for a session whose pod is gone (ended is the
@@ -137,7 +147,7 @@ func (b *Backend) resume(ctx context.Context, c *Clients, s Settings, id string,
 			return err
 		}
 	}
-	return b.launch(ctx, c, plan, b.cfg, b.opts.Progress)
+	return b.launch(ctx, c, plan, b.cfg, b.opts.Progress, nil)
 }
 
 // resumeInput reads what a start recorded on the workspace claim; start

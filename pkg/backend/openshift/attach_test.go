@@ -51,10 +51,11 @@ func TestAttachRunningSession(t *testing.T) {
 	if err != nil || code != 3 {
 		t.Fatalf("AttachSession = %d, %v; want 3, nil", code, err)
 	}
-	if len(tb.exec.urls) != 1 {
-		t.Fatalf("%d exec calls", len(tb.exec.urls))
+	urls, allOpts := tb.exec.terminals()
+	if len(urls) != 1 {
+		t.Fatalf("%d terminal exec calls", len(urls))
 	}
-	u := tb.exec.urls[0]
+	u := urls[0]
 	if u.Path != "/api/v1/namespaces/team/pods/paude-"+testID+"/exec" {
 		t.Errorf("exec path = %s", u.Path)
 	}
@@ -66,7 +67,7 @@ func TestAttachRunningSession(t *testing.T) {
 	if !reflect.DeepEqual(q, wantQ) {
 		t.Errorf("exec query = %v, want %v", q, wantQ)
 	}
-	opts := tb.exec.opts[0]
+	opts := allOpts[0]
 	if !opts.Tty || opts.Stdin == nil || opts.Stderr != nil || opts.TerminalSizeQueue != nil {
 		t.Errorf("stream options = %+v", opts)
 	}
@@ -86,24 +87,28 @@ func TestAttachRunningSession(t *testing.T) {
 func TestAttachExitCodes(t *testing.T) {
 	tests := []struct {
 		name     string
+		screen   string
 		err      error
 		wantCode int
 		wantErr  string
 	}{
-		{"detached", nil, 0, ""},
-		{"agent exit", utilexec.CodeExitError{Err: errors.New("exit"), Code: 42}, 42, ""},
-		{"stream failure", errors.New("websocket: close 1006"), 1, "failed to attach to pod paude-" + testID},
+		{"detached", "", nil, 0, ""},
+		{"agent exit", "", utilexec.CodeExitError{Err: errors.New("exit"), Code: 42}, 42, ""},
+		{"stream failure", "", errors.New("websocket: close 1006"), 1, "failed to attach to pod paude-" + testID},
+		{"connection lost once attached", "the screen", errors.New("websocket: close 1006 (abnormal closure)"), 1,
+			"lost the connection to session " + testID + " (websocket: close 1006 (abnormal closure)): the session keeps running; `oc paude attach " + testID + "` reconnects to it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := newTestBackend(t, testConfig(), teamNS, sessionPod(testID, makeReady))
-			tb.exec.err = tt.err
+			tb.exec.err, tb.exec.write = tt.err, tt.screen
 			code, err := tb.AttachSession(context.Background(), testID, genericiooptions.IOStreams{Out: &bytes.Buffer{}})
 			if code != tt.wantCode || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("AttachSession = %d, %v; want %d, %q", code, err, tt.wantCode, tt.wantErr)
 			}
 			// Without input the exec asks for no stdin stream.
-			if got := tb.exec.urls[0].Query().Get("stdin"); got != "" {
+			urls, _ := tb.exec.terminals()
+			if got := urls[0].Query().Get("stdin"); got != "" {
 				t.Errorf("stdin = %q with no input", got)
 			}
 		})
@@ -163,8 +168,8 @@ func TestAttachResumes(t *testing.T) {
 				t.Errorf("credentials not recreated: %v", err)
 			}
 			assertNoConfigMaps(t, tb.cs)
-			if len(tb.exec.urls) != 1 {
-				t.Errorf("exec calls = %d, want 1", len(tb.exec.urls))
+			if urls, _ := tb.exec.terminals(); len(urls) != 1 {
+				t.Errorf("terminal exec calls = %d, want 1", len(urls))
 			}
 		})
 	}

@@ -50,13 +50,19 @@ type imagePlan struct {
 // planImages works out the images a start needs and asks the registry
 // which it has: a HEAD on each manifest, with the push credentials. Tags
 // are content hashes, so a tag the registry has is the image this start
-// would push. It builds and pushes nothing.
-func (b *Backend) planImages(ctx context.Context, c *Clients, s Settings, user string, recipes []*image.Recipe, rebuild bool) (*imagePlan, error) {
+// would push. recipes gives the recipes for the platform the images are
+// built for (the agent image carries a helper for it). It builds and
+// pushes nothing.
+func (b *Backend) planImages(ctx context.Context, c *Clients, s Settings, user string, recipesFor func(platform) ([]*image.Recipe, error), rebuild bool) (*imagePlan, error) {
 	reg, err := b.findRegistry(ctx, c, s)
 	if err != nil {
 		return nil, err
 	}
 	plat, err := b.buildPlatform(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	recipes, err := recipesFor(plat)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/image"
 )
 
 // EnvSecretName is the name of the Secret holding a session's
@@ -37,6 +38,9 @@ type agentEnv struct {
 func agentEnvFor(p PodParams, cfg *config.Config) (agentEnv, error) {
 	own := backend.EntrypointEnv(p.ID, backend.SessionSpec{Config: cfg, Yolo: p.Yolo}, WorkspaceDirFor(p.HostWorkspace), StateDir)
 	own["TERM"] = "xterm-256color"
+	// The workspace arrives by sync once the pod runs: setup and the
+	// agent wait for it.
+	own[image.EnvWaitFile] = WorkspaceReadyFile
 	if p.Network != nil {
 		backend.AddProxyEnv(own)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,19 +59,25 @@ func (StreamExecutor) Stream(ctx context.Context, config *rest.Config, u *url.UR
 // agent has ended and 0 on detach.
 var AttachCommand = []string{EntrypointPath, "attach"}
 
-// execURL builds the exec subresource URL from the core REST client.
+// execURL builds the exec subresource URL of a terminal command (the
+// attach) from the core REST client.
 func execURL(c *Clients, ns, pod string, command []string, stdin bool) *url.URL {
+	return podExecURL(c, ns, pod, &corev1.PodExecOptions{
+		Container: ContainerName,
+		Command:   command,
+		Stdin:     stdin,
+		Stdout:    true,
+		// With a TTY the remote side merges stderr into stdout.
+		Stderr: false,
+		TTY:    true,
+	})
+}
+
+// podExecURL builds the URL of an exec request in a pod.
+func podExecURL(c *Clients, ns, pod string, opts *corev1.PodExecOptions) *url.URL {
 	return c.CoreREST.Post().
 		Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: ContainerName,
-			Command:   command,
-			Stdin:     stdin,
-			Stdout:    true,
-			// With a TTY the remote side merges stderr into stdout.
-			Stderr: false,
-			TTY:    true,
-		}, scheme.ParameterCodec).
+		VersionedParams(opts, scheme.ParameterCodec).
 		URL()
 }
 
@@ -118,13 +125,16 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 		}
 	}
 	u := execURL(c, ns, pod, AttachCommand, in != nil)
+	// A connection that drops after the session's screen came is a lost
+	// connection, not a failure to attach: the session runs on.
+	out := &firstWrite{w: backend.AttachFilter(streams.Out, b.opts.Getenv)}
 	err := t.Safe(func() error {
 		return b.opts.Executor.Stream(ctx, c.Config, u, remotecommand.StreamOptions{
 			Stdin: in,
 			// The agent owns the tmux server: what it sends is filtered
 			// before it reaches the terminal. t keeps the real terminal,
 			// which raw mode needs.
-			Stdout:            backend.AttachFilter(streams.Out, b.opts.Getenv),
+			Stdout:            out,
 			Tty:               true,
 			TerminalSizeQueue: sizes,
 		})
@@ -137,6 +147,23 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 		return exitErr.ExitStatus(), nil
 	case signalled.Load() != nil:
 		return 1, fmt.Errorf("attach to pod %s ended by signal %s: the session keeps running: %s reconnects", pod, signalled.Load(), b.hint("attach"))
+	case out.wrote.Load():
+		id := strings.TrimPrefix(pod, "paude-")
+		return 1, fmt.Errorf("lost the connection to session %s (%v): the session keeps running; %s reconnects to it", id, firstLine(err.Error()), b.hint("attach "+id))
 	}
 	return 1, b.apiError(err, "attach to", "pod "+pod, ns)
+}
+
+// firstWrite passes writes through and records that one happened.
+type firstWrite struct {
+	w     io.Writer
+	wrote atomic.Bool
+}
+
+func (f *firstWrite) Write(p []byte) (int, error) {
+	f.wrote.Store(true)
+	if f.w == nil {
+		return len(p), nil
+	}
+	return f.w.Write(p)
 }

@@ -26,6 +26,8 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/helperbin"
+	psync "github.com/paude-dev/paude/pkg/sync"
 )
 
 // testNow is the fixed time of every unit test.
@@ -146,6 +148,7 @@ type testBackend struct {
 	home     string
 	progress *syncBuffer
 	exec     *fakeExecutor
+	sync     *fakeSync
 }
 
 func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object) *testBackend {
@@ -160,6 +163,7 @@ func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object)
 	home := t.TempDir()
 	progress := &syncBuffer{}
 	exec := &fakeExecutor{}
+	fs := &fakeSync{fail: map[string]error{}}
 	b, err := New(Options{
 		ConfigFlags: writeKubeconfig(t, "team"),
 		Config:      cfg,
@@ -172,12 +176,14 @@ func newTestBackend(t *testing.T, cfg *config.Config, objects ...runtime.Object)
 		Clients:  staticClients{fakeClients(t, cs)},
 		Executor: exec,
 		// Hints must name the command the user typed: oc's, here.
-		Command: "oc paude",
+		Command:   "oc paude",
+		Helpers:   fakeHelper,
+		NewSyncer: fs.new,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBackend{Backend: b, cs: cs, home: home, progress: progress, exec: exec}
+	return &testBackend{Backend: b, cs: cs, home: home, progress: progress, exec: exec, sync: fs}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -198,13 +204,17 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
-// fakeExecutor records exec requests and returns err.
+// fakeExecutor records exec requests. A terminal stream (the attach)
+// returns err; a command without one (sync's, git's) returns cmdErr.
 type fakeExecutor struct {
-	mu    sync.Mutex
-	urls  []*url.URL
-	opts  []remotecommand.StreamOptions
-	err   error
-	write string
+	mu     sync.Mutex
+	urls   []*url.URL
+	opts   []remotecommand.StreamOptions
+	err    error
+	cmdErr error
+	write  string
+	// onStream, when set, sees each request as it is made.
+	onStream func(tty bool)
 }
 
 func (f *fakeExecutor) Stream(_ context.Context, _ *rest.Config, u *url.URL, opts remotecommand.StreamOptions) error {
@@ -212,10 +222,43 @@ func (f *fakeExecutor) Stream(_ context.Context, _ *rest.Config, u *url.URL, opt
 	defer f.mu.Unlock()
 	f.urls = append(f.urls, u)
 	f.opts = append(f.opts, opts)
+	if f.onStream != nil {
+		f.onStream(opts.Tty)
+	}
+	if !opts.Tty {
+		return f.cmdErr
+	}
 	if f.write != "" && opts.Stdout != nil {
 		_, _ = opts.Stdout.Write([]byte(f.write))
 	}
 	return f.err
+}
+
+// terminals are the recorded requests with a terminal (attaches).
+func (f *fakeExecutor) terminals() ([]*url.URL, []remotecommand.StreamOptions) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var urls []*url.URL
+	var opts []remotecommand.StreamOptions
+	for i, o := range f.opts {
+		if o.Tty {
+			urls, opts = append(urls, f.urls[i]), append(opts, o)
+		}
+	}
+	return urls, opts
+}
+
+// commands are the argv of the recorded requests without a terminal.
+func (f *fakeExecutor) commands() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var cmds [][]string
+	for i, o := range f.opts {
+		if !o.Tty {
+			cmds = append(cmds, f.urls[i].Query()["command"])
+		}
+	}
+	return cmds
 }
 
 // writeFile creates a file (and its directories) below root.
@@ -296,3 +339,50 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// fakeHelper stands in for the Linux paude the agent image carries: the
+// test binary is not one (it may be linked dynamically).
+func fakeHelper(arch string) (*helperbin.Binary, error) {
+	return &helperbin.Binary{Arch: arch, Content: []byte("\x7fELF fake paude for " + arch), Source: "the test"}, nil
+}
+
+// fakeSync stands in for the sync engine: it records, in order, the
+// engines made ("new <method>") and what was asked of them ("once",
+// "start", "stop"), and fails a step named in fail.
+type fakeSync struct {
+	mu    sync.Mutex
+	calls []string
+	opts  []psync.Options
+	fail  map[string]error
+}
+
+func (f *fakeSync) new(method string, o psync.Options) (psync.Syncer, error) {
+	_ = f.record("new " + method)
+	f.mu.Lock()
+	f.opts = append(f.opts, o)
+	f.mu.Unlock()
+	return &fakeSyncer{f: f}, nil
+}
+
+func (f *fakeSync) record(call string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+	return f.fail[call]
+}
+
+func (f *fakeSync) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+type fakeSyncer struct{ f *fakeSync }
+
+func (s *fakeSyncer) Engine() string              { return psync.EngineNative }
+func (s *fakeSyncer) Available() error            { return nil }
+func (s *fakeSyncer) Start(context.Context) error { return s.f.record("start") }
+func (s *fakeSyncer) Once(context.Context) error  { return s.f.record("once") }
+func (s *fakeSyncer) Flush(context.Context) error { return s.f.record("flush") }
+func (s *fakeSyncer) Stop(context.Context) error  { return s.f.record("stop") }
+func (s *fakeSyncer) Status() psync.Status        { return psync.Status{Engine: psync.EngineNative} }

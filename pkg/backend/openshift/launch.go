@@ -14,10 +14,11 @@ import (
 
 // launch applies a plan and waits for its pod: the pull secret, the
 // allowlist's proxy and policies (waiting until the proxy is ready, so the
-// agent starts with its way out in place), then the session's objects.
-// On failure it removes every object it created (never a kept claim, a
-// pull secret or a proxy that existed before).
-func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg *config.Config, progress io.Writer) (err error) {
+// agent starts with its way out in place), then the session's objects;
+// once the pod is ready it runs ready (the first sync), when not nil. On
+// failure it removes every object it created (never a kept claim, a pull
+// secret or a proxy that existed before).
+func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg *config.Config, progress io.Writer, ready func(context.Context) error) (err error) {
 	for _, note := range plan.Notes {
 		fmt.Fprintln(progress, note)
 	}
@@ -77,6 +78,11 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 			return b.errNotEnforced(firstLine(failed.Message))
 		}
 		return err
+	}
+	if ready != nil {
+		if err := ready(ctx); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(progress, "Session %s is ready (%s)\n", plan.ID, b.opts.Clock.Since(started).Round(100*time.Millisecond))
 	return nil

@@ -267,6 +267,10 @@ type WorkspaceClaimParams struct {
 	PullSecretHost string
 	// OpenNetwork records --allow-network, which a resume keeps.
 	OpenNetwork bool
+	// Sync is the workspace sync the session was started with (its
+	// configuration was trusted then): later commands sync it the same
+	// way, whatever directory they run in.
+	Sync config.Sync
 }
 
 // pullSecrets is a pod's imagePullSecrets: the named one, or none.
@@ -285,6 +289,10 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 	if err != nil {
 		return nil, fmt.Errorf("failed to record agent arguments: %w", err)
 	}
+	excludes, err := json.Marshal(append([]string{}, p.Sync.Exclude...))
+	if err != nil {
+		return nil, fmt.Errorf("failed to record sync.exclude: %w", err)
+	}
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -292,11 +300,13 @@ func WorkspaceClaimFor(p WorkspaceClaimParams) (*corev1.PersistentVolumeClaim, e
 			Namespace: p.Namespace,
 			Labels:    backend.SessionLabels(p.ID, backend.RoleWorkspace),
 			Annotations: map[string]string{
-				AnnotationWorkspace: p.HostWorkspace,
-				AnnotationCreatedAt: p.CreatedAt.UTC().Format(time.RFC3339),
-				AnnotationImage:     p.Image,
-				AnnotationAgentArgs: string(args),
-				AnnotationYolo:      strconv.FormatBool(p.Yolo),
+				AnnotationWorkspace:   p.HostWorkspace,
+				AnnotationCreatedAt:   p.CreatedAt.UTC().Format(time.RFC3339),
+				AnnotationImage:       p.Image,
+				AnnotationAgentArgs:   string(args),
+				AnnotationYolo:        strconv.FormatBool(p.Yolo),
+				AnnotationSyncMethod:  p.Sync.Method,
+				AnnotationSyncExclude: string(excludes),
 			},
 		},
 		Spec: corev1.PersistentVolumeClaimSpec{

@@ -142,6 +142,7 @@ func TestPodForMetadataAndContainer(t *testing.T) {
 		"PAUDE_SESSION_ID": testID, "PAUDE_WORKSPACE": "/workspace/my-project",
 		"PAUDE_STATE_DIR": "/workspace/.paude", "PAUDE_IDLE_TIMEOUT": "14400",
 		"PAUDE_MAX_LIFETIME": "86400", "PAUDE_SETUP": "make deps", "PAUDE_YOLO": "1",
+		"PAUDE_WAIT_FILE":                          "/workspace/.paude/workspace-ready",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
 	}
 	if !reflect.DeepEqual(env, want) {

@@ -29,6 +29,11 @@ const (
 	AnnotationImage       = "paude.io/image"
 	AnnotationAgentArgs   = "paude.io/agent-args"
 	AnnotationYolo        = "paude.io/yolo"
+	// AnnotationSyncMethod and AnnotationSyncExclude record on the
+	// claim how the session's workspace is synced (sync.method, and
+	// sync.exclude as a JSON list).
+	AnnotationSyncMethod  = "paude.io/sync-method"
+	AnnotationSyncExclude = "paude.io/sync-exclude"
 	// AnnotationNetwork records a session's network mode on its claim,
 	// so that a resume keeps it.
 	AnnotationNetwork = backend.LabelNetworkMode
@@ -45,6 +50,10 @@ const (
 	// StateDir is paude's own state on the PVC (the setup marker), outside
 	// the project directory so nothing lands in the user's tree.
 	StateDir = VolumeRoot + "/.paude"
+	// WorkspaceReadyFile is created once the first sync has copied the
+	// workspace in; the agent's pane waits for it (image.EnvWaitFile).
+	// It is on the claim, so a resumed session does not wait again.
+	WorkspaceReadyFile = StateDir + "/workspace-ready"
 	// EntrypointPath is the image's entrypoint.
 	EntrypointPath = image.EntrypointPath
 )

@@ -86,8 +86,8 @@ func proxyCluster(tb *testBackend, mutate func(*corev1.Pod)) {
 	})
 }
 
-func proxiedSpec() backend.SessionSpec {
-	spec := startOpts()
+func proxiedSpec(t *testing.T) backend.SessionSpec {
+	spec := startOpts(t)
 	spec.AllowNetwork = false
 	return spec
 }
@@ -121,7 +121,7 @@ func TestStartSessionBehindItsProxy(t *testing.T) {
 	reg := newFakeRegistry(t)
 	tb, _ := registryBackend(t, reg, teamNS)
 	proxyCluster(tb, makeReady)
-	s, err := tb.StartSession(context.Background(), proxiedSpec())
+	s, err := tb.StartSession(context.Background(), proxiedSpec(t))
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
 	}
@@ -191,11 +191,11 @@ func TestProxiesAreSharedByAllowlist(t *testing.T) {
 	tb.opts.Random = bytes.NewReader([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) // three session IDs
 	proxyCluster(tb, makeReady)
 	ctx := context.Background()
-	if _, err := tb.StartSession(ctx, proxiedSpec()); err != nil {
+	if _, err := tb.StartSession(ctx, proxiedSpec(t)); err != nil {
 		t.Fatal(err)
 	}
 	before := len(tb.progress.String())
-	if _, err := tb.StartSession(ctx, proxiedSpec()); err != nil {
+	if _, err := tb.StartSession(ctx, proxiedSpec(t)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(tb.progress.String()[before:], "Using proxy paude-proxy-") {
@@ -203,7 +203,7 @@ func TestProxiesAreSharedByAllowlist(t *testing.T) {
 	}
 	other := testConfig()
 	other.Network.AllowedDomains, other.Network.AllowedDomainsSet = []string{"api.example.com"}, true
-	spec := proxiedSpec()
+	spec := proxiedSpec(t)
 	spec.Config = other
 	if _, err := tb.StartSession(ctx, spec); err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestStartFailsClosedWithoutEnforcement(t *testing.T) {
 			Terminated: &corev1.ContainerStateTerminated{ExitCode: egressCheckExit, Reason: "Error",
 				Message: "paude: after 60s the pod still reached the API server (10.96.0.1:443)"}}}}
 	})
-	_, err := tb.StartSession(context.Background(), proxiedSpec())
+	_, err := tb.StartSession(context.Background(), proxiedSpec(t))
 	if err == nil || !containsAll(err.Error(), "does not enforce NetworkPolicy", "still reached the API server", "`oc paude --allow-network`") {
 		t.Fatalf("err = %v", err)
 	}

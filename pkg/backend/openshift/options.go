@@ -13,8 +13,10 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/config"
+	"github.com/paude-dev/paude/pkg/helperbin"
 	"github.com/paude-dev/paude/pkg/hostpath"
 	"github.com/paude-dev/paude/pkg/podmancli"
+	psync "github.com/paude-dev/paude/pkg/sync"
 )
 
 // Options configures a Backend. Only ConfigFlags is required; every other
@@ -82,6 +84,11 @@ type Options struct {
 	// EgressCheckSeconds bounds how long a session pod waits for its
 	// egress policy to be enforced; 0 means 60 seconds.
 	EgressCheckSeconds int
+	// Helpers gives the Linux paude binary for an architecture, which the
+	// agent image carries as its sync helper; nil means helperbin.For.
+	Helpers func(arch string) (*helperbin.Binary, error)
+	// NewSyncer makes the workspace sync engine; nil means sync.New.
+	NewSyncer func(method string, o psync.Options) (psync.Syncer, error)
 }
 
 // Backend is the OpenShift/Kubernetes backend. It implements
@@ -159,6 +166,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if opts.HostOS == "" {
 		opts.HostOS = runtime.GOOS
+	}
+	if opts.Helpers == nil {
+		opts.Helpers = helperbin.For
 	}
 	if opts.BinfmtDir == "" {
 		opts.BinfmtDir = "/proc/sys/fs/binfmt_misc"

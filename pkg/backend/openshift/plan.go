@@ -122,6 +122,7 @@ func buildPlan(in planInput) (*sessionPlan, error) {
 			ID: in.ID, Namespace: in.Namespace, Volume: in.Config.Backend.Workspace,
 			HostWorkspace: in.HostWorkspace, Image: in.Image, AgentArgs: in.AgentArgs,
 			Yolo: in.Yolo, CreatedAt: in.CreatedAt, PullSecretHost: pullHost, OpenNetwork: in.Network == nil,
+			Sync: in.Config.Sync,
 		})
 		if err != nil {
 			return nil, err

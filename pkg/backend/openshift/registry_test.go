@@ -300,7 +300,7 @@ func TestImagesBuildPushAndSkip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
+	p, err := tb.planImages(ctx, c, s, "alice", recipesOf(recipe), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestImagesBuildPushAndSkip(t *testing.T) {
 	reg.put(t, want)
 	tb.reg = nil
 	pm.calls = nil
-	p, err = tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
+	p, err = tb.planImages(ctx, c, s, "alice", recipesOf(recipe), false)
 	if err != nil || !p.Images[0].InRegistry {
 		t.Fatalf("plan %+v, %v", p, err)
 	}
@@ -359,14 +359,14 @@ func TestRegistryErrors(t *testing.T) {
 	plan := func(tb *testBackend) error {
 		s, _ := tb.ResolveSettings()
 		c, _ := tb.client()
-		_, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
+		_, err := tb.planImages(ctx, c, s, "alice", recipesOf(recipe), false)
 		return err
 	}
 	// push plans the workspace image and pushes it, as a start does.
 	push := func(t *testing.T, tb *testBackend) error {
 		s, _ := tb.ResolveSettings()
 		c, _ := tb.client()
-		p, err := tb.planImages(ctx, c, s, "alice", []*image.Recipe{recipe}, false)
+		p, err := tb.planImages(ctx, c, s, "alice", recipesOf(recipe), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -443,7 +443,7 @@ func TestStartSessionPushesAndUsesThePullSecret(t *testing.T) {
 	reg := newFakeRegistry(t)
 	tb, _ := registryBackend(t, reg, teamNS)
 	onPodWatch(tb, makeReady)
-	spec := startOpts()
+	spec := startOpts(t)
 	spec.Image = ""
 	if _, err := tb.StartSession(context.Background(), spec); err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
@@ -482,6 +482,11 @@ func TestStartSessionPushesAndUsesThePullSecret(t *testing.T) {
 	if _, err := tb.cs.CoreV1().Secrets("team").Get(ctx, PullSecretName, metav1.GetOptions{}); err == nil {
 		t.Error("stop --all left the pull secret")
 	}
+}
+
+// recipesOf is planImages' recipe function for fixed recipes.
+func recipesOf(rs ...*image.Recipe) func(platform) ([]*image.Recipe, error) {
+	return func(platform) ([]*image.Recipe, error) { return rs, nil }
 }
 
 func TestRegistryUser(t *testing.T) {

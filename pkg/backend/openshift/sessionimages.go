@@ -26,28 +26,37 @@ type startImages struct {
 }
 
 // sessionImages works out a start's images: the workspace image from the
-// configuration unless --image names one, and the proxy image unless the
-// network is open. The plan says which the registry has; nil means
-// nothing needs the registry. It builds and pushes nothing.
+// configuration (with paude itself as the sync helper, for the platform
+// the images are built for) unless --image names one, and the proxy
+// image unless the network is open. The plan says which the registry
+// has; nil means nothing needs the registry. It builds and pushes
+// nothing.
 func (b *Backend) sessionImages(ctx context.Context, c *Clients, s Settings, user string, spec backend.SessionSpec, cfg *config.Config) (*imagePlan, startImages, error) {
-	var recipes []*image.Recipe
-	if spec.Image == "" {
-		r, err := image.WorkspaceRecipe(cfg)
-		if err != nil {
-			return nil, startImages{}, fmt.Errorf("failed to prepare the workspace image: %w", err)
-		}
-		recipes = append(recipes, r)
-	}
-	if !spec.AllowNetwork {
-		r, err := image.ProxyRecipe(cfg)
-		if err != nil {
-			return nil, startImages{}, fmt.Errorf("failed to prepare the proxy image: %w", err)
-		}
-		recipes = append(recipes, r)
-	}
 	out := startImages{Image: spec.Image}
-	if len(recipes) == 0 {
+	if spec.Image != "" && spec.AllowNetwork {
 		return nil, out, nil
+	}
+	recipes := func(plat platform) ([]*image.Recipe, error) {
+		var recipes []*image.Recipe
+		if spec.Image == "" {
+			helper, err := b.opts.Helpers(plat.Arch)
+			if err != nil {
+				return nil, err
+			}
+			r, err := image.ClusterWorkspaceRecipe(cfg, helper.Content)
+			if err != nil {
+				return nil, fmt.Errorf("failed to prepare the workspace image: %w", err)
+			}
+			recipes = append(recipes, r)
+		}
+		if !spec.AllowNetwork {
+			r, err := image.ProxyRecipe(cfg)
+			if err != nil {
+				return nil, fmt.Errorf("failed to prepare the proxy image: %w", err)
+			}
+			recipes = append(recipes, r)
+		}
+		return recipes, nil
 	}
 	p, err := b.planImages(ctx, c, s, user, recipes, spec.Rebuild)
 	if err != nil {

@@ -111,7 +111,8 @@ func TestDryRun(t *testing.T) {
 	writeFile(t, tb.home, ".config/gcloud/application_default_credentials.json", []byte(`{"refresh_token":"SECRET-VALUE"}`))
 	gitconfig := []byte("[user]\n\tname = Me\n[http]\n\textraHeader = Authorization: Bearer GIT-TOKEN\n")
 	writeFile(t, tb.home, ".gitconfig", gitconfig)
-	opts := startOpts()
+	opts := startOpts(t)
+	opts.Workspace = "/home/me/proj" // in the golden output
 	opts.Yolo = true
 	var out bytes.Buffer
 	if err := tb.DryRun(context.Background(), opts, &out); err != nil {

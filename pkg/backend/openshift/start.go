@@ -22,7 +22,9 @@ const cleanupTimeout = 30 * time.Second
 // session's credential Secrets, its env Secret (the environment values
 // from paude.json and the host, when there are any) and the pod
 // (server-side apply, field manager "paude"), and watches the pod until
-// it is Ready. On any failure it deletes what this start created before
+// it is Ready. Then it copies the workspace into the pod and gives the
+// session its own git repository (the first sync), which the agent waits
+// for. On any failure it deletes what this start created before
 // returning the error.
 func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*backend.Session, error) {
 	cfg := spec.Config
@@ -51,6 +53,12 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 	}
 	// A bad allowlist stops the start before anything is asked.
 	allowlist, err := b.allowlistOf(cfg, spec.AllowNetwork)
+	if err != nil {
+		return nil, err
+	}
+	// The session gets its own repository; a host git too old to fetch
+	// the agent's commits back stops the start before anything exists.
+	repo, err := backend.HostRepo(ctx, spec.Workspace)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +103,8 @@ func (b *Backend) StartSession(ctx context.Context, spec backend.SessionSpec) (*
 		return nil, err
 	}
 	fmt.Fprintf(progress, "Starting session %s in namespace %s\n", id, settings.Namespace)
-	if err := b.launch(ctx, c, plan, cfg, progress); err != nil {
+	firstSync := func(ctx context.Context) error { return b.firstSync(ctx, c, plan, repo, progress) }
+	if err := b.launch(ctx, c, plan, cfg, progress, firstSync); err != nil {
 		return nil, err
 	}
 	network := backend.NetworkProxy

@@ -56,8 +56,10 @@ func makeReady(pod *corev1.Pod) {
 
 // startOpts starts with --image and open network, which needs no
 // registry and no proxy; network_test.go covers the proxied start.
-func startOpts() backend.SessionSpec {
-	return backend.SessionSpec{Image: "img:1", Workspace: "/home/me/proj", AgentArgs: []string{"--x"}, AllowNetwork: true}
+// startOpts is a start with --image and open network, in a workspace
+// that exists (the first sync reads it).
+func startOpts(t *testing.T) backend.SessionSpec {
+	return backend.SessionSpec{Image: "img:1", Workspace: t.TempDir(), AgentArgs: []string{"--x"}, AllowNetwork: true}
 }
 
 // TestStartSessionWithoutALogin: with no Anthropic key, token or stored
@@ -67,7 +69,7 @@ func TestStartSessionWithoutALogin(t *testing.T) {
 	tb := newTestBackend(t, testConfig(), teamNS)
 	tb.opts.Getenv = func(string) string { return "" }
 	onPodWatch(tb, makeReady)
-	if _, err := tb.StartSession(context.Background(), startOpts()); err != nil {
+	if _, err := tb.StartSession(context.Background(), startOpts(t)); err != nil {
 		t.Fatalf("StartSession: %v", err)
 	}
 	if !strings.Contains(tb.progress.String(), "Claude Code will ask you to log in inside the session") {
@@ -84,11 +86,12 @@ func TestStartSession(t *testing.T) {
 	}
 	onPodWatch(tb, makeReady)
 
-	s, err := tb.StartSession(context.Background(), startOpts())
+	spec := startOpts(t)
+	s, err := tb.StartSession(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("StartSession: %v\nprogress:\n%s", err, tb.progress)
 	}
-	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: "/home/me/proj", CreatedAt: testNow,
+	want := &backend.Session{ID: testID, Status: backend.StatusRunning, Workspace: spec.Workspace, CreatedAt: testNow,
 		BackendType: backend.OpenShift, Network: backend.NetworkOpen}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("session = %+v, want %+v", s, want)
@@ -203,7 +206,7 @@ func TestStartSessionFailuresLeaveNothing(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(tb)
 			}
-			_, err := tb.StartSession(context.Background(), startOpts())
+			_, err := tb.StartSession(context.Background(), startOpts(t))
 			if err == nil || !containsAll(err.Error(), tt.wantErr...) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -234,7 +237,7 @@ func TestStartSessionCancelledStillCleansUp(t *testing.T) {
 		cancel() // the user presses Ctrl-C while paude waits
 		return true, w, err
 	})
-	_, err := tb.StartSession(ctx, startOpts())
+	_, err := tb.StartSession(ctx, startOpts(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -282,7 +285,7 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(tb)
 			}
-			opts := startOpts()
+			opts := startOpts(t)
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -308,7 +311,7 @@ func TestStartSessionUsesPersistentCredentials(t *testing.T) {
 	}}
 	tb := newTestBackend(t, testConfig(), teamNS, persistent)
 	onPodWatch(tb, makeReady)
-	if _, err := tb.StartSession(context.Background(), startOpts()); err != nil {
+	if _, err := tb.StartSession(context.Background(), startOpts(t)); err != nil {
 		t.Fatal(err)
 	}
 	pod, err := tb.cs.CoreV1().Pods("team").Get(context.Background(), PodName(testID), metav1.GetOptions{})

@@ -9,22 +9,40 @@ import (
 	"github.com/paude-dev/paude/pkg/backend"
 )
 
-// StopSession deletes the session's pod (grace period 0), then its
-// credential and env Secrets, all found by the label paude.io/session-id, and
-// its workspace claim unless backend.workspace.keepOnStop is set. A
-// session that is already gone is not an error.
+// StopSession brings the session's last changes back first (a final
+// sync, the agent's commits fetched), when its pod runs. Then it deletes
+// the pod (grace period 0), its credential and env Secrets, all found by
+// the label paude.io/session-id, and its workspace claim unless
+// backend.workspace.keepOnStop is set, or the final sync failed (the
+// claim then keeps what could not come back). A session that is already
+// gone is not an error.
 func (b *Backend) StopSession(ctx context.Context, id string) error {
 	if err := validateID(id); err != nil {
 		return err
 	}
-	return b.stop(ctx, id)
+	return b.stop(ctx, id, b.finalSync(ctx, id))
+}
+
+// finalSync syncs a running session once before it stops and reports
+// whether that failed, so that its workspace claim must be kept.
+func (b *Backend) finalSync(ctx context.Context, id string) (failed bool) {
+	w, err := b.WorkspaceCopy(ctx, id)
+	if err != nil {
+		// Not running, or gone: there is nothing to bring back.
+		return false
+	}
+	if err := w.Once(ctx, b.opts.Progress); err != nil {
+		fmt.Fprintf(b.opts.Warnings, "Warning: %v\n", err)
+		return true
+	}
+	return false
 }
 
 // StopAll stops every session in the namespace, as StopSession does, and
 // removes what sessions share: every proxy and its policies, the
 // EgressFirewall paude made, the pull secret of paude's images.
 func (b *Backend) StopAll(ctx context.Context) error {
-	if err := b.stop(ctx, ""); err != nil {
+	if err := b.stop(ctx, "", false); err != nil {
 		return err
 	}
 	settings, err := b.ResolveSettings()
@@ -54,8 +72,9 @@ func (b *Backend) StopAll(ctx context.Context) error {
 	return nil
 }
 
-// stop removes one session's objects, or every session's when id is "".
-func (b *Backend) stop(ctx context.Context, id string) error {
+// stop removes one session's objects, or every session's when id is "";
+// keepClaim keeps the workspace claim whatever the configuration says.
+func (b *Backend) stop(ctx context.Context, id string, keepClaim bool) error {
 	settings, err := b.ResolveSettings()
 	if err != nil {
 		return err
@@ -65,7 +84,7 @@ func (b *Backend) stop(ctx context.Context, id string) error {
 		return err
 	}
 	ns := settings.Namespace
-	keep := b.cfg.Backend.Workspace.KeepOnStop
+	keep := b.cfg.Backend.Workspace.KeepOnStop || keepClaim
 	objs, err := b.listSessionObjects(ctx, c, ns, id, !keep)
 	if err != nil {
 		return err

@@ -160,3 +160,16 @@ func (p prefixWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
+
+var _ backend.CommitFetcher = (*Backend)(nil)
+
+// FetchCommits implements backend.CommitFetcher (`paude sync` on Podman,
+// where there are no files to sync): what a detach does, the agent's
+// commits fetched and the host-run files reported, on out.
+func (b *Backend) FetchCommits(ctx context.Context, id string, out io.Writer) error {
+	c, err := b.session(ctx, id)
+	if err != nil {
+		return err
+	}
+	return b.review(ctx, id, c, out)
+}

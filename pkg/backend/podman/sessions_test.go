@@ -301,3 +301,25 @@ func TestUnavailable(t *testing.T) {
 		diffCalls(t, f.Calls(), []string{listAgents, listAgents})
 	})
 }
+
+// sync on Podman fetches the commits of a session that exists, and names
+// the sessions there are for one that does not.
+func TestFetchCommits(t *testing.T) {
+	f := newFake(t)
+	f.on("container inspect --format json paude-1767323045-deadbeef",
+		inspectJSON("paude-1767323045-deadbeef", "running", 0, agentLabelSet, nil), nil)
+	f.on("container inspect", "", fail(125, "Error: no such container"))
+	f.on(listAgents, readTestdata(t, "ps-agents.json"), nil)
+	b := newTestBackend(t, f, Options{})
+	var out bytes.Buffer
+	// Without a repository of its own (no git label) there is nothing to
+	// fetch, and nothing to say.
+	if err := b.FetchCommits(context.Background(), "1767323045-deadbeef", &out); err != nil || out.Len() != 0 {
+		t.Fatalf("FetchCommits = %v, output %q", err, out.String())
+	}
+	err := b.FetchCommits(context.Background(), "1-nope", &out)
+	var nf *backend.NotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("error %v is not a NotFoundError", err)
+	}
+}

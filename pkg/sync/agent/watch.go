@@ -71,8 +71,11 @@ func (s *watcher) startWatching() string {
 	if s.tw != nil {
 		return ""
 	}
-	s.tw = tree.Watch(s.cfg.Root, s.dir, s.x, s.cfg.watchOptions())
-	go func() { s.errc <- s.notifyLoop() }()
+	tw := tree.Watch(s.cfg.Root, s.dir, s.x, s.cfg.watchOptions())
+	s.tw = tw
+	// The loop gets the watcher itself: stopWatching clears s.tw, maybe
+	// before the loop first runs.
+	go func() { s.errc <- s.notifyLoop(tw) }()
 	if polling, why := s.tw.Polling(); polling {
 		_, _ = fmt.Fprintf(s.stderr, "sync helper: no kernel watches (%v): rescanning periodically\n", why)
 		return why.Error()
@@ -89,9 +92,9 @@ func (s *watcher) stopWatching() error {
 	return <-s.errc
 }
 
-// notifyLoop turns watcher batches into notify batches.
-func (s *watcher) notifyLoop() error {
-	for c := range s.tw.Changes() {
+// notifyLoop turns tw's batches into notify batches.
+func (s *watcher) notifyLoop(tw *tree.Watcher) error {
+	for c := range tw.Changes() {
 		if err := s.notify(c); err != nil {
 			return err
 		}

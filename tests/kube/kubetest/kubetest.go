@@ -156,8 +156,14 @@ var (
 // TestMain. An unreachable testbed does not stop the run: Require then
 // skips (or fails) each test with the reason.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main without the exit: it returns the tests' exit code, so that
+// a TestMain can clean up after them.
+func Run(m *testing.M) int {
 	current, unavailable = connect()
-	os.Exit(m.Run())
+	return m.Run()
 }
 
 // Require returns the testbed. Without one it skips the test with the

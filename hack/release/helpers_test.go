@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -123,9 +124,16 @@ func checkExecutable(t *testing.T, b []byte, binary string, p platform) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	for key, want := range map[string]string{"GOOS": p.OS, "GOARCH": p.Arch, "CGO_ENABLED": "0", "-trimpath": "true"} {
+	// Every binary carries the Linux builds of paude that a cluster
+	// session's image gets as its sync helper (package helperbin).
+	for key, want := range map[string]string{"GOOS": p.OS, "GOARCH": p.Arch, "CGO_ENABLED": "0", "-trimpath": "true", "-tags": "paude_helpers"} {
 		if settings[key] != want {
 			t.Errorf("%s for %s was built with %s=%q, want %q", binary, p, key, settings[key], want)
+		}
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		if name := "bin/linux-" + arch + "/paude.gz"; !bytes.Contains(b, []byte(name)) {
+			t.Errorf("%s for %s embeds no %s (the linux/%s sync helper)", binary, p, name, arch)
 		}
 	}
 }
@@ -137,7 +145,16 @@ func wantVersionLine(t *testing.T, binary string) string {
 	t.Helper()
 	version := requireEnv(t, "PAUDE_WANT_VERSION")
 	commit := requireEnv(t, "PAUDE_WANT_COMMIT")
-	return fmt.Sprintf("%s %s (commit %s, %s, %s/%s)\n", binary, version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	var helpers []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		where := "built in"
+		if arch == runtime.GOARCH {
+			where = "this binary"
+		}
+		helpers = append(helpers, "linux/"+arch+" ("+where+")")
+	}
+	return fmt.Sprintf("%s %s (commit %s, %s, %s/%s)\nsync helpers for cluster images: %s\n",
+		binary, version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(helpers, ", "))
 }
 
 // TestReadHeaderControl builds a small program with and without -s -w for

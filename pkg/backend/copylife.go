@@ -156,7 +156,7 @@ func (w *WorkspaceCopy) Finish(ctx context.Context, s sync.Syncer, out io.Writer
 	defer cancel()
 	err := s.Stop(ctx)
 	if err != nil {
-		err = fmt.Errorf("the final sync with session %s failed: %w: run %s to try again", w.SessionID, err, "`sync "+w.SessionID+"`")
+		err = fmt.Errorf("the final sync with session %s failed: %w: your changes on both sides are kept; `%s sync %s --once` reconciles them", w.SessionID, err, w.command(), w.SessionID)
 	}
 	Report(out, s.Status())
 	return errors.Join(err, w.review(ctx, out))
@@ -289,4 +289,12 @@ func (p indent) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// command is paude as the user typed it, for a hint.
+func (w *WorkspaceCopy) command() string {
+	if w.Command == "" {
+		return "paude"
+	}
+	return w.Command
 }

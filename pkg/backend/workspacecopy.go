@@ -48,6 +48,9 @@ type WorkspaceCopy struct {
 	// CacheDir holds the per-session sync state; "" means sync's default
 	// (os.UserCacheDir()/paude/sync).
 	CacheDir string
+	// Command is paude as the user typed it ("kubectl paude"), for the
+	// commands messages suggest.
+	Command string
 	// NewSyncer makes the sync engine; nil means sync.New (tests record
 	// what the life steps ask of it).
 	NewSyncer func(method string, o sync.Options) (sync.Syncer, error)

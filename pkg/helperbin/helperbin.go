@@ -144,3 +144,23 @@ func (b *Binary) check() error {
 	}
 	return nil
 }
+
+// Describe says, for each supported architecture, where a cluster
+// session's helper would come from ("linux/amd64 (this binary)", "linux/arm64
+// (built in)") or that there is none, without reading the binaries.
+func (s Source) Describe() []string {
+	var out []string
+	for _, arch := range Supported {
+		where := "missing"
+		switch {
+		case s.GOOS == "linux" && s.GOARCH == arch:
+			where = "this binary"
+		case s.Embedded != nil:
+			if _, err := fs.Stat(s.Embedded, "bin/linux-"+arch+"/paude.gz"); err == nil {
+				where = "built in"
+			}
+		}
+		out = append(out, "linux/"+arch+" ("+where+")")
+	}
+	return out
+}

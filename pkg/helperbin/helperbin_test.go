@@ -110,3 +110,24 @@ func gzipped(t *testing.T, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Describe names where each architecture's helper comes from, as
+// `version` prints it.
+func TestDescribe(t *testing.T) {
+	arm := fstest.MapFS{"bin/linux-arm64/paude.gz": {Data: []byte("x")}}
+	tests := []struct {
+		name string
+		s    Source
+		want string
+	}{
+		{"linux/amd64 without helpers", Source{GOOS: "linux", GOARCH: "amd64"}, "linux/amd64 (this binary), linux/arm64 (missing)"},
+		{"linux/amd64 release", Source{GOOS: "linux", GOARCH: "amd64", Embedded: arm}, "linux/amd64 (this binary), linux/arm64 (built in)"},
+		{"darwin without helpers", Source{GOOS: "darwin", GOARCH: "arm64"}, "linux/amd64 (missing), linux/arm64 (missing)"},
+		{"darwin with one", Source{GOOS: "darwin", GOARCH: "arm64", Embedded: arm}, "linux/amd64 (missing), linux/arm64 (built in)"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tt.s.Describe(), ", "); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// klogLine is a klog error or warning line (E1206 17:16:56.315939 ...).
+var klogLine = regexp.MustCompile(`[EW]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.go:\d+\]`)
+
 // attachOutcome waits after an outage for the attach to show which way
 // it went: still attached (the agent answers what is typed) or ended with
 // the message that says so. It returns true when the attach ended.
@@ -60,7 +63,12 @@ func outage(t *testing.T, u *syncUser, cause func(term *terminal, id string, dur
 	cause(term, id, func() {
 		u.write("host-during.txt", "host during the outage\n")
 	})
-	if attachOutcome(t, term, marker) {
+	ended := attachOutcome(t, term, marker)
+	// client-go's logs of the dropped streams are not for the user.
+	if screen := term.screen(); strings.Contains(screen, "UnhandledError") || klogLine.MatchString(screen) {
+		t.Errorf("client-go's log lines reached the terminal:\n%s", screen)
+	}
+	if ended {
 		term.run(u.attachArgv(id)...)
 	}
 	term.waitFor("screen-42-" + marker)

@@ -84,6 +84,7 @@ func (b *Backend) copyOf(c *Clients, ns string, pod *corev1.Pod, claim *corev1.P
 		ReadyFile: WorkspaceReadyFile,
 		Method:    sync.MethodNative,
 		DevSpace:  b.devSpaceTarget(ns, pod.Name),
+		Command:   b.opts.Command,
 		NewSyncer: b.opts.NewSyncer,
 	}
 	if claim != nil {

@@ -129,7 +129,7 @@ func (b *Backend) attachTerminal(ctx context.Context, c *Clients, ns, pod string
 	// connection, not a failure to attach: the session runs on.
 	out := &firstWrite{w: backend.AttachFilter(streams.Out, b.opts.Getenv)}
 	err := t.Safe(func() error {
-		return b.opts.Executor.Stream(ctx, c.Config, u, remotecommand.StreamOptions{
+		return b.opts.Executor.Stream(quietStreams(ctx), c.Config, u, remotecommand.StreamOptions{
 			Stdin: in,
 			// The agent owns the tmux server: what it sends is filtered
 			// before it reaches the terminal. t keeps the real terminal,

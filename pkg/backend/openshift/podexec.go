@@ -51,13 +51,7 @@ func (p podExec) Exec(ctx context.Context, cmd remote.Cmd) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	// client-go logs the end of a stream the remote side closed first
-	// (a helper that exited) as errors, on the user's terminal: only -v 4
-	// and above shows them.
-	if !klog.V(4).Enabled() {
-		ctx = klog.NewContext(ctx, logr.Discard())
-	}
-	err := p.b.opts.Executor.Stream(ctx, p.c.Config, u, remotecommand.StreamOptions{
+	err := p.b.opts.Executor.Stream(quietStreams(ctx), p.c.Config, u, remotecommand.StreamOptions{
 		Stdin: cmd.Stdin, Stdout: stdout, Stderr: stderr,
 	})
 	if err == nil {
@@ -71,4 +65,15 @@ func (p podExec) Exec(ctx context.Context, cmd remote.Cmd) error {
 		return ctx.Err()
 	}
 	return p.b.apiError(err, "run a command in", "pod "+p.pod, p.ns)
+}
+
+// quietStreams keeps client-go's stream teardown logs off the user's
+// terminal: it logs the end of a stream the other side closed first (a
+// helper that exited, a connection that dropped) as errors, which only
+// -v 4 and above shows. The error itself still reaches the caller.
+func quietStreams(ctx context.Context) context.Context {
+	if klog.V(4).Enabled() {
+		return ctx
+	}
+	return klog.NewContext(ctx, logr.Discard())
 }

@@ -26,9 +26,26 @@ func TestMakeRunFromAFreshClone(t *testing.T) {
 	if out, err := exec.Command("git", "clone", "--quiet", suite.repo, clone).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
+	// The newcomer's internet is the suite's fake host: their proxy
+	// reaches it under the providers' real names (PAUDE_PODMAN_PROXY_HOSTS),
+	// and the project names the fake's CA for Claude Code, trusted once as
+	// a user would. Offline, Claude Code's first run stops at its
+	// connectivity check ("Unable to connect to Anthropic services") and
+	// exits; with the fake it goes on to its onboarding and waits there.
 	ws := newWorkspace(t, nil)
+	ca, err := os.ReadFile(suite.caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkFile(t, filepath.Join(ws, "fake-ca.pem"), string(ca))
+	mkFile(t, filepath.Join(ws, "paude.json"), mustJSON(t, map[string]any{
+		"env": map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ws, "fake-ca.pem")}}))
 	chownTree(t, ws, 1000, 1000)
 	home := t.TempDir()
+	hosts := make([]string, 0, len(providerNames))
+	for _, n := range providerNames {
+		hosts = append(hosts, n+"="+fakeIP)
+	}
 	goEnv := func(name string) string {
 		out, err := exec.Command("go", "env", name).Output()
 		if err != nil {
@@ -44,12 +61,20 @@ func TestMakeRunFromAFreshClone(t *testing.T) {
 		"HOME=" + home, "TERM=xterm-256color", "LANG=C.UTF-8",
 		"GOCACHE=" + goEnv("GOCACHE"), "GOMODCACHE=" + goEnv("GOMODCACHE"), "GOPROXY=off",
 		"CONTAINERS_CONF=" + os.Getenv("CONTAINERS_CONF"),
+		"PAUDE_PODMAN_PROXY_HOSTS=" + strings.Join(hosts, ","),
+	}
+	trust := exec.Command(suite.paudeBin, "trust", "--yes")
+	trust.Dir, trust.Env = ws, env
+	if out, err := trust.CombinedOutput(); err != nil {
+		t.Fatalf("paude trust --yes: %v\n%s", err, out)
 	}
 	term := newHostTerminal(t, clone, env)
 	start := time.Now()
 	term.typeLine("make run WORKSPACE=" + ws + "; echo MAKE-EXIT=$?")
-	// Claude Code's first run asks for a text style before anything else.
-	term.waitFor(`(?i)(text style|welcome to claude)`, 10*time.Minute)
+	// Claude Code's first run greets, checks that it reaches Anthropic,
+	// then asks for a text style: the screen a newcomer works from.
+	term.waitFor(`(?i)welcome to claude`, 10*time.Minute)
+	term.waitFor(`(?i)text style`, time.Minute)
 	t.Logf("MEASURE make run to Claude Code's first screen: %s", time.Since(start).Round(100*time.Millisecond))
 	t.Logf("the screen:\n%s", term.screen())
 	out, _ := os.ReadFile(term.output)

@@ -9,6 +9,7 @@ import (
 	"github.com/paude-dev/paude/pkg/progress"
 	"github.com/paude-dev/paude/pkg/remote"
 	"github.com/paude-dev/paude/pkg/sync"
+	"github.com/paude-dev/paude/pkg/termfilter"
 )
 
 // A cluster session starts on an empty volume: it works on a copy of the
@@ -168,6 +169,7 @@ func Report(out io.Writer, st sync.Status) {
 		fmt.Fprintf(out, "Sync %s\n", r.String())
 	}
 	for _, w := range st.Warnings {
-		fmt.Fprintf(out, "Warning: sync: %s\n", w)
+		// Warnings can quote what the session sent: printable only.
+		fmt.Fprintf(out, "Warning: sync: %s\n", termfilter.Sanitize(w))
 	}
 }

@@ -82,7 +82,32 @@ func TestReportCategories(t *testing.T) {
 				git(t, ws, "init", "-q")
 				git(t, ws, "config", "core.fsmonitor", "evil")
 			},
-			want: []change{{".git", GitRepositories, Modified}},
+			// The old one is a repository where it now is, too.
+			want: []change{{".git", GitRepositories, Modified}, {"old-git", GitRepositories, Added}},
+		},
+		{
+			// No .git anywhere: a bare repository's shape in an ordinary
+			// directory, which git takes for a repository below it.
+			name: "a bare repository planted",
+			during: func(t *testing.T, ws string) {
+				for _, d := range []string{"src/objects", "src/refs"} {
+					if err := os.MkdirAll(filepath.Join(ws, d), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				writeMode(t, ws, "src/HEAD", "ref: refs/heads/main\n", 0o644)
+				writeMode(t, ws, "src/config", "[core]\n\tpager = evil\n", 0o644)
+			},
+			want: []change{{"src", GitRepositories, Added}},
+		},
+		{
+			name: "HEAD and refs alone are no repository",
+			during: func(t *testing.T, ws string) {
+				if err := os.MkdirAll(filepath.Join(ws, "docs/refs"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeMode(t, ws, "docs/HEAD", "x\n", 0o644)
+			},
 		},
 		{
 			name:   "husky hooks",

@@ -103,6 +103,16 @@ func (w *walker) walk(rel string, inherited Category, onlyGit bool) error {
 		w.files[rel] = File{Category: Unreadable, Digest: "unreadable"}
 		return nil
 	}
+	if isRepositoryShape(entries) {
+		// A bare repository, or a git directory under another name: git
+		// takes the directory itself for a repository and reads its
+		// config for every command run below it.
+		key := rel
+		if key == "" {
+			key = "."
+		}
+		w.files[key] = File{Category: GitRepositories, Digest: gitDirDigest(filepath.Join(w.root, filepath.FromSlash(rel)))}
+	}
 	for _, e := range entries {
 		name := e.Name()
 		child := path.Join(rel, name)
@@ -128,6 +138,21 @@ func (w *walker) walk(rel string, inherited Category, onlyGit bool) error {
 		}
 	}
 	return nil
+}
+
+// isRepositoryShape reports whether a directory's entries make it a git
+// directory to git's discovery: HEAD, with objects and refs or a
+// commondir file (case ignored, as a folding file system answers either).
+func isRepositoryShape(entries []fs.DirEntry) bool {
+	have := map[string]bool{}
+	for _, e := range entries {
+		for _, part := range []string{"HEAD", "objects", "refs", "commondir"} {
+			if strings.EqualFold(e.Name(), part) {
+				have[part] = true
+			}
+		}
+	}
+	return have["HEAD"] && (have["objects"] && have["refs"] || have["commondir"])
 }
 
 // ruleFor is the category a path has by itself: a CI path at the top, a

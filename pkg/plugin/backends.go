@@ -55,10 +55,16 @@ func newBackend(o *RootOptions, t backend.Type) (backend.Backend, error) {
 // other than start (attach's resume, stop, cleanup need namespace and
 // volume settings). A broken file must not stop a user from stopping a
 // session, so a load error falls back to the defaults with a warning.
+// So does a configuration the user has not trusted: a cloned repository's
+// file, or one the agent rewrote through sync, must neither choose where
+// stop, cleanup or sessions act (nor which namespace would receive
+// credentials) nor widen the allowlist or bring host variables into a
+// session that attach resumes. nil means paude's defaults.
 func (o *RootOptions) projectConfig() *config.Config {
-	if o.config != nil {
+	if o.config != nil || o.configLoaded {
 		return o.config
 	}
+	o.configLoaded = true
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil
@@ -68,26 +74,13 @@ func (o *RootOptions) projectConfig() *config.Config {
 		_, _ = fmt.Fprintf(o.Streams.ErrOut, "warning: ignoring the project configuration, using defaults: %v\n", err)
 		return nil
 	}
-	o.ignoreUntrustedBackendKeys(cfg)
+	if trusted, err := isTrusted(cfg); err != nil || !trusted {
+		_, _ = fmt.Fprintf(o.Streams.ErrOut, "note: ignoring %s, which is not trusted (it changed, or was never reviewed): paude's defaults apply; review it with '%s'\n",
+			cfg.Path, trustCommand(o))
+		return nil
+	}
 	o.config = cfg
 	return cfg
-}
-
-// ignoreUntrustedBackendKeys clears backend.namespace and
-// backend.registry of a configuration the user has not trusted: a cloned
-// repository's file must not choose where stop, cleanup or sessions act
-// (nor which namespace would receive credentials). One line says so.
-func (o *RootOptions) ignoreUntrustedBackendKeys(cfg *config.Config) {
-	if cfg.Backend.Namespace == "" && cfg.Backend.Registry == "" {
-		return
-	}
-	trusted, err := isTrusted(cfg)
-	if err == nil && trusted {
-		return
-	}
-	_, _ = fmt.Fprintf(o.Streams.ErrOut, "note: ignoring backend.namespace and backend.registry of %s: the configuration is not trusted; review it with '%s'\n",
-		cfg.Path, trustCommand(o))
-	cfg.Backend.Namespace, cfg.Backend.Registry = "", ""
 }
 
 // parseHostList reads "name=ip,name=ip".

@@ -86,6 +86,8 @@ type RootOptions struct {
 	// config is the project configuration once loaded (start loads it
 	// strictly; other commands lazily, see projectConfig).
 	config *config.Config
+	// configLoaded records that projectConfig ran (config may be nil).
+	configLoaded bool
 	// progress is Progress's Reporter, made on first use.
 	progress *progress.Reporter
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paude-dev/paude/pkg/backend"
 	"github.com/paude-dev/paude/pkg/sync"
+	"github.com/paude-dev/paude/pkg/termfilter"
 )
 
 // SyncOptions are `paude sync [ID] [--status|--flush|--once]`'s.
@@ -189,7 +190,7 @@ func writeSyncStatus(out io.Writer, w *backend.WorkspaceCopy, st sync.Status, ne
 		p("State:      %s (no sync is running now)", st.State)
 	}
 	if st.Err != "" {
-		p("Error:      %s", st.Err)
+		p("Error:      %s", termfilter.Sanitize(st.Err))
 	}
 	if !st.LastSync.IsZero() {
 		p("Last sync:  %s (%s ago)", st.LastSync.Local().Format(time.DateTime), now.Sub(st.LastSync).Round(time.Second))

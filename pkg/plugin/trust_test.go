@@ -252,27 +252,47 @@ func TestStartNeedsTrust(t *testing.T) {
 	}
 }
 
-// TestUntrustedNamespaceIsIgnored: commands other than start read the
-// configuration without asking; an untrusted one's backend.namespace and
-// backend.registry are dropped with one line, a trusted one's kept.
-func TestUntrustedNamespaceIsIgnored(t *testing.T) {
+// TestUntrustedConfigIsIgnored: commands other than start read the
+// configuration without asking; an untrusted one is ignored whole (its
+// namespace, registry, allowlist and env: attach may resume a session
+// with it) with one line, a trusted one is used.
+func TestUntrustedConfigIsIgnored(t *testing.T) {
 	ws, _ := trustEnv(t, "paude")
 	t.Chdir(ws)
 	var errOut bytes.Buffer
 	root := NewRootOptions(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &errOut}, KubectlPlugin)
-	if cfg := root.projectConfig(); cfg == nil || cfg.Backend.Namespace != "" {
-		t.Fatalf("untrusted namespace used: %+v", cfg)
+	if cfg := root.projectConfig(); cfg != nil {
+		t.Fatalf("untrusted configuration used: %+v", cfg)
 	}
-	if !strings.Contains(errOut.String(), "note: ignoring backend.namespace and backend.registry of "+filepath.Join(ws, "paude.json")+
-		": the configuration is not trusted; review it with 'kubectl paude trust'") {
+	if cfg := root.projectConfig(); cfg != nil || strings.Count(errOut.String(), "note:") != 1 {
+		t.Fatalf("second call: %+v, notes %q", cfg, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "note: ignoring "+filepath.Join(ws, "paude.json")+
+		", which is not trusted (it changed, or was never reviewed): paude's defaults apply; review it with 'kubectl paude trust'") {
 		t.Errorf("no note: %q", errOut.String())
 	}
 	if res := runWithInput(t, KubectlPlugin, ws, "", "trust", "--yes"); res.code != 0 {
 		t.Fatalf("trust: %d %s", res.code, res.errOut)
 	}
 	root = NewRootOptions(testStreams(), KubectlPlugin)
-	if cfg := root.projectConfig(); cfg == nil || cfg.Backend.Namespace != "agents" {
-		t.Fatalf("trusted namespace dropped: %+v", cfg)
+	cfg := root.projectConfig()
+	if cfg == nil || cfg.Backend.Namespace != "agents" || len(cfg.Env) == 0 {
+		t.Fatalf("trusted configuration dropped: %+v", cfg)
+	}
+	// The agent widens the allowlist through sync: the change is not
+	// trusted, so the defaults apply again.
+	data, err := os.ReadFile(filepath.Join(ws, "paude.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	widened := strings.Replace(string(data), `"registry.npmjs.org"`, `"registry.npmjs.org", "exfil.example.com"`, 1)
+	if err := os.WriteFile(filepath.Join(ws, "paude.json"), []byte(widened), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	root = NewRootOptions(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &errOut}, KubectlPlugin)
+	if cfg := root.projectConfig(); cfg != nil || !strings.Contains(errOut.String(), "which is not trusted") {
+		t.Fatalf("a changed configuration used without review: %+v (%q)", cfg, errOut.String())
 	}
 }
 

@@ -110,12 +110,17 @@ func (l *link) reply(r *wire.Reader, start wire.Start) error {
 	return nil
 }
 
+// maxBatchEntryBytes bounds the entry records of one batch: 500,000
+// entries with paths of 500 bytes.
+const maxBatchEntryBytes = 256 << 20
+
 // readItems reads the items of a batch whose start was read, up to and
 // including its end frame, calling fn for each item frame. A batch of
 // unknown length is bounded by the policy's entry limit; a known one may
 // not carry more than it declared.
 func readItems(r *wire.Reader, start wire.Start, limit int, fn func(typ byte, p []byte) error) error {
 	n := 0
+	var entryBytes int64
 	for {
 		typ, p, err := r.Next()
 		if err != nil {
@@ -141,6 +146,13 @@ func readItems(r *wire.Reader, start wire.Start, limit int, fn func(typ byte, p 
 			return &wire.RemoteError{Msg: string(p)}
 		}
 		n++
+		if typ == wire.FrameEntry {
+			// The entries' names and targets are kept while the batch
+			// is worked on: bounded as a whole, not only by count.
+			if entryBytes += int64(len(p)); entryBytes > maxBatchEntryBytes {
+				return fmt.Errorf("%w: %s batch carries more than %d MiB of names", wire.ErrProtocol, start.Kind, maxBatchEntryBytes>>20)
+			}
+		}
 		if (start.Count != wire.CountUnknown && uint32(n) > start.Count) || n > limit {
 			return fmt.Errorf("%w: %s batch carries more than its %d items (limit %d)", wire.ErrProtocol, start.Kind, start.Count, limit)
 		}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/paude-dev/paude/pkg/backend"
+	"github.com/paude-dev/paude/pkg/termfilter"
 )
 
 // Reasons for stopped sessions.
@@ -71,7 +72,8 @@ func SessionStatus(pod *corev1.Pod) (backend.Status, string) {
 func firstLine(message string) string {
 	for _, line := range strings.Split(message, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			return line
+			// Pod messages can carry the container's log: printable only.
+			return termfilter.Sanitize(line)
 		}
 	}
 	return ""

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/paude-dev/paude/pkg/progress"
+	"github.com/paude-dev/paude/pkg/termfilter"
 )
 
 // failFastReasons are container waiting reasons that will not fix
@@ -41,7 +42,9 @@ type PodFailedError struct {
 func (e *PodFailedError) Error() string {
 	msg := fmt.Sprintf("pod %s failed to start: %s", e.Pod, e.Reason)
 	if e.Message != "" {
-		msg += ": " + e.Message
+		// A termination message can be the container's last log lines,
+		// which the agent may write: no escape sequences through.
+		msg += ": " + termfilter.Sanitize(e.Message)
 	}
 	switch e.Reason {
 	case "ErrImagePull", "ImagePullBackOff", "InvalidImageName":

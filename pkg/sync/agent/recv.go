@@ -27,7 +27,7 @@ func runRecv(ctx context.Context, cfg Config, r *wire.Reader, w *wire.Writer) er
 	// The host is trusted here; the policy only keeps the helper from
 	// writing through symlinks the agent planted. The user's symlinks
 	// arrive as symlinks and may point anywhere.
-	ws, err := guard.Open(cfg.Root, guard.Policy{Excludes: x, AllowSymlinkEscape: true, WriteInPlace: true})
+	ws, err := guard.Open(cfg.Root, guard.Policy{Excludes: x, AllowSymlinkEscape: true, WriteInPlace: true, AllowRepositoryShape: true})
 	if err != nil {
 		return err
 	}

@@ -126,8 +126,26 @@ func (w *Workspace) Rename(from, to string) (wire.Entry, error) {
 	if !ok {
 		return wire.Entry{}, fmt.Errorf("cannot rename %s: %w", Printable(from), unix.ENOENT)
 	}
+	// A symlink is checked where it is made: moved, a relative target
+	// climbs from another directory. So symlinks, and directories that
+	// hold one, are not moved: the caller copies them afresh, and each
+	// link is checked at its new place.
+	// (The helper in the session, which lets links point anywhere, moves
+	// them.)
+	hostSide := !w.policy.AllowSymlinkEscape
+	if hostSide && e.Kind == wire.KindSymlink {
+		return wire.Entry{}, ErrCopyInstead
+	}
+	if e.Kind == wire.KindDir && hostSide {
+		if has, err := holds(fpd, fname, func(_ string, mode uint32) bool { return mode&unix.S_IFMT == unix.S_IFLNK }); err != nil || has {
+			if err == nil {
+				err = ErrCopyInstead
+			}
+			return wire.Entry{}, err
+		}
+	}
 	if e.Kind == wire.KindDir {
-		if has, err := holdsGit(fpd, fname); err != nil || has {
+		if has, err := holds(fpd, fname, func(n string, _ uint32) bool { return tree.IsGitName(n) }); err != nil || has {
 			if err == nil {
 				err = refuse(RuleGitDir, from, "the directory holds a .git directory: not moved")
 			}
@@ -150,9 +168,13 @@ func (w *Workspace) Rename(from, to string) (wire.Entry, error) {
 	return st, err
 }
 
-// holdsGit reports whether the directory name below d has a .git entry
-// anywhere inside it.
-func holdsGit(d *tree.Dir, name string) (bool, error) {
+// ErrCopyInstead is Rename's answer for what it does not move (a symlink,
+// a directory holding one): the caller deletes and copies instead.
+var ErrCopyInstead = errors.New("not moved: copied instead")
+
+// holds reports whether the directory name below d has an entry anywhere
+// inside it for which match (given its name and stat mode) holds.
+func holds(d *tree.Dir, name string, match func(name string, mode uint32) bool) (bool, error) {
 	sub, err := d.Sub(name)
 	if err != nil {
 		return false, err
@@ -163,12 +185,15 @@ func holdsGit(d *tree.Dir, name string) (bool, error) {
 		return false, err
 	}
 	for _, n := range names {
-		if tree.IsGitName(n) {
+		var st unix.Stat_t
+		if err := unix.Fstatat(sub.FD(), n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return false, err
+		}
+		if match(n, uint32(st.Mode)) { //nolint:unconvert // uint16 on darwin
 			return true, nil
 		}
-		var st unix.Stat_t
-		if unix.Fstatat(sub.FD(), n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			if has, err := holdsGit(sub, n); err != nil || has {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if has, err := holds(sub, n, match); err != nil || has {
 				return has, err
 			}
 		}

@@ -106,6 +106,13 @@ type Policy struct {
 	// sets it: it saves a rename per file on the initial push, and nobody
 	// there needs to never see a half-written file.
 	WriteInPlace bool
+	// AllowRepositoryShape lets a directory get HEAD with objects and refs
+	// (or commondir), which makes it a git directory to git's discovery.
+	// Only the helper in the session sets it: there it applies the user's
+	// own files. From the session, such a directory would be a repository
+	// whose config (core.pager, core.fsmonitor, aliases) the user's next
+	// git command below it reads and runs.
+	AllowRepositoryShape bool
 }
 
 // CheckEntry checks one record from the session before anything is
@@ -114,10 +121,16 @@ func (p *Policy) CheckEntry(e *wire.Entry) *Refusal {
 	if r := CheckPath(e.Path); r != nil {
 		return r
 	}
+	if r := checkControls(e.Path, e.Path, "name"); r != nil {
+		return r
+	}
 	if e.Op == wire.OpRename {
 		if r := CheckPath(e.Target); r != nil {
 			return r
 		}
+	}
+	if r := checkControls(e.Path, e.Target, "target"); r != nil {
+		return r
 	}
 	if e.Op != wire.OpPut && e.Op != wire.OpDelete && e.Op != wire.OpRename {
 		return refuse(RuleProtocol, e.Path, "unknown operation %d", e.Op)
@@ -137,6 +150,9 @@ func (p *Policy) CheckEntry(e *wire.Entry) *Refusal {
 	}
 	if p.Excludes.Match(e.Path, e.Kind == wire.KindDir) {
 		return refuse(RuleExcluded, e.Path, "excluded from sync")
+	}
+	if e.Op == wire.OpPut && e.Kind != wire.KindSymlink && e.Target != "" {
+		return refuse(RuleProtocol, e.Path, "a %s with a symlink target", e.Kind)
 	}
 	if e.Mode&(wire.ModeSetuid|wire.ModeSetgid|wire.ModeSticky) != 0 {
 		return refuse(RuleSpecialBits, e.Path, "mode %04o has a setuid, setgid or sticky bit", e.Mode&0o7777)
@@ -178,4 +194,20 @@ func Printable(s string) string {
 		return fmt.Sprintf("%q…", s)
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// checkControls refuses a name or target from the session that holds a
+// control character (C0, DEL, C1) or a bidirectional formatting one: paude
+// quotes what it prints, but ls, find, grep and make print file names as
+// they are, so such a name would carry escape sequences to the user's
+// terminal, or show a name other than the real one.
+func checkControls(path, s, what string) *Refusal {
+	for _, r := range s {
+		switch {
+		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
+			r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return refuse(RuleBadName, path, "the %s holds the control character %U", what, r)
+		}
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ func (w *Workspace) checkTarget(linkRel, target string) *Refusal {
 	if strings.HasPrefix(target, "/") {
 		return refuse(RuleSymlinkEscape, linkRel, "symlink to the absolute path %s", Printable(target))
 	}
+	depth := len(stack)
 	hops := 0
 	for len(pending) > 0 {
 		c := pending[0]
@@ -56,6 +57,31 @@ func (w *Workspace) checkTarget(linkRel, target string) *Refusal {
 		}
 		stack = stack[:len(stack)-1]
 		pending = append(strings.Split(e.Target, "/"), pending...)
+	}
+	return checkTargetClimb(linkRel, target, depth)
+}
+
+// checkTargetClimb refuses a target whose place depends on what its names
+// are later: it may climb (..) only at its start, and no higher than the
+// link's directory is deep. "../../lib/x" stays where it points whatever
+// lib becomes (lib, if a symlink, is itself held inside); "s/../../x"
+// lands elsewhere once s is another directory or link. The resolution
+// that follows checks the target against the workspace as it is now.
+func checkTargetClimb(linkRel, target string, depth int) *Refusal {
+	named := false
+	for _, c := range strings.Split(target, "/") {
+		switch {
+		case c == "" || c == ".":
+		case c == ".." && named:
+			return refuse(RuleSymlinkEscape, linkRel, "symlink target %s climbs (..) after a name: where it leads would change with that name", Printable(target))
+		case c == "..":
+			if depth == 0 {
+				return refuse(RuleSymlinkEscape, linkRel, "symlink target %s leaves the workspace", Printable(target))
+			}
+			depth--
+		default:
+			named = true
+		}
 	}
 	return nil
 }

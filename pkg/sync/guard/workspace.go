@@ -210,7 +210,51 @@ func (w *Workspace) prepare(rel string) (*tree.Dir, string, func(), error) {
 		r.Path = rel
 		return nil, "", nil, r
 	}
+	if r := w.checkRepositoryShape(pd, rel, name); r != nil {
+		release()
+		return nil, "", nil, r
+	}
 	return pd, name, release, nil
+}
+
+// repositoryPart names the entries git's discovery looks for to take a
+// directory for a git directory (HEAD, with objects and refs or a
+// commondir naming where they are), "" for any other name. Case is
+// ignored: a file system that folds case answers git's lookups for
+// either spelling.
+func repositoryPart(name string) string {
+	for _, part := range []string{"HEAD", "objects", "refs", "commondir"} {
+		if strings.EqualFold(name, part) {
+			return part
+		}
+	}
+	return ""
+}
+
+// checkRepositoryShape refuses the write of name into pd when it would
+// complete the shape of a git directory there: git on this machine would
+// then take that directory (and everything below it) for a repository
+// and read its config, which can name programs git runs. Unreadable
+// siblings count as a refusal.
+func (w *Workspace) checkRepositoryShape(pd *tree.Dir, rel, name string) *Refusal {
+	part := repositoryPart(name)
+	if w.policy.AllowRepositoryShape || part == "" {
+		return nil
+	}
+	names, err := pd.Names()
+	if err != nil {
+		return refuse(RuleGitDir, rel, "cannot check whether its directory would become a git repository: %v", err)
+	}
+	have := map[string]bool{part: true}
+	for _, n := range names {
+		if p := repositoryPart(n); p != "" {
+			have[p] = true
+		}
+	}
+	if have["HEAD"] && (have["objects"] && have["refs"] || have["commondir"]) {
+		return refuse(RuleGitDir, rel, "it would make its directory a git repository (HEAD with objects and refs, or commondir), whose config your git would run")
+	}
+	return nil
 }
 
 // invalidate drops the cached directory after a directory was removed:

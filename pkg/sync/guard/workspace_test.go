@@ -305,3 +305,70 @@ func TestCaseInsensitiveCollisions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A symlink accepted where it is must not lead out of the workspace
+// later, when another name changes or the link moves: a target may climb
+// only at its start, and symlinks (or directories holding one) are
+// copied, not moved, so each link is checked at its new place. The
+// controls show each target resolves inside when it is made.
+func TestSymlinksStayInsideLater(t *testing.T) {
+	link := func(f *fixture, rel, target string) error {
+		_, err := f.ws.Symlink(&wire.Entry{Op: wire.OpPut, Kind: wire.KindSymlink, Path: rel, Target: target})
+		return err
+	}
+	mkdir := func(f *fixture, rel string) {
+		t.Helper()
+		if _, err := f.ws.Mkdir(&wire.Entry{Op: wire.OpPut, Kind: wire.KindDir, Path: rel, Mode: 0o755}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("a climb after a name", func(t *testing.T) {
+		f := newFixture(t, false)
+		mkdir(f, "d1")
+		mkdir(f, "d1/d2")
+		if err := link(f, "s", "d1/d2"); err != nil {
+			t.Fatal(err)
+		}
+		// s/../../secret resolves to the workspace's own secret today, and
+		// outside once s is a plain directory.
+		var r *Refusal
+		if err := link(f, "x", "s/../../secret"); !errors.As(err, &r) || r.Rule != RuleSymlinkEscape {
+			t.Fatalf("x -> s/../../secret: %v, want a symlink-escape refusal", err)
+		}
+		if err := link(f, "y", "d1/d2/../../src/a.txt"); !errors.As(err, &r) {
+			t.Errorf("a climb after plain names: %v, want a refusal", err)
+		}
+		// Control: climbing first, within the link's depth.
+		if err := link(f, "src/ok", "../d1/d2"); err != nil {
+			t.Errorf("control src/ok -> ../d1/d2: %v", err)
+		}
+	})
+	t.Run("moved links are copied", func(t *testing.T) {
+		f := newFixture(t, false)
+		mkdir(f, "a")
+		mkdir(f, "a/b")
+		if err := link(f, "a/b/up", "../.."); err != nil {
+			t.Fatalf("control a/b/up -> ../..: %v", err)
+		}
+		if err := link(f, "a/l", "../src"); err != nil {
+			t.Fatalf("control a/l -> ../src: %v", err)
+		}
+		// Moved one level up, up and l would leave the workspace.
+		for _, mv := range [][2]string{{"a/b", "c"}, {"a/l", "l"}, {"a", "z"}} {
+			if _, err := f.ws.Rename(mv[0], mv[1]); !errors.Is(err, ErrCopyInstead) {
+				t.Errorf("rename %s to %s: %v, want ErrCopyInstead", mv[0], mv[1], err)
+			}
+		}
+		if _, err := os.Lstat(filepath.Join(f.root, "a/b/up")); err != nil {
+			t.Errorf("a refused move moved something: %v", err)
+		}
+		// Control: a directory without links moves.
+		mkdir(f, "plain")
+		if _, err := f.put("plain/f.txt", "x", 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ws.Rename("plain", "moved"); err != nil {
+			t.Errorf("control: a plain directory did not move: %v", err)
+		}
+	})
+}

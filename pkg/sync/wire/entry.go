@@ -174,6 +174,9 @@ func (e *Entry) append(b []byte) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(e.Expect.Mtime))
 }
 
+// MaxString is the longest path or symlink target an entry may carry.
+const MaxString = 8192
+
 // DecodeEntry decodes an entry frame's payload.
 func DecodeEntry(p []byte) (Entry, error) {
 	d := decoder{p: p}
@@ -192,6 +195,11 @@ func DecodeEntry(p []byte) (Entry, error) {
 	}
 	if e.Size < 0 {
 		return Entry{}, protoErr("entry %q has a negative size", e.Path)
+	}
+	// No path or link target is this long (PATH_MAX is 4096): an entry
+	// that claims one is no file's, and would only cost memory.
+	if len(e.Path) > MaxString || len(e.Target) > MaxString {
+		return Entry{}, protoErr("entry with a path or target over %d bytes", MaxString)
 	}
 	return e, nil
 }

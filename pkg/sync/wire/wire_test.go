@@ -184,3 +184,22 @@ func TestExpectMatches(t *testing.T) {
 		})
 	}
 }
+
+// An entry may not carry a path or target longer than any file has: a
+// session that sends one would otherwise make the host hold it (500,000
+// entries of 64 KiB are 30 GiB). The control at the limit decodes.
+func TestDecodeEntryBoundsStrings(t *testing.T) {
+	long := strings.Repeat("a", MaxString+1)
+	for _, e := range []Entry{
+		{Op: OpPut, Kind: KindSymlink, Path: "l", Target: long},
+		{Op: OpPut, Kind: KindFile, Path: long},
+	} {
+		if _, err := DecodeEntry(e.append(nil)); !errors.Is(err, ErrProtocol) {
+			t.Errorf("a %d-byte string decoded: %v", len(long), err)
+		}
+	}
+	ok := Entry{Op: OpPut, Kind: KindSymlink, Path: "l", Target: long[:MaxString]}
+	if got, err := DecodeEntry(ok.append(nil)); err != nil || got.Target != ok.Target {
+		t.Errorf("control: %v", err)
+	}
+}

@@ -15,7 +15,8 @@ import (
 
 // TestHintsNameTheCommandAsTyped runs the built binaries, as a user does,
 // under the names they are invoked by (paude; kubectl-paude, as kubectl
-// runs it; oc-paude, as oc runs it; a renamed copy) through error paths,
+// runs it; oc-paude, the name a user links for oc to find; a renamed
+// copy) through error paths,
 // and checks that every hint names the command the user typed and no
 // other: "See 'oc paude stop -h'", "start one with 'oc paude'".
 func TestHintsNameTheCommandAsTyped(t *testing.T) {

@@ -169,7 +169,6 @@ func NewRootCmdWithOptions(root *RootOptions) *cobra.Command {
 		NewCmdCleanup(root),
 		NewCmdVersion(root.Streams, root),
 		NewCmdTrust(root),
-		newCmdGitBridge(root),
 		NewCmdSync(root),
 		NewCmdSyncAgent(root),
 		newCmdGitBridge(root),

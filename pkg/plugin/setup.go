@@ -27,12 +27,16 @@ func NewCmdSetup(root *RootOptions) *cobra.Command {
 		Short: "Check access and prepare the backend once (namespace, credentials)",
 		Long: longDesc(`
 			Check that the backend works and prepare what every session shares. On
-			OpenShift/Kubernetes: check connectivity and permissions, create the
-			namespace when allowed, and save your credentials in the namespace for
-			sessions started from machines that lack them. Prints what it did.`),
+			OpenShift/Kubernetes: check connectivity and every permission sessions
+			need, create the namespace when allowed, save your credentials in the
+			namespace for sessions started from machines that lack them, find the
+			registry for the session images (and the pull secret they need), and
+			create the NetworkPolicies that confine the default allowlist's agents
+			and proxy. Prints what it did; running it again changes nothing that is
+			in place.`),
 		Example: templates.Examples(fmt.Sprintf(`
 			# Prepare namespace "agents" on the current cluster
-			%[1]s setup --backend=openshift -n agents`, root.Flavor.DisplayName)),
+			%[1]s setup%[2]s -n agents`, root.Flavor.DisplayName, clusterFlag(root))),
 		Args: noArgs(root),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.Complete(c); err != nil {
@@ -72,4 +76,14 @@ func (o *SetupOptions) Run(ctx context.Context) error {
 		return err
 	}
 	return o.b.Setup(ctx, o.root.Streams.ErrOut)
+}
+
+// clusterFlag is what a command line needs to reach a cluster: nothing
+// for the plugin, whose backend is the cluster's, --backend=openshift
+// for the standalone paude, which defaults to Podman.
+func clusterFlag(root *RootOptions) string {
+	if root.Flavor == Standalone {
+		return " --backend=openshift"
+	}
+	return ""
 }

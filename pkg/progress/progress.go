@@ -50,7 +50,8 @@ const (
 )
 
 // Reporter shows the steps of one command. It is safe for concurrent use:
-// a cluster start builds its two images at once.
+// a step's podman output and the API's waits report from their own
+// goroutines.
 type Reporter struct {
 	out  io.Writer
 	mode Mode

@@ -279,7 +279,7 @@ func (b *Backend) podmanError(err error) error {
 	if errors.Is(err, podmancli.ErrPodmanNotFound) {
 		return &backend.UnavailableError{Backend: backend.OpenShift,
 			Reason: "building the session's images needs Podman, which is not installed (no 'podman' on PATH)",
-			Hint:   "install Podman 4 or later, or pass --image with an image the cluster can pull"}
+			Hint:   "install Podman 4 or later (--image spares the build of the agent's image, not of the proxy's)"}
 	}
 	return err
 }

@@ -75,7 +75,12 @@ func (b *Backend) launch(ctx context.Context, c *Clients, plan *sessionPlan, cfg
 	if err := b.waitForPod(ctx, c, plan.Namespace, plan.Pod.Name, startTimeout(cfg), progress); err != nil {
 		var failed *PodFailedError
 		if errors.As(err, &failed) && failed.Container == egressCheckContainer {
-			return b.errNotEnforced(firstLine(failed.Message))
+			if failed.ExitCode == egressCheckExit {
+				return b.errNotEnforced(firstLine(failed.Message))
+			}
+			// It could not run its probes at all: no verdict on the
+			// network, and no session either.
+			return fmt.Errorf("the session's egress check could not run (exit code %d): %w: an image given with --image needs /bin/bash, timeout and date, as paude's images have", failed.ExitCode, err)
 		}
 		return err
 	}

@@ -252,6 +252,27 @@ func TestStartFailsClosedWithoutEnforcement(t *testing.T) {
 	}
 }
 
+// An egress check that could not run (an --image without bash: exit
+// 127) is no verdict on the network: the start fails saying so, not
+// blaming the network plugin.
+func TestStartEgressCheckThatCannotRun(t *testing.T) {
+	reg := newFakeRegistry(t)
+	tb, _ := registryBackend(t, reg, teamNS)
+	proxyCluster(tb, func(p *corev1.Pod) {
+		p.Spec.NodeName = "node"
+		p.Status.Phase = corev1.PodPending
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: egressCheckContainer, State: corev1.ContainerState{
+			Terminated: &corev1.ContainerStateTerminated{ExitCode: 127, Reason: "Error", Message: "exec: /bin/bash: not found"}}}}
+	})
+	_, err := tb.StartSession(context.Background(), proxiedSpec(t))
+	if err == nil || strings.Contains(err.Error(), "does not enforce NetworkPolicy") || !containsAll(err.Error(), "egress check could not run (exit code 127)", "/bin/bash: not found") {
+		t.Fatalf("err = %v", err)
+	}
+	if left := sessionObjectsLeft(t, tb.cs, "team", testID); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}
+
 func TestProxyPolicyKeepsTheProxyOutOfPrivateRanges(t *testing.T) {
 	p := ProxyPolicyFor("team", "abcd1234", []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("203.0.113.0/24")},
 		[]netip.Addr{netip.MustParseAddr("192.0.2.53")})

@@ -87,8 +87,8 @@ func (b *Backend) buildPlatform(ctx context.Context, c *Clients) (platform, erro
 	}
 	p.Foreign = p.Arch != host
 	if p.Foreign && !b.canEmulate(p.Arch) {
-		return p, fmt.Errorf("the session's images must be built for %s (from %s), but this machine is %s and cannot emulate %s: install qemu-user-static (binfmt) for %s, build on a %s machine, or pass --image with an image built for %s",
-			p.Arch, p.Source, host, p.Arch, p.Arch, p.Arch, p.Arch)
+		return p, fmt.Errorf("the session's images must be built for %s (from %s), but this machine is %s and cannot emulate %s: install qemu-user-static (binfmt) for %s, or start from a %s machine",
+			p.Arch, p.Source, host, p.Arch, p.Arch, p.Arch)
 	}
 	return p, nil
 }

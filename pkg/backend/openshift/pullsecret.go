@@ -81,7 +81,7 @@ func (b *Backend) refreshedPullSecret(ctx context.Context, c *Clients, ns, host,
 		return nil, false, err
 	}
 	if token == "" {
-		return nil, false, fmt.Errorf("the session's image is pulled from %s with your token, and your kubeconfig has none now: log in with `oc login`", host)
+		return nil, false, fmt.Errorf("the session's image is pulled from %s with your token, and your kubeconfig has none now: log in with `oc login` or refresh your kubeconfig", host)
 	}
 	if user == "" {
 		user = "paude"

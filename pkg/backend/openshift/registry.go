@@ -58,7 +58,7 @@ func (t registryTarget) pullRef(ns, tag string) string { return t.Pull + "/" + n
 
 // errNoRegistry says how to give paude a registry when none was found.
 func (b *Backend) errNoRegistry(why string) error {
-	return fmt.Errorf("no registry for the session's images: %s: pass --registry (or set backend.registry) with a registry the cluster can pull from, or pass --image with an image it can pull", why)
+	return fmt.Errorf("no registry for the session's images: %s: pass --registry (or set backend.registry) with a registry the cluster can pull from (with --image too: the proxy's image goes there)", why)
 }
 
 // findRegistry works out where images go, in this order: --registry,

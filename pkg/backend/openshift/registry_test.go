@@ -280,7 +280,7 @@ func TestFindRegistry(t *testing.T) {
 		s, _ := tb.ResolveSettings()
 		c, _ := tb.client()
 		_, err := tb.findRegistry(ctx, c, s)
-		if err == nil || !containsAll(err.Error(), "no registry for the session's images", "pass --registry", "or pass --image") {
+		if err == nil || !containsAll(err.Error(), "no registry for the session's images", "pass --registry", "with --image too") {
 			t.Errorf("err = %v", err)
 		}
 	})

@@ -33,7 +33,7 @@ Permissions in namespace team: ok (30 checked)
 Skipping claude credentials: ~/.claude and ~/.claude.json not found
 Saved gcloud credentials from ~/.config/gcloud in secret paude-gcloud (1 files)
 Saved gitconfig credentials from ~/.gitconfig in secret paude-gitconfig (1 files)
-Note: no registry for the session's images: this cluster has no OpenShift integrated registry: pass --registry (or set backend.registry) with a registry the cluster can pull from, or pass --image with an image it can pull
+Note: no registry for the session's images: this cluster has no OpenShift integrated registry: pass --registry (or set backend.registry) with a registry the cluster can pull from (with --image too: the proxy's image goes there)
 Network policies paude-agent-HASH and paude-proxy-HASH confine the agents of allowlist DOMAINS
 Namespace team is ready for paude sessions
 `

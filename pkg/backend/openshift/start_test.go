@@ -271,7 +271,7 @@ func TestStartSessionRefusesBeforeCreating(t *testing.T) {
 		{"credentials fit only without their paths", []runtime.Object{teamNS}, func(tb *testBackend) {
 			writeFile(t, tb.home, ".gitconfig", bytes.Repeat([]byte("g"), corev1.MaxSecretSize))
 		}, nil, "listing their paths), 54 B over the 1.0 MiB a Secret can hold: largest files: ~/.gitconfig (1.0 MiB): remove what the agent does not need"},
-		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Image = "" }, "pass --image"},
+		{"no image", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Image = "" }, "pass --registry"},
 		{"relative workspace", []runtime.Object{teamNS}, nil, func(o *backend.SessionSpec) { o.Workspace = "proj" }, "not an absolute path"},
 		{"vertex without a project", []runtime.Object{teamNS}, func(tb *testBackend) {
 			tb.opts.Getenv = func(k string) string {

@@ -37,6 +37,9 @@ type PodFailedError struct {
 	// Reason is the Kubernetes reason ("ImagePullBackOff", "Unschedulable").
 	Reason  string
 	Message string
+	// ExitCode is the failed container's exit code (0 when it did not
+	// end, or the pod failed as a whole).
+	ExitCode int32
 }
 
 func (e *PodFailedError) Error() string {
@@ -91,7 +94,7 @@ func podState(pod *corev1.Pod) (ready bool, status string, err error) {
 		}
 		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
 			return false, terminatedReason(t), &PodFailedError{Pod: pod.Name, Container: cs.Name,
-				Reason: terminatedReason(t), Message: t.Message}
+				Reason: terminatedReason(t), Message: t.Message, ExitCode: t.ExitCode}
 		}
 	}
 	if status == "" {

@@ -33,7 +33,14 @@ func (o *StartOptions) runDryRun(ctx context.Context) error {
 			section("user Dockerfile, built first as " + recipe.UserBuild.Tag)
 			_, _ = fmt.Fprintf(out, "# %s (context %s)\n", recipe.UserBuild.Dockerfile, recipe.UserBuild.Context)
 		}
-		section("Containerfile for " + recipe.Tag)
+		if o.backend == backend.OpenShift {
+			// The cluster's image is this one plus paude itself, its sync
+			// helper, whose content (and so the tag) depends on the
+			// nodes' architecture: the steps below name the tag.
+			section("Containerfile (a cluster session's image adds paude as its sync helper; the steps name its tag)")
+		} else {
+			section("Containerfile for " + recipe.Tag)
+		}
 		_, _ = out.Write(recipe.Containerfile)
 	} else {
 		section("image")

@@ -5,6 +5,8 @@ package kube_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +238,11 @@ func TestOpenShiftFailsClosedWithoutEnforcement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.StartSession(context.Background(), backend.SessionSpec{Image: img, Workspace: "/home/me/unenforced"})
+	ws := filepath.Join(t.TempDir(), "unenforced")
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.StartSession(context.Background(), backend.SessionSpec{Image: img, Workspace: ws})
 	if err == nil || !strings.Contains(err.Error(), "does not enforce NetworkPolicy") || !strings.Contains(err.Error(), "--allow-network") {
 		t.Fatalf("start without enforcement: %v, want the fail-closed message\n%s", err, progress)
 	}

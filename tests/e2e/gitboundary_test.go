@@ -191,6 +191,9 @@ func TestGitBoundaryAttacks(t *testing.T) {
 		{name: "rewriting a .git file",
 			script:  `git init -q evt && mv evt/.git evil-sub && rmdir evt && git --git-dir=evil-sub config core.fsmonitor 'touch MARK'; printf 'gitdir: ../evil-sub\n' > sub/.git; mv sub sub-moved`,
 			blocked: []string{"sub/.git: Read-only file system", "cannot move 'sub' to 'sub-moved': Device or resource busy"},
+			// The git directory under another name is a repository to git
+			// run inside it: reported.
+			report:  []string{"added evil-sub"},
 			control: `git init -q evt && mv evt/.git evil-sub && rmdir evt && git --git-dir=evil-sub config core.fsmonitor 'touch MARK' && printf 'gitdir: ../evil-sub\n' > sub/.git`},
 		{name: "a nested repository",
 			script:  `git init -q tools/evil && git -C tools/evil config core.fsmonitor 'touch MARK'`,

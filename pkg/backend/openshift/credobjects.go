@@ -132,11 +132,11 @@ func CredentialFromObject(obj metav1.Object) (Credential, error) {
 	kind := CredentialKind(obj.GetLabels()[backend.LabelCredential])
 	var items []corev1.KeyToPath
 	if err := json.Unmarshal([]byte(obj.GetAnnotations()[AnnotationPaths]), &items); err != nil || len(items) == 0 {
-		return Credential{}, fmt.Errorf("credential secret %s has no valid %s annotation: recreate it with the setup command", obj.GetName(), AnnotationPaths)
+		return Credential{}, fmt.Errorf("credential secret %s has no valid %s annotation", obj.GetName(), AnnotationPaths)
 	}
 	for _, it := range items {
 		if err := checkItemPath(it.Path); err != nil {
-			return Credential{}, fmt.Errorf("credential secret %s: %w: recreate it with the setup command", obj.GetName(), err)
+			return Credential{}, fmt.Errorf("credential secret %s: %w", obj.GetName(), err)
 		}
 	}
 	return Credential{Kind: kind, Name: obj.GetName(), Items: items}, nil

@@ -174,7 +174,7 @@ func (b *Backend) persistentCredentials(ctx context.Context, c *Clients, ns stri
 		}
 		cred, err := CredentialFromObject(secret)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: recreate it with %s", err, b.hint("setup"))
 		}
 		cred.Kind = kind
 		found[kind] = cred

@@ -241,9 +241,8 @@ func (w *WorkspaceCopy) FetchCommits(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	res, err := gitboundary.Fetcher{}.Fetch(ctx, repo, w.SessionID, gitboundary.SessionRepo{Exec: w.Exec, Workspace: w.Remote})
+	res.Report(out, w.SessionID, w.Workspace, err)
 	if len(res.Updates) > 0 || len(res.Skipped) > 0 || err == nil {
-		fmt.Fprintf(out, "Commits of session %s, fetched into %s (merge with 'git merge paude/%s/<branch>'):\n", w.SessionID, w.Workspace, w.SessionID)
-		_, _ = res.WriteTo(indent{w: out, prefix: "  "})
 		w.recordFetch(res)
 	}
 	if err != nil {
@@ -267,28 +266,6 @@ func HostRepo(ctx context.Context, workspace string) (*gitboundary.Repo, error) 
 		return nil, err
 	}
 	return repo, nil
-}
-
-// indent prefixes every line written through it.
-type indent struct {
-	w      io.Writer
-	prefix string
-}
-
-func (p indent) Write(b []byte) (int, error) {
-	var buf []byte
-	start := true
-	for _, c := range b {
-		if start {
-			buf = append(buf, p.prefix...)
-		}
-		buf = append(buf, c)
-		start = c == '\n'
-	}
-	if _, err := p.w.Write(buf); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 // command is paude as the user typed it, for a hint.

@@ -167,6 +167,23 @@ func (r *FetchResult) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
+// Report tells the user what a fetch of session into workspace brought,
+// under one heading that says how to merge it, the result indented below.
+// It says nothing when the fetch failed before anything was fetched or
+// skipped (fetchErr is then the news).
+func (r *FetchResult) Report(w io.Writer, session, workspace string, fetchErr error) {
+	if fetchErr != nil && len(r.Updates) == 0 && len(r.Skipped) == 0 {
+		return
+	}
+	var body bytes.Buffer
+	_, _ = r.WriteTo(&body)
+	fmt.Fprintf(w, "Commits of session %s, fetched into %s (merge with 'git merge paude/%s/<branch>'):\n", session, workspace, session)
+	for _, line := range strings.SplitAfter(strings.TrimSuffix(body.String(), "\n"), "\n") {
+		fmt.Fprintf(w, "  %s", line)
+	}
+	fmt.Fprintln(w)
+}
+
 // short abbreviates an object id for display.
 func short(oid string) string {
 	if len(oid) > 7 {

@@ -2,7 +2,6 @@ package podman
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -71,14 +70,8 @@ func (b *Backend) sessionDir(id string) string {
 // not). The host's git must be new enough to fetch the agent's commits
 // back later.
 func (b *Backend) openGitBoundary(ctx context.Context, id, workspace string, create bool) (*gitBoundary, error) {
-	repo, err := gitboundary.OpenRepo(ctx, workspace)
-	if errors.Is(err, gitboundary.ErrNoRepository) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := gitboundary.CheckHostGit(ctx); err != nil {
+	repo, err := backend.HostRepo(ctx, workspace)
+	if repo == nil || err != nil {
 		return nil, err
 	}
 	g := &gitBoundary{Repo: repo, Volume: gitVolume(id), GitDir: path.Join(workspace, ".git")}

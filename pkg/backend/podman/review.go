@@ -92,10 +92,7 @@ func (b *Backend) fetch(ctx context.Context, id string, c *containerInfo, out io
 	res, err := gitboundary.Fetcher{Bridge: b.opts.GitBridge}.Fetch(ctx, repo, id, gitboundary.SessionRepo{
 		Exec: b.sessionExec(c), Workspace: ws, GitDir: gitDir,
 	})
-	if len(res.Updates) > 0 || len(res.Skipped) > 0 || err == nil {
-		fmt.Fprintf(out, "Commits of session %s, fetched into %s (merge with 'git merge paude/%s/<branch>'):\n", id, ws, id)
-		_, _ = res.WriteTo(prefixWriter{w: out, prefix: "  "})
-	}
+	res.Report(out, id, ws, err)
 	return err
 }
 
@@ -137,28 +134,6 @@ func (b *Backend) reportHostRun(ctx context.Context, id, ws string, out io.Write
 		return err
 	}
 	return b.saveSnapshot(id, after)
-}
-
-// prefixWriter indents every line written through it.
-type prefixWriter struct {
-	w      io.Writer
-	prefix string
-}
-
-func (p prefixWriter) Write(b []byte) (int, error) {
-	var buf []byte
-	start := true
-	for _, c := range b {
-		if start {
-			buf = append(buf, p.prefix...)
-		}
-		buf = append(buf, c)
-		start = c == '\n'
-	}
-	if _, err := p.w.Write(buf); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 var _ backend.CommitFetcher = (*Backend)(nil)

@@ -136,20 +136,15 @@ func (w *Workspace) Rename(from, to string) (wire.Entry, error) {
 	if hostSide && e.Kind == wire.KindSymlink {
 		return wire.Entry{}, ErrCopyInstead
 	}
-	if e.Kind == wire.KindDir && hostSide {
-		if has, err := holds(fpd, fname, func(_ string, mode uint32) bool { return mode&unix.S_IFMT == unix.S_IFLNK }); err != nil || has {
-			if err == nil {
-				err = ErrCopyInstead
-			}
-			return wire.Entry{}, err
-		}
-	}
 	if e.Kind == wire.KindDir {
-		if has, err := holds(fpd, fname, func(n string, _ uint32) bool { return tree.IsGitName(n) }); err != nil || has {
-			if err == nil {
-				err = refuse(RuleGitDir, from, "the directory holds a .git directory: not moved")
-			}
+		links, git, err := holds(fpd, fname, hostSide)
+		switch {
+		case err != nil:
 			return wire.Entry{}, err
+		case links:
+			return wire.Entry{}, ErrCopyInstead
+		case git:
+			return wire.Entry{}, refuse(RuleGitDir, from, "the directory holds a .git directory: not moved")
 		}
 	}
 	tpd, tname, trelease, err := w.prepare(to)
@@ -172,31 +167,36 @@ func (w *Workspace) Rename(from, to string) (wire.Entry, error) {
 // a directory holding one): the caller deletes and copies instead.
 var ErrCopyInstead = errors.New("not moved: copied instead")
 
-// holds reports whether the directory name below d has an entry anywhere
-// inside it for which match (given its name and stat mode) holds.
-func holds(d *tree.Dir, name string, match func(name string, mode uint32) bool) (bool, error) {
+// holds reports whether the directory name below d has, anywhere inside
+// it, a symlink (looked for only when links is set) or a .git entry. One
+// walk answers both; it stops once nothing it looks for is left unknown.
+func holds(d *tree.Dir, name string, links bool) (link, git bool, err error) {
 	sub, err := d.Sub(name)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer func() { _ = sub.Close() }()
 	names, err := sub.Names()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	for _, n := range names {
 		var st unix.Stat_t
 		if err := unix.Fstatat(sub.FD(), n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return false, err
+			return false, false, err
 		}
-		if match(n, uint32(st.Mode)) { //nolint:unconvert // uint16 on darwin
-			return true, nil
-		}
+		link = link || links && st.Mode&unix.S_IFMT == unix.S_IFLNK
+		git = git || tree.IsGitName(n)
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			if has, err := holds(sub, n, match); err != nil || has {
-				return has, err
+			l, g, err := holds(sub, n, links)
+			if err != nil {
+				return false, false, err
 			}
+			link, git = link || l, git || g
+		}
+		if git && (link || !links) {
+			return link, git, nil
 		}
 	}
-	return false, nil
+	return link, git, nil
 }

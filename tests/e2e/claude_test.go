@@ -45,14 +45,7 @@ func TestRealClaudeCode(t *testing.T) {
 			for rel, data := range tt.home {
 				mkFile(t, filepath.Join(u.home, rel), string(data))
 			}
-			ws := newWorkspace(t, nil)
-			ca, err := os.ReadFile(suite.caPEM)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mkFile(t, filepath.Join(ws, "fake-ca.pem"), string(ca))
-			mkFile(t, filepath.Join(ws, "paude.json"), mustJSON(t, map[string]any{
-				"env": map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ws, "fake-ca.pem")}}))
+			ws := fakeCAWorkspace(t)
 			chownTree(t, ws, 1000, 1000)
 			cfg := loadConfig(t, ws)
 			if cfg.Agent.Command != "claude" || !strings.Contains(cfg.Agent.Install, "@anthropic-ai/claude-code@"+config.ClaudeCodeVersion) {
@@ -100,4 +93,20 @@ func TestRealClaudeCode(t *testing.T) {
 			t.Logf("the fake's log: %+v", reqs)
 		})
 	}
+}
+
+// fakeCAWorkspace is a new workspace whose paude.json names the fake
+// model endpoints' CA (a copy in the workspace) as NODE_EXTRA_CA_CERTS,
+// so Claude Code trusts them under the providers' real names.
+func fakeCAWorkspace(t *testing.T) string {
+	t.Helper()
+	ws := newWorkspace(t, nil)
+	ca, err := os.ReadFile(suite.caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkFile(t, filepath.Join(ws, "fake-ca.pem"), string(ca))
+	mkFile(t, filepath.Join(ws, "paude.json"), mustJSON(t, map[string]any{
+		"env": map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ws, "fake-ca.pem")}}))
+	return ws
 }

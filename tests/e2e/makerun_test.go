@@ -32,14 +32,7 @@ func TestMakeRunFromAFreshClone(t *testing.T) {
 	// a user would. Offline, Claude Code's first run stops at its
 	// connectivity check ("Unable to connect to Anthropic services") and
 	// exits; with the fake it goes on to its onboarding and waits there.
-	ws := newWorkspace(t, nil)
-	ca, err := os.ReadFile(suite.caPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mkFile(t, filepath.Join(ws, "fake-ca.pem"), string(ca))
-	mkFile(t, filepath.Join(ws, "paude.json"), mustJSON(t, map[string]any{
-		"env": map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ws, "fake-ca.pem")}}))
+	ws := fakeCAWorkspace(t)
 	chownTree(t, ws, 1000, 1000)
 	home := t.TempDir()
 	hosts := make([]string, 0, len(providerNames))
